@@ -1,0 +1,11 @@
+"""rag: cited answers and daily digests over a news corpus, offline by default.
+
+Public API: ingest, ask, Settings, load_settings, and the error tree in rag.errors.
+"""
+
+from rag.answer import ask
+from rag.config import Settings, load_settings
+from rag.errors import RagError
+from rag.ingest import ingest
+
+__all__ = ["RagError", "Settings", "ask", "ingest", "load_settings"]

@@ -1,0 +1,164 @@
+"""Citation parsing and verification: pure functions, no model calls.
+
+A generated answer is trusted only sentence by sentence, after checking:
+- every `[n]` names a passage that was in the prompt (others are dropped);
+- every quoted phrase occurs verbatim in a cited passage;
+- the sentence is supported by the cited passage: its content words and all of its numbers occur in
+  one to two consecutive sentences of the passage (`support`). When the cited passage does not
+  support it but another context passage does, the citation is moved there (the check, not the
+  model, decides what is cited). A sentence no passage supports is dropped.
+Each surviving citation is narrowed to the supporting sentence(s): offsets into the stored article.
+
+Not handled: paraphrase with no shared words (such a sentence is dropped as unsupported, which errs
+on the side of the reader), negation (a sentence that negates a passage's words still "matches").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from rag.chunk import sentences
+from rag.types import Citation, Passage
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*\d|\d")
+_QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
+STOPWORDS = frozenset(
+    """a an the and or but if of to in on at by for with from as is are was were be been being has have had
+    do does did this that these those it its it's he she they them his her their we our you your i me my
+    not no than then there here which who whom whose what when where why how will would shall should can
+    could may might must also said says say about after before over under into onto out up down more most
+    other some such only own same so too very just any each both few all nor per via while during between
+    against through upon according told according""".split()
+)
+SUPPORT_MIN = 0.6  # share of the sentence's new content words found in the passage
+
+
+def normalize(text: str) -> str:
+    t = unicodedata.normalize("NFKC", text)
+    return t.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+
+
+def _stem(w: str) -> str:
+    w = w.lower().strip("'’-")
+    if w.replace(",", "").replace(".", "").isdigit():
+        return w.replace(",", "").rstrip(".")
+    return w[:5] if len(w) > 5 else w.rstrip("s") or w
+
+
+def content_words(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(normalize(text)) if w.lower() not in STOPWORDS}
+
+
+def numbers(text: str) -> set[str]:
+    return {_stem(w) for w in re.findall(r"\d[\d,.]*\d|\d", text)}
+
+
+def strip_markers(sentence: str) -> str:
+    return MARKER.sub("", sentence).strip()
+
+
+def parse_markers(sentence: str) -> list[int]:
+    out: list[int] = []
+    for m in MARKER.finditer(sentence):
+        out.extend(int(x) for x in re.split(r"\s*[,;]\s*", m.group(1)))
+    return out
+
+
+def _weight(w: str, raw: str) -> float:
+    # Names and numbers carry the facts a reader checks; plain words weigh half as much.
+    return 2.0 if raw[:1].isupper() or raw[:1].isdigit() else 1.0
+
+
+def support(claim: str, evidence: str, question: str = "") -> float:
+    """Weighted share of the claim's content words found in the evidence, 0..1; 0 if a number is missing.
+
+    Words the question already holds are left out when the answer has words of its own, so
+    "The talks were held in Geneva" is judged on "held" and, twice as heavily, on the name "Geneva".
+    """
+    words = {}
+    for raw in _WORD.findall(normalize(claim)):
+        if raw.lower() not in STOPWORDS:
+            stem = _stem(raw)
+            words[stem] = max(words.get(stem, 0.0), _weight(stem, raw))
+    if not words:
+        return 0.0
+    ev = content_words(evidence)
+    if not numbers(claim) <= ev | numbers(evidence):
+        return 0.0
+    asked = content_words(question)
+    new = {w: x for w, x in words.items() if w not in asked} or words
+    return sum(x for w, x in new.items() if w in ev) / sum(new.values())
+
+
+def missing_quotes(sentence: str, evidence: str) -> list[str]:
+    """Quoted phrases of the sentence that do not occur verbatim in the evidence."""
+    ev = " ".join(normalize(evidence).split())
+    return [q for q in _QUOTE.findall(normalize(sentence)) if " ".join(q.split()) not in ev]
+
+
+@dataclass
+class Support:
+    passage: Passage
+    start: int  # offsets into the article
+    end: int
+    score: float
+
+
+def best_support(claim: str, passage: Passage, question: str = "") -> Support:
+    """The one or two consecutive sentences of the passage that best support the claim."""
+    spans = sentences(passage.text) or [(0, len(passage.text))]
+    windows = [(a, b) for a, b in spans] + [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
+    best = Support(passage, passage.start, passage.end, 0.0)
+    for s, e in windows:  # single sentences first: a pair must do strictly better
+        text = passage.text[s:e]
+        score = 0.0 if missing_quotes(claim, text) else support(claim, text, question)
+        if score > best.score + 1e-9:
+            best = Support(passage, passage.start + s, passage.start + e, score)
+    return best
+
+
+@dataclass
+class Verified:
+    answer: str
+    citations: list[Citation]
+    dropped: list[str] = field(default_factory=list)
+
+
+def verify(answer: str, context: list[Passage], question: str = "", min_support: float = SUPPORT_MIN) -> Verified:
+    """Keep only supported sentences, each cited by the narrowed span that supports it (module doc)."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    cites: dict[tuple[str, int, int], int] = {}
+    citations: list[Citation] = []
+    for s, e in sentences(answer.strip()):
+        raw = answer.strip()[s:e]
+        claim = strip_markers(raw)
+        if not claim or not content_words(claim):
+            continue
+        named = [n for n in parse_markers(raw) if 1 <= n <= len(context)]
+        candidates = [context[n - 1] for n in named]
+        chosen = [sup for p in candidates if (sup := best_support(claim, p, question)).score >= min_support]
+        if not chosen:  # the model cited the wrong passage, or none: let the check find the support
+            scored = sorted((best_support(claim, p, question) for p in context), key=lambda x: -x.score)
+            chosen = scored[:1] if scored and scored[0].score >= min_support else []
+        if not chosen:
+            dropped.append(claim)
+            continue
+        marks = []
+        for sup in chosen:
+            key = (sup.passage.article_id, sup.start, sup.end)
+            if key not in cites:
+                cites[key] = len(citations) + 1
+                p = sup.passage
+                text = p.text[sup.start - p.start : sup.end - p.start]
+                citations.append(Citation(cites[key], p.article_id, p.title, p.date, p.url, sup.start, sup.end, text))
+            marks.append(f"[{cites[key]}]")
+        body = claim if claim[-1] in ".!?\"'”" else claim + "."
+        if body[-1] in ".!?":
+            kept.append(body[:-1] + " " + "".join(marks) + body[-1])
+        else:
+            kept.append(body + " " + "".join(marks))
+    return Verified(" ".join(kept), citations, dropped)

@@ -1,0 +1,130 @@
+"""The `rag` command: parse, call one library function, print, map RagError to one line + exit 1."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rag.config import Settings, load_settings
+from rag.errors import RagError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and daily digests over news articles.")
+
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (overrides RAG_INDEX_DIR).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _settings(index: Path | None) -> Settings:
+    try:
+        return load_settings(index_dir=index)
+    except Exception as e:  # pydantic's ValidationError: name the bad variable
+        raise RagError(f"invalid settings: {str(e).splitlines()[0]} ... check the RAG_* environment variables") from e
+
+
+def _fail(e: RagError) -> None:
+    typer.echo(f"error: {e}", err=True)
+    raise typer.Exit(1)
+
+
+def _print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Chunk, embed and store articles. Exit status 1 if any input was rejected."""
+    from rag.ingest import ingest as run
+    from rag.render import ingest_text
+
+    try:
+        report = run(paths, _settings(index))
+    except RagError as e:
+        _fail(e)
+    typer.echo(json.dumps(report.to_dict(), ensure_ascii=False) if as_json else ingest_text(report))
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the indexed articles, citing the passages."""
+    from rag.answer import ask as run
+    from rag.render import answer_text
+
+    try:
+        answer = run(question, _settings(index))
+    except RagError as e:
+        _fail(e)
+    typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else answer_text(answer))
+
+
+@app.command()
+def show(
+    article_id: Annotated[str, typer.Argument(help="Article id (as in citations).")],
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print a stored article."""
+    from rag.store import Index
+
+    try:
+        with Index.open(_settings(index)) as ix:
+            a = ix.article(article_id)
+    except RagError as e:
+        _fail(e)
+    if as_json:
+        _print_json({"id": a.id, "title": a.title, "date": a.date, "url": a.url, "source": a.source, "text": a.text})
+    else:
+        typer.echo(f"{a.title}\n{a.date or 'undated'}  {a.source or ''}  {a.url or ''}\n\n{a.text}")
+
+
+@app.command()
+def remove(
+    article_ids: Annotated[list[str], typer.Argument(help="Article ids to remove.")],
+    index: IndexOpt = None,
+) -> None:
+    """Remove articles and their chunks from the index."""
+    from rag.store import Index
+
+    try:
+        with Index.open(_settings(index)) as ix:
+            ix.lock()
+            missing = ix.remove(article_ids)
+    except RagError as e:
+        _fail(e)
+    typer.echo(f"removed {len(article_ids) - len(missing)}")
+    if missing:
+        typer.echo(f"error: not in the index: {', '.join(missing)}; list ids with `rag stats --json`", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """List every setting, its environment variable, default and description."""
+    for name, f in Settings.model_fields.items():
+        default = f.default_factory() if f.default_factory else f.default  # type: ignore[call-arg]
+        typer.echo(f"RAG_{name.upper():<22} {default!s:<40} {f.description}")
+
+
+def main() -> None:
+    try:
+        app()
+    except RagError as e:  # a last net; commands map their own errors
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Settings: one typed object, read from the environment (prefix RAG_) once at the edge and passed down.
+
+Every field has a description; `rag settings` and the README table are generated from them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _data_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+
+    index_dir: Path = Field(
+        default_factory=lambda: _data_home() / "rag-news" / "index",
+        description="Where the index lives (article store and Chroma collection). `--index DIR` overrides.",
+    )
+    model_dir: Path = Field(
+        default_factory=lambda: _cache_home() / "rag-news" / "models",
+        description="Where the embedded LLM's GGUF file is assembled from its packages and verified.",
+    )
+    local_model: Literal["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] = Field(
+        default="qwen2.5-coder-0.5b",
+        description="The packaged local model used when RAG_LLM_BASE_URL is unset.",
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint for answers and digests (OpenAI, vLLM, Ollama, llama.cpp). "
+        "Unset: the embedded local model is served on 127.0.0.1.",
+    )
+    llm_model: str | None = Field(
+        default=None, description="Model name sent to RAG_LLM_BASE_URL (required when it is set)."
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="API key for RAG_LLM_BASE_URL; falls back to OPENAI_API_KEY."
+    )
+    llm_timeout: float = Field(default=120.0, description="Seconds before one LLM request times out.")
+    llm_max_retries: int = Field(default=3, description="Retries with backoff on 429/5xx and connection errors.")
+    embed_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible embeddings endpoint. Unset: all-MiniLM-L6-v2 int8 ONNX runs locally.",
+    )
+    embed_model: str | None = Field(
+        default=None, description="Embedding model name sent to RAG_EMBED_BASE_URL."
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="Chroma server URL (e.g. http://host:8000). Unset: an embedded Chroma under the index dir.",
+    )
+    threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        description="CPU threads for the embedder and the local LLM.",
+    )
+    chunk_chars: int = Field(
+        default=900, description="Largest chunk in characters (sentences are never split unless longer)."
+    )
+    embed_batch: int = Field(default=32, description="Texts per embedding batch.")
+    top_k: int = Field(default=5, description="Passages put in the answer prompt at most.")
+    context_tokens: int = Field(
+        default=600, description="Token budget for the passages in one prompt (prompt length is latency on CPU)."
+    )
+    max_answer_tokens: int = Field(default=160, description="Most tokens the model may generate for one answer.")
+    min_relevance: float = Field(
+        default=0.25,
+        description="Dense cosine below which a passage counts as unrelated; if none passes, the answer is refused.",
+    )
+    seed: int = Field(default=0, description="Sampling seed (temperature is 0).")
+
+    def api_key(self) -> str | None:
+        if self.llm_api_key is not None:
+            return self.llm_api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (None values are ignored)."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]

