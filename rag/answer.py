@@ -15,7 +15,7 @@ from rag.cite import verify
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError
-from rag.llm import LLM
+from rag.llm import LLM, ChatModel
 from rag.prompts import load_prompt
 from rag.retrieve import DateRange, Retriever
 from rag.store import Index
@@ -32,7 +32,8 @@ def format_passages(passages: list[Passage]) -> str:
     blocks = []
     for n, p in enumerate(passages, 1):
         text = re.sub(r"\[(\d+)\]", r"(\1)", p.text)
-        blocks.append(f"[{n}] {p.title} ({p.date or 'undated'})\n{text}")
+        title = p.title.replace('"', "'")
+        blocks.append(f'Passage [{n}] from "{title}" ({p.date or "undated"}):\n{text}')
     return "\n\n".join(blocks)
 
 
@@ -56,7 +57,7 @@ def ask(
     dates: DateRange | None = None,
     index: Index | None = None,
     embedder: Embedder | None = None,
-    llm: LLM | None = None,
+    llm: ChatModel | None = None,
     on_text: Callable[[str], None] | None = None,
 ) -> Answer:
     """Answer a question from the indexed articles with verified citations (see module doc)."""

@@ -33,8 +33,8 @@ class Settings(BaseSettings):
         description="Where the embedded LLM's GGUF file is assembled from its packages and verified.",
     )
     local_model: Literal["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] = Field(
-        default="qwen2.5-coder-0.5b",
-        description="The packaged local model used when RAG_LLM_BASE_URL is unset.",
+        default="qwen2.5-coder-1.5b",
+        description="The packaged local model used when RAG_LLM_BASE_URL is unset (0.5b needs `pip install -e .[small]`).",
     )
     llm_base_url: str | None = Field(
         default=None,

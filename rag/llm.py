@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rag.config import Settings
 from rag.errors import BackendError, ConfigError, ModelError
@@ -166,6 +166,16 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     seconds: float
+
+
+class ChatModel(Protocol):
+    """What answers and digests need from a model; `LLM` is the real one."""
+
+    def complete(
+        self, system: str, user: str, max_tokens: int, on_text: Callable[[str], None] | None = None
+    ) -> Completion: ...
+
+    def usage(self) -> dict[str, float]: ...
 
 
 class LLM:

@@ -1,0 +1,98 @@
+"""Shared fixtures. Real components where cheap: a real Chroma in a temp dir, the real ONNX embedder
+(loaded once per session), the real local LLM (loaded once per session, only by tests that ask for it).
+`FakeChat` is for tests about something else than generation; its output depends on its input."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from rag.config import Settings  # noqa: E402
+from rag.embed import OnnxMiniLM  # noqa: E402
+from rag.llm import Completion  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+WIKINEWS = SHARED / "corpora" / "wikinews" / "articles.jsonl"
+MODEL_DIR = Path(os.environ.get("RAG_MODEL_DIR") or Path.home() / ".cache" / "rag-news" / "models")
+
+
+def needs_corpus() -> pytest.MarkDecorator:
+    return pytest.mark.skipif(not WIKINEWS.exists(), reason=f"Wikinews corpus not found at {WIKINEWS}")
+
+
+@pytest.fixture(scope="session")
+def embedder() -> OnnxMiniLM:
+    return OnnxMiniLM(threads=os.cpu_count() or 1)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(index_dir=tmp_path / "index", model_dir=MODEL_DIR)
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM) -> Path:
+    """An index holding the seed articles, built once; copy it before writing to it."""
+    from rag.ingest import ingest
+
+    d = tmp_path_factory.mktemp("seed-index")
+    ingest([SEEDS], Settings(index_dir=d, model_dir=MODEL_DIR), embedder=embedder)
+    return d
+
+
+@pytest.fixture
+def seed_settings(seed_index: Path, tmp_path: Path) -> Settings:
+    d = tmp_path / "index"
+    shutil.copytree(seed_index, d)
+    return Settings(index_dir=d, model_dir=MODEL_DIR)
+
+
+@pytest.fixture(scope="session")
+def local_llm() -> Iterator[object]:
+    """The real embedded local model behind its OpenAI-compatible server (loaded once)."""
+    from rag.llm import LLM
+
+    yield LLM(Settings(model_dir=MODEL_DIR))
+
+
+class FakeChat:
+    """Answers with the sentence of the passage block that shares most words with the
+    question, cited as that passage; says NOT IN ARTICLES when no passage shares a content word."""
+
+    def __init__(self, reply: Callable[[str, str], str] | None = None) -> None:
+        self.reply = reply
+        self.prompts: list[tuple[str, str]] = []
+
+    def complete(self, system: str, user: str, max_tokens: int, on_text: Callable[[str], None] | None = None) -> Completion:
+        self.prompts.append((system, user))
+        text = self.reply(system, user) if self.reply else self._extract(user)
+        if on_text:
+            on_text(text)
+        return Completion(text, len(user) // 4, len(text) // 4, 0.0)
+
+    def usage(self) -> dict[str, float]:
+        return {"calls": len(self.prompts)}
+
+    @staticmethod
+    def _extract(user: str) -> str:
+        from rag.cite import content_words
+
+        q = user.rsplit("Question:", 1)[-1]
+        qw = content_words(q)
+        best, best_n, best_score = "", 0, 0
+        for m in re.finditer(r"^Passage \[(\d+)\][^\n]*\n(.*?)(?=^Passage \[\d+\]|\Z)", user, flags=re.M | re.S):
+            for sent in re.split(r"(?<=[.!?])\s+", m.group(2)):
+                score = len(content_words(sent) & qw)
+                if score > best_score:
+                    best, best_n, best_score = sent.strip(), int(m.group(1)), score
+        return f"{best} [{best_n}]" if best_score else "NOT IN ARTICLES"
