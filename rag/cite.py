@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.chunk import sentences
@@ -127,8 +128,18 @@ class Verified:
     dropped: list[str] = field(default_factory=list)
 
 
-def verify(answer: str, context: list[Passage], question: str = "", min_support: float = SUPPORT_MIN) -> Verified:
-    """Keep only supported sentences, each cited by the narrowed span that supports it (module doc)."""
+def verify(
+    answer: str,
+    context: list[Passage],
+    question: str = "",
+    min_support: float = SUPPORT_MIN,
+    extra: Sequence[Passage] = (),
+) -> Verified:
+    """Keep only supported sentences, each cited by the narrowed span that supports it (module doc).
+
+    `extra` passages (e.g. the whole articles behind sentence-sized context passages) have no number
+    the model could cite; they are searched, after the context, only for a sentence whose named
+    passages do not support it."""
     kept: list[str] = []
     dropped: list[str] = []
     cites: dict[tuple[str, int, int], int] = {}
@@ -142,7 +153,7 @@ def verify(answer: str, context: list[Passage], question: str = "", min_support:
         candidates = [context[n - 1] for n in named]
         chosen = [sup for p in candidates if (sup := best_support(claim, p, question)).score >= min_support]
         if not chosen:  # the model cited the wrong passage, or none: let the check find the support
-            scored = sorted((best_support(claim, p, question) for p in context), key=lambda x: -x.score)
+            scored = sorted((best_support(claim, p, question) for p in [*context, *extra]), key=lambda x: -x.score)
             chosen = scored[:1] if scored and scored[0].score >= min_support else []
         if not chosen:
             dropped.append(claim)

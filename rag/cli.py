@@ -110,6 +110,65 @@ def remove(
         raise typer.Exit(1)
 
 
+@app.command()
+def digest(
+    date: Annotated[str | None, typer.Option("--date", help="One day, YYYY-MM-DD.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First day of a range.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day of a range (default: the latest indexed).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="From this day to the latest indexed day.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, md, html or json.")] = "text",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What happened each day: stories with headlines and cited summaries (default: the latest day)."""
+    from rag.digest import digest as run
+    from rag.digest import resolve_days
+    from rag.render_digest import render_digest
+    from rag.store import Index
+
+    fmt = "json" if as_json else fmt
+    if fmt not in ("text", "md", "html", "json"):
+        typer.echo(f"error: unknown --format {fmt!r}: use text, md, html or json", err=True)
+        raise typer.Exit(1)
+    try:
+        settings = _settings(index)
+        with Index.open(settings) as ix:
+            span = resolve_days(ix, date, date_from, date_to, since)
+            if span is None:
+                raise RagError(f"the index at {ix.dir} holds no dated articles: give --date, or ingest dated articles")
+            with _progress(span) as progress:
+                result = run(settings, span[0], span[1], index=ix, progress=progress)
+        text = render_digest(result, fmt)
+        if out:
+            try:
+                out.write_text(text, encoding="utf-8")
+            except OSError as e:
+                raise RagError(f"cannot write {out}: {e.strerror or e}; choose another --out path") from e
+        else:
+            typer.echo(text, nl=False)
+    except RagError as e:
+        _fail(e)
+
+
+def _progress(span: tuple[str, str]) -> Any:
+    """A progress bar on stderr for multi-day runs in a terminal; otherwise nothing."""
+    import contextlib
+
+    if span[0] == span[1] or not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+
+    @contextlib.contextmanager
+    def bar() -> Any:
+        from datetime import date as Date
+
+        total = (Date.fromisoformat(span[1]) - Date.fromisoformat(span[0])).days + 1
+        with typer.progressbar(length=total, label="digest", file=sys.stderr) as b:
+            yield lambda done, _total, day: b.update(1, day)
+
+    return bar()
+
+
 @app.command("settings")
 def show_settings() -> None:
     """List every setting, its environment variable, default and description."""

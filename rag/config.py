@@ -78,6 +78,18 @@ class Settings(BaseSettings):
         description="Dense cosine below which a passage counts as unrelated; if none passes, the answer is refused.",
     )
     seed: int = Field(default=0, description="Sampling seed (temperature is 0).")
+    digest_cluster_threshold: float = Field(
+        default=0.7, description="Cosine of article leads above which two articles of a day are one story."
+    )
+    digest_continue_threshold: float = Field(
+        default=0.6, description="Cosine of story centroids above which a story continues an earlier day's story."
+    )
+    digest_lookback_days: int = Field(default=7, description="Days before a digest day searched for the story it continues.")
+    digest_context_tokens: int = Field(
+        default=260, description="Token budget for the salient sentences of one story in the digest prompt."
+    )
+    digest_max_tokens: int = Field(default=90, description="Most tokens the model may generate for one story.")
+    digest_max_days: int = Field(default=366, description="Longest date range one `rag digest` run accepts.")
 
     def api_key(self) -> str | None:
         if self.llm_api_key is not None:

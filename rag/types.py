@@ -107,3 +107,57 @@ class Answer:
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
         }
+
+
+@dataclass(frozen=True)
+class StoryRef:
+    """Points at a story of an earlier day: its date, its place in that day's stories, its articles."""
+
+    date: str
+    story: int  # index in that day's stories
+    title: str  # headline of the story's lead article (known without a model call)
+    article_ids: list[str]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"date": self.date, "story": self.story, "title": self.title, "article_ids": list(self.article_ids)}
+
+
+@dataclass
+class Story:
+    """Articles of one day about one event, with a headline and a summary whose sentences are cited."""
+
+    headline: str
+    summary: str
+    article_ids: list[str]
+    citations: list[Citation] = field(default_factory=list)
+    continues: StoryRef | None = None
+    extractive: bool = False  # the model's summary failed verification: these are the articles' own sentences
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "headline": self.headline,
+            "summary": self.summary,
+            "article_ids": list(self.article_ids),
+            "citations": [c.to_dict() for c in self.citations],
+            "continues": self.continues.to_dict() if self.continues else None,
+        }
+
+
+@dataclass
+class DayDigest:
+    date: str
+    articles: list[str]  # ids of the day's articles
+    stories: list[Story] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"date": self.date, "articles": list(self.articles), "stories": [s.to_dict() for s in self.stories]}
+
+
+@dataclass
+class Digest:
+    days: list[DayDigest]
+    articles: dict[str, Article] = field(default_factory=dict)  # every article cited or listed, for rendering
+    usage: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"days": [d.to_dict() for d in self.days]}
