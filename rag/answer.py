@@ -138,6 +138,8 @@ def ask(
         stream.feed("", final=True)
     usage.update(prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
                  llm_seconds=round(done.seconds, 3))
+    if done.prompt_seconds is not None and done.generation_seconds is not None:
+        usage.update(prompt_seconds=done.prompt_seconds, generation_seconds=done.generation_seconds)
     if _NOT_IN.search(done.text):
         return Answer(question, refusal, True, related=context[:3], usage=usage, dates=dates)
     checked = verify(done.text, context, question)
