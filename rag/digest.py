@@ -36,8 +36,8 @@ from rag.errors import ConfigError
 from rag.ingest import content_hash
 from rag.llm import LLM, ChatModel
 from rag.prompts import Prompt, load_prompt
-from rag.stories import Previous, centroid, cluster, continues, salient, whole
 from rag.store import Index
+from rag.stories import Previous, centroid, cluster, continues, salient, whole
 from rag.types import Article, Citation, DayDigest, Digest, Passage, Story, StoryRef
 
 CLUSTER_VERSION = 1  # bump when clustering changes: old cache entries are then ignored

@@ -1,0 +1,302 @@
+"""Daily digests on real Wikinews days (tests/data/wikinews_stories_2005.jsonl): coverage, one story per
+event, verified citations, "developing" links, the cache, every format, and the HTML page in Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cite import SUPPORT_MIN, best_support, content_words, parse_markers, strip_markers, support
+from rag.cli import app
+from rag.config import Settings
+from rag.digest import digest, parse_reply
+from rag.render_digest import render_digest
+from rag.store import Index
+from rag.stories import cluster, salient
+from rag.types import Digest, Passage
+
+from .conftest import MODEL_DIR, ROOT, FakeChat
+
+DATA = ROOT / "tests" / "data" / "wikinews_stories_2005.jsonl"
+runner = CliRunner()
+
+
+def _first_sentence_reply(system: str, user: str) -> str:
+    """A model that copies the first numbered sentence (output depends on input)."""
+    m = re.search(r"^\[(\d+)\] (.+)$", user, flags=re.M)
+    assert m, user
+    return f"Headline: {' '.join(m.group(2).split()[:8])}\nSummary: {m.group(2)} [{m.group(1)}]"
+
+
+def _syndicated(a: dict[str, str]) -> dict[str, str]:
+    """Another outlet's copy of an article: new id, title, dateline and ending; same event."""
+    text = a["text"].rsplit(". ", 1)[0] + "."
+    return {**a, "id": "syndicated-5805", "source": "Syndicated Press", "url": "https://example.org/china-law",
+            "title": "China passes anti-secession law aimed at Taiwan", "text": "BEIJING (SP) - " + text}
+
+
+@pytest.fixture(scope="session")
+def story_index(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> Path:
+    from rag.ingest import ingest
+
+    d = tmp_path_factory.mktemp("stories")
+    records = [json.loads(line) for line in DATA.read_text().splitlines()]
+    extra = [_syndicated(next(r for r in records if r["id"] == "wikinews-5805")),
+             {"id": "planted-html", "title": "Markup <script>alert(1)</script> & <b>bold</b> in a title",
+              "date": "2005-03-16", "source": "Test",
+              "text": "A planted article with <script>alert('x')</script> markup in its body tests escaping. "
+                      "The digest page must show the markup as text and run nothing."}]
+    src = d / "src"
+    src.mkdir()
+    (src / "a.jsonl").write_text("\n".join(json.dumps(r) for r in records + extra) + "\n")
+    ix = d / "index"
+    ingest([src], Settings(index_dir=ix, model_dir=MODEL_DIR), embedder=embedder)  # type: ignore[arg-type]
+    return ix
+
+
+@pytest.fixture
+def ssettings(story_index: Path, tmp_path: Path) -> Settings:
+    d = tmp_path / "index"
+    shutil.copytree(story_index, d)
+    return Settings(index_dir=d, model_dir=MODEL_DIR)
+
+
+def _run(settings: Settings, start: str, end: str | None = None, llm: FakeChat | None = None) -> Digest:
+    return digest(settings, start, end, llm=llm or FakeChat(_first_sentence_reply))
+
+
+def _check_citations(d: Digest, settings: Settings) -> int:
+    """Every citation is an exact span of its stored article, and every summary sentence is supported
+    by the spans it cites. Returns the number of citations checked."""
+    n = 0
+    with Index.open(settings) as ix:
+        for day in d.days:
+            for s in day.stories:
+                by_n = {c.n: c for c in s.citations}
+                assert s.citations and s.summary
+                assert {c.article_id for c in s.citations} <= set(s.article_ids)
+                for c in s.citations:
+                    assert ix.article(c.article_id).text[c.start : c.end] == c.text
+                    n += 1
+                # the summary is a run of "claim [n][m]" segments: each claim is supported by its spans
+                segments = re.findall(r"(.*?)((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)([.!?]?)", s.summary)
+                rest = re.sub(r"(.*?)((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)([.!?]?)", "", s.summary)
+                assert not content_words(rest), f"uncited text: {rest!r}"
+                for claim, marks, _ in segments:
+                    cited = " ".join(by_n[m].text for m in parse_markers(marks))
+                    assert support(strip_markers(claim), cited) >= SUPPORT_MIN, (claim, cited)
+    return n
+
+
+def test_every_article_is_covered_and_copies_of_one_event_are_one_story(ssettings: Settings) -> None:
+    d = _run(ssettings, "2005-03-15")
+    day = d.days[0]
+    assert len(day.articles) == 8  # the day's seven Wikinews articles and the syndicated copy
+    grouped = [i for s in day.stories for i in s.article_ids]
+    assert sorted(grouped) == sorted(day.articles)  # every article in exactly one story
+    story_of = {i: k for k, s in enumerate(day.stories) for i in s.article_ids}
+    assert story_of["wikinews-5833"] == story_of["wikinews-5834"]  # two Wikinews reports of the Ebbers verdict
+    assert story_of["wikinews-5805"] == story_of["syndicated-5805"]  # an outlet's copy
+    assert story_of["wikinews-5793"] != story_of["wikinews-5805"]  # Beirut is not Beijing
+    assert len(day.stories) == 6
+    assert _check_citations(d, ssettings) >= 6
+
+
+def test_a_story_continues_an_earlier_days_story(ssettings: Settings) -> None:
+    d = _run(ssettings, "2005-03-26")
+    (story,) = d.days[0].stories  # two reports of the Taipei march: one story
+    assert sorted(story.article_ids) == ["wikinews-6486", "wikinews-6487"]
+    assert story.continues is not None
+    assert story.continues.date == "2005-03-25" and story.continues.article_ids == ["wikinews-6441"]
+    # a story with no earlier coverage in the lookback window is not "developing"
+    same_sex = next(s for s in _run(ssettings, "2005-03-15").days[0].stories if "wikinews-5799" in s.article_ids)
+    assert same_sex.continues is None
+
+
+def test_empty_day_and_one_article_day(ssettings: Settings) -> None:
+    d = _run(ssettings, "2005-03-17", "2005-03-18")
+    one, empty = d.days
+    assert len(one.stories) == 1 and one.stories[0].article_ids == ["wikinews-5861"]
+    assert empty.articles == [] and empty.stories == []
+    assert "No articles on this date." in render_digest(d, "text")
+    assert "No articles on this date." in render_digest(d, "md")
+    _check_citations(d, ssettings)
+
+
+def test_unverifiable_model_output_falls_back_to_the_articles_sentences(ssettings: Settings) -> None:
+    invented = FakeChat(lambda s, u: "Headline: Aliens land in Paris\nSummary: Aliens landed in Paris on Friday [1].")
+    d = _run(ssettings, "2005-03-20", llm=invented)
+    for s in d.days[0].stories:
+        assert s.extractive
+        assert "Aliens" not in s.summary and "Aliens" not in s.headline
+    assert _check_citations(d, ssettings) >= len(d.days[0].stories)
+
+
+def test_partly_supported_output_keeps_only_the_supported_sentence(ssettings: Settings) -> None:
+    def reply(system: str, user: str) -> str:
+        return _first_sentence_reply(system, user) + " The verdict caused riots in Oslo [1]."
+
+    d = _run(ssettings, "2005-03-13", llm=FakeChat(reply))
+    for s in d.days[0].stories:
+        assert not s.extractive and "Oslo" not in s.summary
+    _check_citations(d, ssettings)
+
+
+def test_cache_rerun_needs_no_model_and_a_new_article_redoes_only_its_story(ssettings: Settings, tmp_path: Path,
+                                                                          embedder: object) -> None:
+    from rag.ingest import ingest
+
+    first = FakeChat(_first_sentence_reply)
+    d1 = _run(ssettings, "2005-03-15", "2005-03-20", llm=first)
+    n_stories = sum(len(day.stories) for day in d1.days)
+    assert len(first.prompts) == n_stories > 10
+    again = FakeChat(_first_sentence_reply)
+    d2 = _run(ssettings, "2005-03-15", "2005-03-20", llm=again)
+    assert again.prompts == []
+    assert d2.to_dict() == d1.to_dict()
+    # one more article on 2005-03-20, about a new event: that story alone is generated
+    new = {"id": "new-1", "title": "Volcano erupts in Iceland", "date": "2005-03-20", "source": "Test",
+           "text": "A volcano erupted in southern Iceland on Sunday, sending ash four kilometres into the sky. "
+                   "Flights from Reykjavik were cancelled as the ash cloud drifted east over the Atlantic."}
+    (tmp_path / "new.jsonl").write_text(json.dumps(new) + "\n")
+    ingest([tmp_path / "new.jsonl"], ssettings, embedder=embedder)  # type: ignore[arg-type]
+    third = FakeChat(_first_sentence_reply)
+    d3 = _run(ssettings, "2005-03-15", "2005-03-20", llm=third)
+    assert len(third.prompts) == 1 and "Iceland" in third.prompts[0][1]
+    assert any(s.article_ids == ["new-1"] for s in d3.days[-1].stories)
+
+
+def test_a_changed_prompt_or_model_is_a_cache_miss(ssettings: Settings) -> None:
+    _run(ssettings, "2005-03-13")
+
+    class Other(FakeChat):
+        model = "another-model"
+
+    other = Other(_first_sentence_reply)
+    _run(ssettings, "2005-03-13", llm=other)
+    assert len(other.prompts) == 2
+
+
+def test_prompts_stay_within_the_token_budget(ssettings: Settings) -> None:
+    with Index.open(ssettings) as ix:
+        brazil = ix.article("wikinews-5796")  # 18,000 characters
+    picked = salient([brazil], ssettings.digest_context_tokens)
+    assert sum(len(p.text) for p in picked) / 4 <= ssettings.digest_context_tokens + 10
+    assert picked[0].start == 0  # the lead sentence comes first
+    chat = FakeChat(_first_sentence_reply)
+    _run(ssettings, "2005-03-15", llm=chat)
+    longest = max(len(system) + len(user) for system, user in chat.prompts)
+    assert longest / 4 < ssettings.digest_context_tokens + 250
+
+
+def test_progress_is_reported_per_day(ssettings: Settings) -> None:
+    seen: list[tuple[int, int, str]] = []
+    digest(ssettings, "2005-03-13", "2005-03-15", llm=FakeChat(_first_sentence_reply),
+           progress=lambda n, total, day: seen.append((n, total, day)))
+    assert seen == [(1, 3, "2005-03-13"), (2, 3, "2005-03-14"), (3, 3, "2005-03-15")]
+
+
+def test_cli_json_contract_and_out_file(ssettings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.digest
+
+    real = rag.digest.digest
+    monkeypatch.setattr(rag.digest, "digest",
+                        lambda *a, **k: real(*a, **{**k, "llm": FakeChat(_first_sentence_reply)}))
+    r = runner.invoke(app, ["digest", "--from", "2005-03-15", "--to", "2005-03-16", "--format", "json",
+                            "--index", str(ssettings.index_dir)])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert set(out) == {"days"} and [d["date"] for d in out["days"]] == ["2005-03-15", "2005-03-16"]
+    for day in out["days"]:
+        assert set(day) == {"date", "articles", "stories"}
+        for s in day["stories"]:
+            assert set(s) == {"headline", "summary", "article_ids", "citations", "continues"}
+            for c in s["citations"]:
+                assert set(c) == {"n", "article_id", "title", "date", "url", "start", "end", "text"}
+    page = tmp_path / "d.md"
+    r = runner.invoke(app, ["digest", "--date", "2005-03-15", "--format", "md", "--out", str(page),
+                            "--index", str(ssettings.index_dir)])
+    assert r.exit_code == 0 and r.output == ""
+    assert page.read_text().startswith("# News digest") and "### " in page.read_text()
+    bad = runner.invoke(app, ["digest", "--date", "15/03/2005", "--index", str(ssettings.index_dir)])
+    assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output and len(bad.output.strip().splitlines()) == 1
+
+
+def test_cluster_and_reply_parsing_units() -> None:
+    assert cluster([[1, 0], [0.99, 0.14], [0, 1]], 0.7) == [[0, 1], [2]]
+    assert cluster([], 0.7) == []
+    assert parse_reply("**Headline:** Talks end\n**Summary:** They ended [1].") == ("Talks end", "They ended [1].")
+    assert parse_reply("Talks ended [1].") == ("", "Talks ended [1].")
+    p = Passage("x", "a", "t", None, None, 10, 30, "Talks ended in Geneva.")
+    assert best_support("Talks ended in Geneva", p).start == 10
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def _chromium(args: list[str], tmp_path: Path) -> str:
+    assert CHROMIUM
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", *args]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")
+def test_html_page_renders_in_headless_chromium(ssettings: Settings, tmp_path: Path) -> None:
+    d = _run(ssettings, "2005-03-15", "2005-03-17")
+    page = tmp_path / "digest.html"
+    page.write_text(render_digest(d, "html"))
+    assert "<script" not in page.read_text().replace("&lt;script", "")  # self-contained, no script
+    dom = _chromium(["--dump-dom", page.as_uri()], tmp_path)
+    text = re.sub(r"<[^>]+>", " ", dom)
+    for day in ("Tuesday 15 March 2005", "Wednesday 16 March 2005", "Thursday 17 March 2005"):
+        assert day in text
+    for s in d.days[0].stories:
+        assert _html_text(s.headline) in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # the planted title shows as text...
+    assert "<script>alert" not in dom  # ...and is not markup
+    c = d.days[0].stories[0].citations[0]
+    assert f'id="c-2005-03-15-0-{c.n}"' in dom and f'href="#c-2005-03-15-0-{c.n}"' in dom
+    assert f"<mark>{_html_text(c.text)}</mark>" in dom
+    # open a citation as a reader does (its link's fragment) and keep a screenshot to look at
+    shot = tmp_path / "digest.png"
+    _chromium([f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri() + f"#c-2005-03-15-0-{c.n}"], tmp_path)
+    assert shot.stat().st_size > 10_000
+    keep = Path("/tmp/digest-test-screenshot.png")
+    shutil.copy(shot, keep)
+
+
+def _html_text(s: str) -> str:
+    import html
+
+    return html.escape(s, quote=False)
+
+
+@pytest.mark.slow
+def test_real_model_digest_verifies_and_caches(ssettings: Settings, local_llm: object) -> None:
+    class Counting:
+        def __init__(self, inner: object) -> None:
+            self.inner, self.calls, self.model = inner, 0, getattr(inner, "model", "local")
+
+        def complete(self, *a: object, **k: object) -> object:
+            self.calls += 1
+            return self.inner.complete(*a, **k)  # type: ignore[attr-defined]
+
+        def usage(self) -> dict[str, float]:
+            return {"calls": self.calls}
+
+    llm = Counting(local_llm)
+    d = digest(ssettings, "2005-03-13", llm=llm)  # type: ignore[arg-type]
+    assert llm.calls == len(d.days[0].stories) == 2
+    _check_citations(d, ssettings)
+    again = Counting(local_llm)
+    assert digest(ssettings, "2005-03-13", llm=again).to_dict() == d.to_dict()  # type: ignore[arg-type]
+    assert again.calls == 0
