@@ -155,10 +155,7 @@ def digest(
     from rag.render_digest import render_digest
     from rag.store import Index
 
-    fmt = "json" if as_json else fmt
-    if fmt not in ("text", "md", "html", "json"):
-        typer.echo(f"error: unknown --format {fmt!r}: use text, md, html or json", err=True)
-        raise typer.Exit(1)
+    fmt = _check_format(fmt, as_json)
     try:
         settings = _settings(index)
         with Index.open(settings) as ix:
@@ -167,20 +164,58 @@ def digest(
                 raise RagError(f"the index at {ix.dir} holds no dated articles: give --date, or ingest dated articles")
             with _progress(span) as progress:
                 result = run(settings, span[0], span[1], index=ix, progress=progress)
-        text = render_digest(result, fmt)
-        if out:
-            try:
-                out.write_text(text, encoding="utf-8")
-            except OSError as e:
-                raise RagError(f"cannot write {out}: {e.strerror or e}; choose another --out path") from e
-        else:
-            typer.echo(text, nl=False)
+        _emit(render_digest(result, fmt), out)
+    except RagError as e:
+        _fail(e)
+
+
+def _check_format(fmt: str, as_json: bool) -> str:
+    fmt = "json" if as_json else fmt
+    if fmt not in ("text", "md", "html", "json"):
+        typer.echo(f"error: unknown --format {fmt!r}: use text, md, html or json", err=True)
+        raise typer.Exit(1)
+    return fmt
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise RagError(f"cannot write {out}: {e.strerror or e}; choose another --out path") from e
+
+
+@app.command()
+def brief(
+    topic: Annotated[str, typer.Argument(help="The story, e.g. \"Syria's withdrawal from Lebanon\".")],
+    since: Annotated[str | None, typer.Option("--since", help="Only articles from this day, YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only articles up to this day, YYYY-MM-DD.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, md, html or json.")] = "text",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A cited brief on a story: overview, dated timeline, and where sources disagree."""
+    from rag.brief import brief as run
+    from rag.digest import parse_day
+    from rag.render_brief import render_brief
+
+    fmt = _check_format(fmt, as_json)
+    try:
+        settings = _settings(index)
+        s = parse_day(since, "--since") if since else None
+        u = parse_day(until, "--until") if until else None
+        with _progress(("a", "b")) as progress:
+            result = run(topic, settings, since=s, until=u, progress=progress)
+        _emit(render_brief(result, fmt), out)
     except RagError as e:
         _fail(e)
 
 
 def _progress(span: tuple[str, str]) -> Any:
-    """A progress bar on stderr for multi-day runs in a terminal; otherwise nothing."""
+    """A progress bar on stderr, in a terminal only, for runs of several steps (days, articles)."""
     import contextlib
 
     if span[0] == span[1] or not sys.stderr.isatty():
@@ -188,11 +223,18 @@ def _progress(span: tuple[str, str]) -> Any:
 
     @contextlib.contextmanager
     def bar() -> Any:
-        from datetime import date as Date
+        state: dict[str, Any] = {}
+        try:
+            def step(done: int, total: int, label: str) -> None:
+                if "bar" not in state:
+                    state["bar"] = typer.progressbar(length=total, label="working", file=sys.stderr).__enter__()
+                state["bar"].update(done - state.get("done", 0), label)
+                state["done"] = done
 
-        total = (Date.fromisoformat(span[1]) - Date.fromisoformat(span[0])).days + 1
-        with typer.progressbar(length=total, label="digest", file=sys.stderr) as b:
-            yield lambda done, _total, day: b.update(1, day)
+            yield step
+        finally:
+            if "bar" in state:
+                state["bar"].__exit__(None, None, None)
 
     return bar()
 

@@ -93,6 +93,22 @@ class Settings(BaseSettings):
         default=260, description="Token budget for the salient sentences of one story in the digest prompt."
     )
     digest_max_tokens: int = Field(default=90, description="Most tokens the model may generate for one story.")
+    brief_min_relevance: float = Field(
+        default=0.3, description="Best chunk cosine to the topic below which an article is left out of a brief."
+    )
+    brief_recall_chunks: int = Field(
+        default=300, description="Chunks fetched (dense and lexical each) when finding a brief's articles."
+    )
+    brief_max_articles: int = Field(
+        default=50, description="Most articles summarised in one brief; the least relevant beyond it are listed as left out."
+    )
+    brief_event_tokens: int = Field(default=180, description="Token budget of one article's sentences in a brief.")
+    brief_event_max_tokens: int = Field(default=60, description="Most tokens generated for one timeline entry.")
+    brief_context_tokens: int = Field(default=600, description="Token budget of the developments in the overview prompt.")
+    brief_overview_max_tokens: int = Field(default=120, description="Most tokens generated for a brief's overview.")
+    brief_conflict_days: int = Field(
+        default=2, description="Reports at most this many days apart that give different numbers count as a conflict."
+    )
     digest_max_days: int = Field(default=366, description="Longest date range one `rag digest` run accepts.")
 
     def api_key(self) -> str | None:

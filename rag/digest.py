@@ -100,7 +100,7 @@ def parse_reply(text: str) -> tuple[str, str]:
     return " ".join(headline.split()[:16]), " ".join(summary.split())
 
 
-def _first_sentences(text: str, n: int) -> str:
+def first_sentences(text: str, n: int) -> str:
     from rag.chunk import sentences
 
     spans = sentences(text)
@@ -130,11 +130,21 @@ def summarise(articles: Sequence[Article], settings: Settings, llm: ChatModel, p
     evidence = " ".join([a.title for a in articles] + [p.text for p in picked])
     if not headline or not (set(headline.lower().split()) - STOPWORDS) or support(headline, evidence) < HEADLINE_SUPPORT:
         headline = lead_title
-    checked = verify(_first_sentences(summary, 3), list(picked), extra=[whole(a) for a in articles])
+    text, cites, fell_back = cited_or_extracted(summary, picked, articles, 3, 2)
+    return Story(headline, text, [a.id for a in articles], cites, extractive=fell_back)
+
+
+def cited_or_extracted(
+    text: str, picked: Sequence[Passage], articles: Sequence[Article], max_sentences: int, fallback: int
+) -> tuple[str, list[Citation], bool]:
+    """(text, citations, extracted): the model's first max_sentences sentences, verified against the
+    numbered sentences it saw (and the whole articles); if none survives, the `fallback` most salient
+    sentences themselves, cited by their own offsets."""
+    checked = verify(first_sentences(text, max_sentences), list(picked), extra=[whole(a) for a in articles])
     if checked.citations:
-        return Story(headline, checked.answer, [a.id for a in articles], checked.citations)
-    text, cites = extractive(picked)
-    return Story(headline, text, [a.id for a in articles], cites, extractive=True)
+        return checked.answer, checked.citations, False
+    out, cites = extractive(picked, fallback)
+    return out, cites, True
 
 
 @dataclass
@@ -178,7 +188,8 @@ class _Run:
 
     def _lead_vectors(self, articles: list[Article]) -> list[list[float]]:
         """Each article's first chunk vector, from the index (embedded again only if missing there)."""
-        stored = self.index.chunk_vectors([f"{a.id}#0" for a in articles])
+        ids = [f"{a.id}#0" for a in articles]
+        stored = {c: v for c, v in zip(ids, self.index.vectors(ids), strict=True) if v is not None}
         missing = [a for a in articles if f"{a.id}#0" not in stored]
         if missing:
             if self._embedder is None:

@@ -344,16 +344,6 @@ class Index:
         )
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
-    def chunk_vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
-        """Stored vectors of these chunks (ids that are not stored are left out)."""
-        out: dict[str, list[float]] = {}
-        ids = list(chunk_ids)
-        for i in range(0, len(ids), 500):
-            res = self.collection.get(ids=ids[i : i + 500], include=["embeddings"])
-            for cid, vec in zip(res["ids"], res["embeddings"], strict=True):
-                out[cid] = [float(x) for x in vec]
-        return out
-
     def date_span(self) -> tuple[str | None, str | None]:
         """(earliest, latest) publication day of the indexed articles; (None, None) when none is dated."""
         row = self.db.execute("SELECT MIN(date), MAX(date) FROM articles WHERE status='indexed' AND date IS NOT NULL")

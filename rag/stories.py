@@ -100,8 +100,10 @@ class Scored:
     words: frozenset[str]
 
 
-def _scored_sentences(articles: Sequence[Article]) -> list[list[Scored]]:
-    """Per article, its usable sentences with scores (see module doc)."""
+def _scored_sentences(articles: Sequence[Article], focus: str = "") -> list[list[Scored]]:
+    """Per article, its usable sentences with scores (see module doc); sentences sharing the focus
+    text's words (a brief's topic) score higher."""
+    wanted = content_words(focus)
     spans = {a.id: sentences(a.text) for a in articles}
     # The story's recurring words: its titles', and words found in more than one article (or, for a
     # single article, in more than one sentence).
@@ -123,7 +125,8 @@ def _scored_sentences(articles: Sequence[Article]) -> list[list[Scored]]:
                 continue
             lead = 1.0 / (1.0 + 0.5 * pos)
             share = len(words & topic) / (len(words) + 3)
-            mine.append(Scored(a, pos, s, e, lead + share, frozenset(words)))
+            on_topic = len(words & wanted) / len(wanted) if wanted else 0.0
+            mine.append(Scored(a, pos, s, e, lead + share + on_topic, frozenset(words)))
         if not mine and spans[a.id]:  # keep something from every article, however short
             s, e = spans[a.id][0]
             mine.append(Scored(a, 0, s, e, 1.0, frozenset(content_words(a.text[s:e]))))
@@ -135,10 +138,10 @@ def _redundant(words: frozenset[str], chosen: Sequence[Scored], limit: float = 0
     return any(len(words & c.words) / max(1, min(len(words), len(c.words))) >= limit for c in chosen)
 
 
-def salient(articles: Sequence[Article], budget_tokens: int) -> list[Passage]:
+def salient(articles: Sequence[Article], budget_tokens: int, focus: str = "") -> list[Passage]:
     """The story's salient sentences within budget_tokens, grouped by article in story order, each a
     sentence-sized Passage with offsets into its article (at least one sentence, even over budget)."""
-    per_article = _scored_sentences(articles)
+    per_article = _scored_sentences(articles, focus)
     order = sorted(range(len(articles)), key=lambda i: -(per_article[i][0].score if per_article[i] else 0.0))
     chosen: list[Scored] = []
     used = 0.0

@@ -162,3 +162,40 @@ class Digest:
 
     def to_dict(self) -> dict[str, object]:
         return {"days": [d.to_dict() for d in self.days]}
+
+
+@dataclass
+class BriefItem:
+    """One sentence (or a few) of a brief with its own verified citations; `date` for timeline entries."""
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    date: str | None = None
+    extractive: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        d: dict[str, object] = {"text": self.text, "citations": [c.to_dict() for c in self.citations]}
+        return {"date": self.date, **d} if self.date is not None else d
+
+
+@dataclass
+class Brief:
+    topic: str
+    articles: list[str]  # ids considered (passed the relevance cut), in date order
+    overview: list[BriefItem] = field(default_factory=list)
+    timeline: list[BriefItem] = field(default_factory=list)
+    conflicts: list[BriefItem] = field(default_factory=list)
+    coverage: dict[str, object] = field(default_factory=dict)
+    relevance: dict[str, float] = field(default_factory=dict)  # article id -> best chunk cosine to the topic
+    sources: dict[str, Article] = field(default_factory=dict)  # for rendering
+    usage: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "topic": self.topic,
+            "articles": list(self.articles),
+            "overview": [i.to_dict() for i in self.overview],
+            "timeline": [i.to_dict() for i in self.timeline],
+            "conflicts": [i.to_dict() for i in self.conflicts],
+            "coverage": self.coverage,
+        }

@@ -96,3 +96,19 @@ class FakeChat:
                 if score > best_score:
                     best, best_n, best_score = sent.strip(), int(m.group(1)), score
         return f"{best} [{best_n}]" if best_score else "NOT IN ARTICLES"
+
+
+@pytest.fixture(scope="session")
+def story_index(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM) -> Path:
+    """Real Wikinews stories of Feb-Apr 2005 plus planted copies (tests/newsdata.py), indexed once;
+    use `ssettings` for a private copy."""
+    from .newsdata import build_story_index
+
+    return build_story_index(tmp_path_factory.mktemp("stories"), embedder, MODEL_DIR)
+
+
+@pytest.fixture
+def ssettings(story_index: Path, tmp_path: Path) -> Settings:
+    d = tmp_path / "story-index"
+    shutil.copytree(story_index, d)
+    return Settings(index_dir=d, model_dir=MODEL_DIR)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,9 +20,9 @@ from rag.store import Index
 from rag.stories import cluster, salient
 from rag.types import Digest, Passage
 
-from .conftest import MODEL_DIR, ROOT, FakeChat
+from .conftest import FakeChat
+from .newsdata import CHROMIUM, chromium
 
-DATA = ROOT / "tests" / "data" / "wikinews_stories_2005.jsonl"
 runner = CliRunner()
 
 
@@ -32,39 +31,6 @@ def _first_sentence_reply(system: str, user: str) -> str:
     m = re.search(r"^\[(\d+)\] (.+)$", user, flags=re.M)
     assert m, user
     return f"Headline: {' '.join(m.group(2).split()[:8])}\nSummary: {m.group(2)} [{m.group(1)}]"
-
-
-def _syndicated(a: dict[str, str]) -> dict[str, str]:
-    """Another outlet's copy of an article: new id, title, dateline and ending; same event."""
-    text = a["text"].rsplit(". ", 1)[0] + "."
-    return {**a, "id": "syndicated-5805", "source": "Syndicated Press", "url": "https://example.org/china-law",
-            "title": "China passes anti-secession law aimed at Taiwan", "text": "BEIJING (SP) - " + text}
-
-
-@pytest.fixture(scope="session")
-def story_index(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> Path:
-    from rag.ingest import ingest
-
-    d = tmp_path_factory.mktemp("stories")
-    records = [json.loads(line) for line in DATA.read_text().splitlines()]
-    extra = [_syndicated(next(r for r in records if r["id"] == "wikinews-5805")),
-             {"id": "planted-html", "title": "Markup <script>alert(1)</script> & <b>bold</b> in a title",
-              "date": "2005-03-16", "source": "Test",
-              "text": "A planted article with <script>alert('x')</script> markup in its body tests escaping. "
-                      "The digest page must show the markup as text and run nothing."}]
-    src = d / "src"
-    src.mkdir()
-    (src / "a.jsonl").write_text("\n".join(json.dumps(r) for r in records + extra) + "\n")
-    ix = d / "index"
-    ingest([src], Settings(index_dir=ix, model_dir=MODEL_DIR), embedder=embedder)  # type: ignore[arg-type]
-    return ix
-
-
-@pytest.fixture
-def ssettings(story_index: Path, tmp_path: Path) -> Settings:
-    d = tmp_path / "index"
-    shutil.copytree(story_index, d)
-    return Settings(index_dir=d, model_dir=MODEL_DIR)
 
 
 def _run(settings: Settings, start: str, end: str | None = None, llm: FakeChat | None = None) -> Digest:
@@ -237,25 +203,13 @@ def test_cluster_and_reply_parsing_units() -> None:
     assert best_support("Talks ended in Geneva", p).start == 10
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
-def _chromium(args: list[str], tmp_path: Path) -> str:
-    assert CHROMIUM
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", *args]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return r.stdout
-
-
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")
-def test_html_page_renders_in_headless_chromium(ssettings: Settings, tmp_path: Path) -> None:
+def test_html_page_renders_in_headlesschromium(ssettings: Settings, tmp_path: Path) -> None:
     d = _run(ssettings, "2005-03-15", "2005-03-17")
     page = tmp_path / "digest.html"
     page.write_text(render_digest(d, "html"))
     assert "<script" not in page.read_text().replace("&lt;script", "")  # self-contained, no script
-    dom = _chromium(["--dump-dom", page.as_uri()], tmp_path)
+    dom = chromium(["--dump-dom", page.as_uri()], tmp_path)
     text = re.sub(r"<[^>]+>", " ", dom)
     for day in ("Tuesday 15 March 2005", "Wednesday 16 March 2005", "Thursday 17 March 2005"):
         assert day in text
@@ -268,7 +222,7 @@ def test_html_page_renders_in_headless_chromium(ssettings: Settings, tmp_path: P
     assert f"<mark>{_html_text(c.text)}</mark>" in dom
     # open a citation as a reader does (its link's fragment) and keep a screenshot to look at
     shot = tmp_path / "digest.png"
-    _chromium([f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri() + f"#c-2005-03-15-0-{c.n}"], tmp_path)
+    chromium([f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri() + f"#c-2005-03-15-0-{c.n}"], tmp_path)
     assert shot.stat().st_size > 10_000
     keep = Path("/tmp/digest-test-screenshot.png")
     shutil.copy(shot, keep)

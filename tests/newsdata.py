@@ -1,0 +1,65 @@
+"""Shared test data for digests and briefs: the story index and a headless Chromium runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from rag.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data" / "wikinews_stories_2005.jsonl"
+
+
+# Another outlet's report of Syria's withdrawal, the same day as wikinews-5495, with a different troop count
+# (wikinews-5495: "Syria has a total of 14,000 soldiers in the country.").
+PLANTED_CONFLICT = {
+    "id": "planted-conflict", "title": "Syrian troops pull back toward the Bekaa valley", "date": "2005-03-08",
+    "source": "Other Outlet", "url": "https://example.org/bekaa",
+    "text": "Syrian troops began pulling back from northern Lebanon toward the Bekaa valley on Tuesday. "
+            "Syria has a total of 20,000 soldiers in the country, Lebanese officials said. "
+            "Syrian President Bashar al-Assad announced the withdrawal of Syrian forces from Lebanon last Saturday.",
+}
+
+
+def _syndicated(a: dict[str, str]) -> dict[str, str]:
+    """Another outlet's copy of an article: new id, title, dateline and ending; same event."""
+    text = a["text"].rsplit(". ", 1)[0] + "."
+    return {**a, "id": "syndicated-5805", "source": "Syndicated Press", "url": "https://example.org/china-law",
+            "title": "China passes anti-secession law aimed at Taiwan", "text": "BEIJING (SP) - " + text}
+
+
+def build_story_index(d: Path, embedder: object, model_dir: Path) -> Path:
+    """An index of tests/data/wikinews_stories_2005.jsonl plus a syndicated copy, a planted conflicting
+    report and an article with markup in its title."""
+    from rag.ingest import ingest
+
+    records = [json.loads(line) for line in DATA.read_text().splitlines()]
+    extra = [_syndicated(next(r for r in records if r["id"] == "wikinews-5805")),
+             {"id": "planted-html", "title": "Markup <script>alert(1)</script> & <b>bold</b> in a title",
+              "date": "2005-03-16", "source": "Test",
+              "text": "A planted article with <script>alert('x')</script> markup in its body tests escaping. "
+                      "The digest page must show the markup as text and run nothing."},
+             PLANTED_CONFLICT]
+    src = d / "src"
+    src.mkdir()
+    (src / "a.jsonl").write_text("\n".join(json.dumps(r) for r in records + extra) + "\n")
+    ix = d / "index"
+    ingest([src], Settings(index_dir=ix, model_dir=model_dir), embedder=embedder)  # type: ignore[arg-type]
+    return ix
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def chromium(args: list[str], tmp_path: Path) -> str:
+    assert CHROMIUM
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", *args]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout
+
+
