@@ -223,7 +223,10 @@ def phase_digest(index_dir: str, start: str, days: str) -> dict[str, Any]:
         from rag.digest import digest
     except ImportError:
         return {"skipped": "rag.digest is not available"}
+    from rag.llm import LLM
+
     s = _settings(index_dir)
+    llm = LLM(s)  # one model for all days: each LLM() loads its own server
     d0 = date.fromisoformat(start)
     out: dict[str, Any] = {}
     for label in ("cold", "cached"):
@@ -231,7 +234,7 @@ def phase_digest(index_dir: str, start: str, days: str) -> dict[str, Any]:
         for i in range(int(days)):
             d = (d0 + timedelta(days=i)).isoformat()
             t = time.perf_counter()
-            digest(s, since=d, until=d)
+            digest(s, since=d, until=d, llm=llm)
             per_day.append(time.perf_counter() - t)
         out[label] = {"days": len(per_day), "p50": _pct(per_day, 0.5), "p95": _pct(per_day, 0.95),
                       "max": round(max(per_day), 2), "total": round(sum(per_day), 1)}

@@ -162,7 +162,7 @@ def digest(
             span = resolve_days(ix, date, date_from, date_to, since)
             if span is None:
                 raise RagError(f"the index at {ix.dir} holds no dated articles: give --date, or ingest dated articles")
-            with _progress(span) as progress:
+            with _progress(span[0] != span[1]) as progress:
                 result = run(settings, span[0], span[1], index=ix, progress=progress)
         _emit(render_digest(result, fmt), out)
     except RagError as e:
@@ -207,18 +207,18 @@ def brief(
         settings = _settings(index)
         s = parse_day(since, "--since") if since else None
         u = parse_day(until, "--until") if until else None
-        with _progress(("a", "b")) as progress:
+        with _progress(True) as progress:
             result = run(topic, settings, since=s, until=u, progress=progress)
         _emit(render_brief(result, fmt), out)
     except RagError as e:
         _fail(e)
 
 
-def _progress(span: tuple[str, str]) -> Any:
-    """A progress bar on stderr, in a terminal only, for runs of several steps (days, articles)."""
+def _progress(several: bool) -> Any:
+    """A progress bar on stderr for runs of several steps (days, articles), in a terminal only."""
     import contextlib
 
-    if span[0] == span[1] or not sys.stderr.isatty():
+    if not several or not sys.stderr.isatty():
         return contextlib.nullcontext(None)
 
     @contextlib.contextmanager
@@ -228,7 +228,7 @@ def _progress(span: tuple[str, str]) -> Any:
             def step(done: int, total: int, label: str) -> None:
                 if "bar" not in state:
                     state["bar"] = typer.progressbar(length=total, label="working", file=sys.stderr).__enter__()
-                state["bar"].update(done - state.get("done", 0), label)
+                state["bar"].update(done - state.get("done", 0))
                 state["done"] = done
 
             yield step

@@ -42,7 +42,7 @@ def _slots(text: str) -> dict[str, set[str]]:
     for i, t in enumerate(toks):
         if not _NUM.fullmatch(t):
             continue
-        value = t.replace(",", "").rstrip(".")
+        value = t.rstrip(".")
         word = next((w for w in toks[i + 1 : i + 3] if not _NUM.fullmatch(w) and w.lower() not in STOPWORDS), None)
         if word is None and i > 0 and not _NUM.fullmatch(toks[i - 1]):
             word = toks[i - 1]
@@ -74,7 +74,7 @@ def find_conflicts(articles: Sequence[Article], max_days: int = 2, limit: int = 
             if overlap < MIN_OVERLAP:
                 continue
             for slot in sorted(n1.keys() & n2.keys()):
-                if n1[slot] & n2[slot]:
+                if _norm(n1[slot]) & _norm(n2[slot]):
                     continue  # they agree on at least one value for this word
                 pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
                 c = Conflict(_passage(a, s1, e1), _passage(b, s2, e2), slot, min(n1[slot]), min(n2[slot]))
@@ -82,6 +82,10 @@ def find_conflicts(articles: Sequence[Article], max_days: int = 2, limit: int = 
                     found[pair] = (overlap, c)
                 break
     return [c for _, c in sorted(found.values(), key=lambda x: -x[0])][:limit]
+
+
+def _norm(values: set[str]) -> set[str]:
+    return {v.replace(",", "") for v in values}
 
 
 def _close(d1: str | None, d2: str | None, max_days: int) -> bool:

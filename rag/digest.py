@@ -218,16 +218,17 @@ class _Run:
 
 def digest(
     settings: Settings,
-    start: str,
-    end: str | None = None,
+    since: str,
+    until: str | None = None,
     *,
     index: Index | None = None,
     embedder: Embedder | None = None,
     llm: ChatModel | None = None,
     progress: Progress | None = None,
 ) -> Digest:
-    """The digest of each day from start to end (ISO dates, inclusive; see module doc)."""
-    days = days_between(start, end or start, settings.digest_max_days)
+    """The digest of each day from `since` to `until` (ISO dates, inclusive; one day when until is None).
+    See the module doc. Pass one `llm` when calling this repeatedly: each `LLM(settings)` loads the model."""
+    days = days_between(since, until or since, settings.digest_max_days)
     own_index = index is None
     index = index or Index.open(settings)
     try:

@@ -79,7 +79,7 @@ def test_planted_disagreement_is_reported_citing_both_sides(ssettings: Settings)
     sides = [{c.article_id for c in x.citations} for x in b.conflicts]
     assert {"wikinews-5495", "planted-conflict"} in sides
     x = b.conflicts[sides.index({"wikinews-5495", "planted-conflict"})]
-    assert "14000" in x.text and "20000" in x.text and "soldiers" in x.text
+    assert "14,000" in x.text and "20,000" in x.text and "soldiers" in x.text
     assert {"14,000" in c.text or "20,000" in c.text for c in x.citations} == {True}
     _check(b, ssettings)
 
@@ -90,7 +90,7 @@ def test_reports_far_apart_are_updates_not_conflicts() -> None:
     c = Article("c", "C", "Syria has a total of 15,000 soldiers in the country.", date="2005-02-27")
     assert find_conflicts([a, b]) == []
     (x,) = find_conflicts([a, c])
-    assert (x.slot, x.a_value, x.b_value) == ("soldiers", "14000", "15000")
+    assert (x.slot, x.a_value, x.b_value) == ("soldiers", "14,000", "15,000")
 
 
 def test_token_budget_leaves_out_the_least_relevant_and_says_so(ssettings: Settings) -> None:
