@@ -90,9 +90,12 @@ class Settings(BaseSettings):
     )
     digest_lookback_days: int = Field(default=7, description="Days before a digest day searched for the story it continues.")
     digest_context_tokens: int = Field(
-        default=260, description="Token budget for the salient sentences of one story in the digest prompt."
+        default=220, description="Token budget for the salient sentences of one story in the digest prompt."
     )
-    digest_max_tokens: int = Field(default=90, description="Most tokens the model may generate for one story.")
+    digest_max_tokens: int = Field(default=80, description="Most tokens the model may generate for one story.")
+    digest_max_stories: int = Field(
+        default=6, description="Stories per day written by the model (largest first); the rest keep their lead sentence."
+    )
     brief_min_relevance: float = Field(
         default=0.3, description="Best chunk cosine to the topic below which an article is left out of a brief."
     )

@@ -7,6 +7,9 @@ story's whole articles as unnumbered fallback evidence). Unsupported sentences a
 survives, the summary is the salient sentences themselves, cited by their own offsets (never unsourced
 text). A headline no evidence supports is replaced by the lead article's own title.
 
+The model writes the day's `digest_max_stories` largest stories; any further (single-article) stories
+keep their own title and lead sentence, so a day's cost is bounded whatever its size.
+
 A story "continues" the closest story of the previous `digest_lookback_days` days when their
 centroids are close enough (settings.digest_continue_threshold).
 
@@ -200,8 +203,13 @@ class _Run:
                 stored[f"{a.id}#0"] = v
         return [stored[f"{a.id}#0"] for a in articles]
 
-    def story(self, articles: list[Article]) -> Story:
+    def story(self, articles: list[Article], abstract: bool = True) -> Story:
         s = self.settings
+        if not abstract:  # over the day's model budget: the lead article's title and salient sentences
+            picked = salient(articles, s.digest_context_tokens)
+            text, cites = extractive(picked, 1)
+            self.usage["extracted_stories"] += 1
+            return Story(articles[0].title, text, [a.id for a in articles], cites, extractive=True)
         k = key("story", STORY_VERSION, [(a.id, content_hash(a)) for a in articles], self.prompt.sha, self.model,
                 s.digest_context_tokens, s.digest_max_tokens)
         hit = self.cache.get(k)
@@ -253,8 +261,8 @@ def digest(
             clusters[day] = run.clusters(day, by_day.get(day, []))
             todays = {a.id: a for a in by_day.get(day, [])}
             dd = DayDigest(day, [a.id for a in by_day.get(day, [])])
-            for c in clusters[day]:
-                story = run.story([todays[i] for i in c.article_ids])
+            for rank, c in enumerate(clusters[day]):
+                story = run.story([todays[i] for i in c.article_ids], abstract=rank < settings.digest_max_stories)
                 found = continues(c.centroid, earlier, settings.digest_continue_threshold)
                 if found:
                     story.continues = StoryRef(found.date, found.story, found.title, found.article_ids)

@@ -161,6 +161,19 @@ def test_prompts_stay_within_the_token_budget(ssettings: Settings) -> None:
     assert longest / 4 < ssettings.digest_context_tokens + 250
 
 
+def test_stories_beyond_the_days_model_budget_keep_their_lead_sentence(ssettings: Settings) -> None:
+    capped = ssettings.model_copy(update={"digest_max_stories": 2})
+    chat = FakeChat(_first_sentence_reply)
+    d = digest(capped, "2005-03-15", llm=chat)
+    stories = d.days[0].stories
+    assert len(chat.prompts) == 2 and len(stories) == 6
+    assert [s.extractive for s in stories] == [False, False, True, True, True, True]
+    for s in stories[2:]:
+        assert len(s.article_ids) == 1 and s.headline == d.articles[s.article_ids[0]].title
+    assert sorted(i for s in stories for i in s.article_ids) == sorted(d.days[0].articles)
+    _check_citations(d, capped)
+
+
 def test_progress_is_reported_per_day(ssettings: Settings) -> None:
     seen: list[tuple[int, int, str]] = []
     digest(ssettings, "2005-03-13", "2005-03-15", llm=FakeChat(_first_sentence_reply),
