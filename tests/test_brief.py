@@ -126,10 +126,11 @@ def test_rerun_is_cached_and_a_new_article_redoes_only_itself_and_the_overview(
 
 
 def test_cli_brief_json_and_unrelated_topic(ssettings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    import rag.brief
+    import importlib
 
-    real = rag.brief.brief
-    monkeypatch.setattr(rag.brief, "brief", lambda *a, **k: real(*a, **{**k, "llm": FakeChat(_copy_first)}))
+    module = importlib.import_module("rag.brief")  # the package exports a function of that name
+    real = module.brief
+    monkeypatch.setattr(module, "brief", lambda *a, **k: real(*a, **{**k, "llm": FakeChat(_copy_first)}))
     r = runner.invoke(app, ["brief", TAIWAN, "--since", "2005-03-10", "--until", "2005-03-20", "--json",
                             "--index", str(ssettings.index_dir)])
     assert r.exit_code == 0, r.output

@@ -182,10 +182,11 @@ def test_progress_is_reported_per_day(ssettings: Settings) -> None:
 
 
 def test_cli_json_contract_and_out_file(ssettings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import rag.digest
+    import importlib
 
-    real = rag.digest.digest
-    monkeypatch.setattr(rag.digest, "digest",
+    module = importlib.import_module("rag.digest")  # the package exports a function of that name
+    real = module.digest
+    monkeypatch.setattr(module, "digest",
                         lambda *a, **k: real(*a, **{**k, "llm": FakeChat(_first_sentence_reply)}))
     r = runner.invoke(app, ["digest", "--from", "2005-03-15", "--to", "2005-03-16", "--format", "json",
                             "--index", str(ssettings.index_dir)])
