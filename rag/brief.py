@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date as Date
 
 import numpy as np
 
@@ -124,7 +125,12 @@ def _item_of(sentence: str, citations: list[Citation]) -> BriefItem:
 
 
 def conflict_item(c: Conflict) -> BriefItem:
-    text = (f"Sources disagree on the {c.slot}: \u201c{c.a.title}\u201d ({c.a.date}) gives {c.a_value} [1], "
+    """Both sides, each cited by its sentence; reports of different days say so (it may be an update)."""
+    apart = ""
+    if c.a.date and c.b.date and c.a.date != c.b.date:
+        n = abs((Date.fromisoformat(c.a.date) - Date.fromisoformat(c.b.date)).days)
+        apart = f" (reported {n} day{'s' if n != 1 else ''} apart)"
+    text = (f"Sources disagree on the {c.slot}{apart}: \u201c{c.a.title}\u201d ({c.a.date}) gives {c.a_value} [1], "
             f"\u201c{c.b.title}\u201d ({c.b.date}) gives {c.b_value} [2].")
     cites = [Citation(n, p.article_id, p.title, p.date, p.url, p.start, p.end, p.text) for n, p in ((1, c.a), (2, c.b))]
     return BriefItem(text, cites)

@@ -105,12 +105,12 @@ class Settings(BaseSettings):
     brief_max_articles: int = Field(
         default=50, description="Most articles summarised in one brief; the least relevant beyond it are listed as left out."
     )
-    brief_event_tokens: int = Field(default=180, description="Token budget of one article's sentences in a brief.")
+    brief_event_tokens: int = Field(default=140, description="Token budget of one article's sentences in a brief.")
     brief_event_max_tokens: int = Field(default=60, description="Most tokens generated for one timeline entry.")
     brief_context_tokens: int = Field(default=600, description="Token budget of the developments in the overview prompt.")
     brief_overview_max_tokens: int = Field(default=120, description="Most tokens generated for a brief's overview.")
     brief_conflict_days: int = Field(
-        default=2, description="Reports at most this many days apart that give different numbers count as a conflict."
+        default=1, description="Reports at most this many days apart that give different numbers count as a conflict."
     )
     digest_max_days: int = Field(default=366, description="Longest date range one `rag digest` run accepts.")
 

@@ -55,7 +55,7 @@ def _words(text: str) -> set[str]:
     return {w for w in content_words(text) if not w[:1].isdigit()}
 
 
-def find_conflicts(articles: Sequence[Article], max_days: int = 2, limit: int = 5) -> list[Conflict]:
+def find_conflicts(articles: Sequence[Article], max_days: int = 1, limit: int = 5) -> list[Conflict]:
     """At most `limit` disagreements, the clearest first, at most one per pair of articles."""
     sents: list[tuple[Article, int, int, set[str], dict[str, set[str]]]] = []
     for a in articles:
