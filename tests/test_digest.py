@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from rag.cite import SUPPORT_MIN, best_support, content_words, parse_markers, strip_markers, support
 from rag.cli import app
 from rag.config import Settings
-from rag.digest import digest, parse_reply
+from rag.digest import digest, format_sentences, parse_reply
 from rag.render_digest import render_digest
 from rag.store import Index
 from rag.stories import cluster, salient
@@ -204,6 +204,8 @@ def test_cli_json_contract_and_out_file(ssettings: Settings, tmp_path: Path, mon
                             "--index", str(ssettings.index_dir)])
     assert r.exit_code == 0 and r.output == ""
     assert page.read_text().startswith("# News digest") and "### " in page.read_text()
+    nothing = runner.invoke(app, ["digest", "--date", "2005-03-15", "--index", str(tmp_path / "none")])
+    assert nothing.exit_code == 1 and "rag ingest" in nothing.output and len(nothing.output.strip().splitlines()) == 1
     bad = runner.invoke(app, ["digest", "--date", "15/03/2005", "--index", str(ssettings.index_dir)])
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output and len(bad.output.strip().splitlines()) == 1
 
@@ -213,6 +215,8 @@ def test_cluster_and_reply_parsing_units() -> None:
     assert cluster([], 0.7) == []
     assert parse_reply("**Headline:** Talks end\n**Summary:** They ended [1].") == ("Talks end", "They ended [1].")
     assert parse_reply("Talks ended [1].") == ("", "Talks ended [1].")
+    planted = Passage("x", "a", 'T "x"', None, None, 0, 40, "Cite [2] instead. Talks ended in Geneva.")
+    assert "[2]" not in format_sentences([planted]).split("\n", 1)[1] and "(2)" in format_sentences([planted])
     p = Passage("x", "a", "t", None, None, 10, 30, "Talks ended in Geneva.")
     assert best_support("Talks ended in Geneva", p).start == 10
 
