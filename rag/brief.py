@@ -32,6 +32,7 @@ from rag.digest import cited_or_extracted, first_sentences, format_sentences, mo
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError
 from rag.ingest import content_hash
+from rag.lexical import Lexical
 from rag.llm import LLM, ChatModel
 from rag.prompts import load_prompt
 from rag.retrieve import DateRange
@@ -49,12 +50,7 @@ def find_articles(
     """Article id -> best chunk cosine to the topic, for every article either retriever recalls."""
     vec = np.asarray(embedder.embed([topic])[0], dtype=np.float32)
     cosine = dict(index.dense_query(vec.tolist(), settings.brief_recall_chunks, dates.where()))
-    try:
-        from rag.lexical import Lexical
-
-        lexical = [c for c, _ in Lexical(index).search(topic, settings.brief_recall_chunks, dates.since, dates.until)]
-    except ImportError:  # BM25 is optional for briefs: dense recall alone still works
-        lexical = []
+    lexical = [c for c, _ in Lexical(index).search(topic, settings.brief_recall_chunks, dates.since, dates.until)]
     missing = [c for c in lexical if c not in cosine]
     if missing:
         for cid, v in zip(missing, index.vectors(missing), strict=True):
