@@ -22,6 +22,14 @@ def _clean(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
 
 
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is http(s), for use as a link target (a `javascript:` URL in article metadata must
+    not become a clickable link); parentheses are encoded so Markdown links stay whole."""
+    if url and re.match(r"https?://", url, flags=re.I) and not re.search(r"\s", url):
+        return url.replace("(", "%28").replace(")", "%29")
+    return None
+
+
 def _day_title(iso: str) -> str:
     d = Date.fromisoformat(iso)
     return f"{d.strftime('%A')} {d.day} {d.strftime('%B %Y')}"
@@ -71,7 +79,8 @@ def digest_markdown(d: Digest) -> str:
             body = re.sub(r"\\\[(\d+)\\\]", r"[\1]", _md_escape(s.summary))
             out += [body, ""]
             for c in s.citations:
-                link = f"[{_md_escape(c.title)}]({c.url})" if c.url else _md_escape(c.title)
+                url = safe_url(c.url)
+                link = f"[{_md_escape(c.title)}](<{url}>)" if url else _md_escape(c.title)
                 out.append(f"{c.n}. {link} ({c.date or 'undated'}, `{c.article_id}` {c.start}-{c.end}): "
                            f"\u201c{_md_escape(' '.join(c.text.split()))}\u201d")
             out.append("")
@@ -113,7 +122,8 @@ def _cite_html(cid: str, c: Citation, articles: dict[str, Article]) -> str:
                 + e(a.text[c.end : hi]) + ("\u2026" if hi < len(a.text) else ""))
     else:
         body = "<mark>" + e(c.text) + "</mark>"
-    title = f'<a href="{e(c.url)}">{e(c.title)}</a>' if c.url else e(c.title)
+    url = safe_url(c.url)
+    title = f'<a href="{e(url)}">{e(c.title)}</a>' if url else e(c.title)
     return (f'<div class="cite" id="{cid}"><div class="src">[{c.n}] {title} \u00b7 {e(c.date or "undated")} \u00b7 '
             f"<code>{e(c.article_id)}</code> chars {c.start}\u2013{c.end}</div>{body}</div>")
 

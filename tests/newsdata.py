@@ -39,7 +39,7 @@ def build_story_index(d: Path, embedder: object, model_dir: Path) -> Path:
     records = [json.loads(line) for line in DATA.read_text().splitlines()]
     extra = [_syndicated(next(r for r in records if r["id"] == "wikinews-5805")),
              {"id": "planted-html", "title": "Markup <script>alert(1)</script> & <b>bold</b> in a title",
-              "date": "2005-03-16", "source": "Test",
+              "date": "2005-03-16", "source": "Test", "url": "javascript:alert(2)",
               "text": "A planted article with <script>alert('x')</script> markup in its body tests escaping. "
                       "The digest page must show the markup as text and run nothing."},
              PLANTED_CONFLICT]

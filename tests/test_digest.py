@@ -210,6 +210,13 @@ def test_cli_json_contract_and_out_file(ssettings: Settings, tmp_path: Path, mon
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output and len(bad.output.strip().splitlines()) == 1
 
 
+def test_only_http_urls_become_links() -> None:
+    from rag.render_digest import safe_url
+
+    assert safe_url("javascript:alert(1)") is None and safe_url("https://x.org/a b") is None
+    assert safe_url("https://en.wikinews.org/wiki/A_(b)") == "https://en.wikinews.org/wiki/A_%28b%29"
+
+
 def test_cluster_and_reply_parsing_units() -> None:
     assert cluster([[1, 0], [0.99, 0.14], [0, 1]], 0.7) == [[0, 1], [2]]
     assert cluster([], 0.7) == []
@@ -235,6 +242,7 @@ def test_html_page_renders_in_headlesschromium(ssettings: Settings, tmp_path: Pa
         assert _html_text(s.headline) in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # the planted title shows as text...
     assert "<script>alert" not in dom  # ...and is not markup
+    assert 'href="javascript:' not in dom  # a hostile url in the metadata is not a link
     c = d.days[0].stories[0].citations[0]
     assert f'id="c-2005-03-15-0-{c.n}"' in dom and f'href="#c-2005-03-15-0-{c.n}"' in dom
     assert f"<mark>{_html_text(c.text)}</mark>" in dom
