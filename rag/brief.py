@@ -213,6 +213,7 @@ def brief(
         "min_relevance": settings.brief_min_relevance,
         "from": min(dates) if dates else None, "to": max(dates) if dates else None,
         "left_out": [{"id": a, "relevance": round(relevant[a], 3), "reason": "token budget"} for a in left_out],
+        "overview_developments": len(_spread(timeline, settings.brief_context_tokens)),
     }
     if llm is not None:
         usage.update({k: float(v) for k, v in llm.usage().items()})

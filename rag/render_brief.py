@@ -20,6 +20,9 @@ def _coverage_line(b: Brief) -> str:
     line = (f"Coverage: {c.get('relevant', 0)} relevant article(s) found (of {c.get('recalled', 0)} recalled, "
             f"relevance cut {c.get('min_relevance')}), {c.get('used', 0)} used, "
             f"{c.get('from') or '?'} to {c.get('to') or '?'}")
+    k, n = c.get("overview_developments"), c.get("used", 0)
+    if isinstance(k, int) and isinstance(n, int) and k < n:
+        line += f"; the overview reads {k} of the {n} developments (token budget)"
     if isinstance(left, list) and left:
         line += f"; left out for the token budget: {', '.join(str(x['id']) for x in left)}"
     return line + "."

@@ -103,6 +103,18 @@ def test_token_budget_leaves_out_the_least_relevant_and_says_so(ssettings: Setti
     assert "left out for the token budget" in render_brief(b, "text")
 
 
+def test_overview_prompt_stays_within_budget_and_says_what_it_read(ssettings: Settings) -> None:
+    tight = ssettings.model_copy(update={"brief_context_tokens": 150})
+    chat = FakeChat(_copy_first)
+    b = brief(SYRIA, tight, llm=chat)
+    overview_prompt = chat.prompts[-1][1]
+    shown = re.findall(r"^\[\d+\] \((\d{4}-\d\d-\d\d)\)", overview_prompt, flags=re.M)
+    assert 2 <= len(shown) < len(b.timeline) and len(overview_prompt) / 4 < 150 + 60
+    assert shown[0] == b.timeline[0].date and shown[-1] == b.timeline[-1].date  # the whole arc, spread out
+    assert b.coverage["overview_developments"] == len(shown)
+    assert f"the overview reads {len(shown)} of the {len(b.timeline)} developments" in render_brief(b, "md")
+
+
 def test_rerun_is_cached_and_a_new_article_redoes_only_itself_and_the_overview(
     ssettings: Settings, tmp_path: Path, embedder: object
 ) -> None:
