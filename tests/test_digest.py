@@ -210,6 +210,19 @@ def test_cli_json_contract_and_out_file(ssettings: Settings, tmp_path: Path, mon
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output and len(bad.output.strip().splitlines()) == 1
 
 
+def test_verify_searches_unnumbered_extra_passages_only_as_fallback() -> None:
+    from rag.cite import verify
+
+    numbered = Passage("a@0", "a", "A", None, None, 0, 22, "Talks began in Geneva.")
+    article = Passage("a@full", "a", "A", None, None, 0, 58, "Talks began in Geneva. Sixty delegates attended on Monday.")
+    claim = "Sixty delegates attended on Monday [1]."
+    assert verify(claim, [numbered]).citations == []
+    (c,) = verify(claim, [numbered], extra=[article]).citations
+    assert (c.start, c.end, c.text) == (23, 58, "Sixty delegates attended on Monday.")
+    (first,) = verify("Talks began in Geneva [1].", [numbered], extra=[article]).citations
+    assert (first.start, first.end) == (0, 22)  # the numbered passage wins when it supports the claim
+
+
 def test_only_http_urls_become_links() -> None:
     from rag.render_digest import safe_url
 
