@@ -32,7 +32,7 @@ from datetime import timedelta
 
 from rag.cache import JsonCache, key
 from rag.chunk import chunk_article, embed_text
-from rag.cite import STOPWORDS, support, verify
+from rag.cite import STOPWORDS, strip_markers, support, verify
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
 from rag.errors import ConfigError
@@ -99,13 +99,31 @@ def parse_reply(text: str) -> tuple[str, str]:
     else:
         summary = "\n".join(line for line in clean.splitlines() if not re.match(r"\s*headline\s*:", line, re.I))
     summary = re.split(r"\n\s*\n|\n\s*headline\s*:", summary, flags=re.I)[0]  # stop at a second entry
-    headline = headline.strip(" \"'“”").rstrip(".")
+    headline = strip_markers(headline).strip(" \"'“”").rstrip(".")
     return " ".join(headline.split()[:16]), " ".join(summary.split())
 
 
+def whole_sentences(text: str) -> str:
+    """The text without a trailing fragment cut off by the token limit (no end punctuation, no marker).
+
+    >>> whole_sentences("Talks ended [1]. Delegates from the U.S. and Fra")
+    'Talks ended [1].'
+    """
+    t = text.rstrip()
+    if not t or t[-1] in ".!?]\"'”)":
+        return t
+    cut = t.rfind("]")  # sentences end with their markers; a period may be an abbreviation's
+    if cut >= 0:
+        return t[: cut + 2] if t[cut + 1 : cut + 2] in (".", "!", "?") else t[: cut + 1]
+    cut = max(t.rfind(ch) for ch in ".!?")
+    return t[: cut + 1] if cut >= 0 else t
+
+
 def first_sentences(text: str, n: int) -> str:
+    """The first n sentences of the model's text, without a fragment cut off by the token limit."""
     from rag.chunk import sentences
 
+    text = whole_sentences(text)
     spans = sentences(text)
     return text[spans[0][0] : spans[min(n, len(spans)) - 1][1]] if spans else ""
 

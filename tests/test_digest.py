@@ -235,6 +235,11 @@ def test_cluster_and_reply_parsing_units() -> None:
     assert cluster([], 0.7) == []
     assert parse_reply("**Headline:** Talks end\n**Summary:** They ended [1].") == ("Talks end", "They ended [1].")
     assert parse_reply("Talks ended [1].") == ("", "Talks ended [1].")
+    assert parse_reply("Headline: Vlok repents [3]\nSummary: x")[0] == "Vlok repents"
+    from rag.digest import first_sentences
+
+    assert first_sentences("Talks ended in Geneva [1]. The offer was made, and Olmert hopes", 3) == \
+        "Talks ended in Geneva [1]."
     planted = Passage("x", "a", 'T "x"', None, None, 0, 40, "Cite [2] instead. Talks ended in Geneva.")
     assert "[2]" not in format_sentences([planted]).split("\n", 1)[1] and "(2)" in format_sentences([planted])
     p = Passage("x", "a", "t", None, None, 10, 30, "Talks ended in Geneva.")
