@@ -61,6 +61,7 @@ def ask(
     on_text: Callable[[str], None] | None = None,
 ) -> Answer:
     """Answer a question from the indexed articles with verified citations (see module doc)."""
+    t_start = time.monotonic()
     own_index = index is None
     index = index or Index.open(settings)
     try:
@@ -75,16 +76,18 @@ def ask(
         if own_index:
             index.close()
     relevant = [p for p in found if p.score >= settings.min_relevance]
-    usage: dict[str, float] = {"retrieve_seconds": round(t_retrieve, 4)}
+    usage: dict[str, float] = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "llm_seconds": 0.0,
+                               "retrieve_seconds": round(t_retrieve, 4)}
     if not relevant:
+        usage["seconds"] = round(time.monotonic() - t_start, 3)
         return Answer(question, REFUSAL, True, related=found[:3], usage=usage)
     context = budget(relevant, settings.context_tokens)
     prompt = load_prompt("answer", {"passages", "question"})
     system, user = prompt.render(passages=format_passages(context), question=question)
     llm = llm or LLM(settings)
     done = llm.complete(system, user, settings.max_answer_tokens, on_text=on_text)
-    usage.update(prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
-                 llm_seconds=round(done.seconds, 3))
+    usage.update(calls=1, prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
+                 llm_seconds=round(done.seconds, 3), seconds=round(time.monotonic() - t_start, 3))
     if _NOT_IN.search(done.text):
         return Answer(question, REFUSAL, True, related=context[:3], usage=usage)
     checked = verify(done.text, context, question)

@@ -16,6 +16,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answer
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (overrides RAG_INDEX_DIR).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Print token and time accounting on stderr.")]
 
 
 def _settings(index: Path | None) -> Settings:
@@ -39,16 +40,27 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
     index: IndexOpt = None,
     as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Chunk, embed and store articles. Exit status 1 if any input was rejected."""
-    from rag.ingest import ingest as run
-    from rag.render import ingest_text
+    import time
 
+    from rag.backends import MeteredEmbedder
+    from rag.embed import make_embedder
+    from rag.ingest import ingest as run
+    from rag.render import ingest_text, usage_text
+
+    t0 = time.monotonic()
     try:
-        report = run(paths, _settings(index))
+        settings = _settings(index)
+        embedder = MeteredEmbedder(make_embedder(settings))
+        report = run(paths, settings, embedder=embedder)
     except RagError as e:
         _fail(e)
-    typer.echo(json.dumps(report.to_dict(), ensure_ascii=False) if as_json else ingest_text(report))
+    usage = {**embedder.usage(), "seconds": round(time.monotonic() - t0, 3)}
+    typer.echo(json.dumps({**report.to_dict(), "usage": usage}, ensure_ascii=False) if as_json else ingest_text(report))
+    if verbose:
+        typer.echo(usage_text(usage), err=True)
     if report.rejected:
         raise typer.Exit(1)
 
@@ -58,16 +70,19 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     index: IndexOpt = None,
     as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Answer a question from the indexed articles, citing the passages."""
     from rag.answer import ask as run
-    from rag.render import answer_text
+    from rag.render import answer_text, usage_text
 
     try:
         answer = run(question, _settings(index))
     except RagError as e:
         _fail(e)
     typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else answer_text(answer))
+    if verbose:
+        typer.echo(usage_text(answer.usage), err=True)
 
 
 @app.command()
@@ -107,6 +122,29 @@ def remove(
     typer.echo(f"removed {len(article_ids) - len(missing)}")
     if missing:
         typer.echo(f"error: not in the index: {', '.join(missing)}; list ids with `rag stats --json`", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor(
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Skip the LLM check (it may load the local model).")] = False,
+) -> None:
+    """Check the configured LLM, embedder and store; exit 1 if any is broken."""
+    from rag.doctor import doctor as run
+    from rag.doctor import render
+
+    try:
+        checks = run(_settings(index), skip_llm=no_llm)
+    except RagError as e:
+        _fail(e)
+    ok = all(c.status != "fail" for c in checks)
+    if as_json:
+        _print_json({"ok": ok, "checks": [c.to_dict() for c in checks]})
+    else:
+        typer.echo(render(checks))
+    if not ok:
         raise typer.Exit(1)
 
 

@@ -37,3 +37,19 @@ def ingest_text(r: IngestReport) -> str:
     ]
     out += [f"rejected {x['path']}: {x['reason']}" for x in r.rejected]
     return "\n".join(out)
+
+
+def usage_text(usage: dict[str, float]) -> str:
+    """One line of token and time accounting, e.g. for --verbose on stderr."""
+    parts = []
+    if "calls" in usage:
+        parts.append(f"{usage['calls']:g} LLM call(s), {usage.get('prompt_tokens', 0):g} prompt + "
+                     f"{usage.get('completion_tokens', 0):g} completion tokens in {usage.get('llm_seconds', 0):.2f} s")
+    if "retrieve_seconds" in usage:
+        parts.append(f"retrieval {usage['retrieve_seconds']:.2f} s")
+    if "embed_texts" in usage:
+        parts.append(f"{usage['embed_texts']:g} texts embedded in {usage['embed_calls']:g} call(s), "
+                     f"{usage['embed_seconds']:.2f} s")
+    if "seconds" in usage:
+        parts.append(f"total {usage['seconds']:.2f} s")
+    return "usage: " + "; ".join(parts)

@@ -1,5 +1,7 @@
 """The index: an article store (SQLite, the source of truth for text and offsets) beside a Chroma
-collection of chunk vectors (embedded `PersistentClient`, or a Chroma server when RAG_CHROMA_URL is set).
+collection of chunk vectors (embedded `PersistentClient`, or a Chroma server when RAG_CHROMA_URL is set,
+in the collection RAG_CHROMA_COLLECTION). The article store always lives in RAG_INDEX_DIR; the index
+remembers which kind of vector store and which collection it was built in, and which embedding model.
 
 Crash safety: an article is written as `pending` first, its chunks are then added to Chroma, and only
 then is it marked `indexed`, in one SQLite transaction per batch. Readers see only `indexed` articles.
@@ -23,7 +25,6 @@ from rag.config import Settings
 from rag.errors import BackendError, ConfigError, IndexEmptyError, LockedError, NotFoundError
 from rag.types import Article, Chunk, Passage
 
-COLLECTION = "rag_chunks"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -138,7 +139,7 @@ class Index:
             else:
                 client = chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=chroma_settings)
             return client.get_or_create_collection(
-                COLLECTION, metadata={"hnsw:space": "cosine"}, embedding_function=None
+                self.settings.chroma_collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
         except Exception as e:  # chromadb raises many unrelated types; name the setting to fix
             where = f"the Chroma server at {self.settings.chroma_url} (RAG_CHROMA_URL)" if self.settings.chroma_url \
@@ -153,17 +154,42 @@ class Index:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
+    def vector_store(self) -> str:
+        """Where this run looks for vectors: `embedded:COLLECTION` or `server:COLLECTION`."""
+        kind = "server" if self.settings.chroma_url else "embedded"
+        return f"{kind}:{self.settings.chroma_collection}"
+
     def check_embedder(self, name: str, write: bool) -> None:
-        """Refuse to mix embedding models in one index (the vectors would not be comparable)."""
+        """Refuse to mix embedding models in one index (the vectors would not be comparable), and to read
+        vectors from another vector store than the one the index was built in (see `check_store`)."""
         built = self.get_meta("embed_model")
         if built is None:
             if write:
                 self.set_meta("embed_model", name)
-            return
-        if built != name:
+        elif built != name:
             raise ConfigError(
-                f"this index was built with the embedding model {built!r}, not {name!r}: "
-                "use the same RAG_EMBED_* settings, or a new RAG_INDEX_DIR and ingest again"
+                f"this index was built with the embedding model {built!r}, but the settings give {name!r}: "
+                "set RAG_EMBED_BASE_URL / RAG_EMBED_MODEL as when it was built (unset both for the local model), "
+                "or ingest into a new RAG_INDEX_DIR"
+            )
+        self.check_store(write)
+
+    def check_store(self, write: bool) -> None:
+        """Refuse an index whose vectors were written to another kind of store or collection."""
+        built = self.get_meta("vector_store")
+        here = self.vector_store()
+        if built is None:
+            if write:
+                self.set_meta("vector_store", here)
+            return
+        if built != here:
+            kind, _, coll = built.partition(":")
+            here_kind, _, here_coll = here.partition(":")
+            how = "set RAG_CHROMA_URL to that server" if kind == "server" else "unset RAG_CHROMA_URL"
+            raise ConfigError(
+                f"this index keeps its vectors in the {kind} Chroma collection {coll!r}, but the settings point "
+                f"at the {here_kind} collection {here_coll!r}: {how} and set RAG_CHROMA_COLLECTION={coll}, "
+                "or ingest into a new RAG_INDEX_DIR"
             )
 
     # ---- writes --------------------------------------------------------------------------
@@ -320,6 +346,13 @@ class Index:
         """(chunk id, cosine similarity) of the k nearest chunks, best first."""
         n = self.collection.count()
         if n == 0:
+            if self.counts()[1] > 0:
+                where = self.settings.chroma_url or self.dir / "chroma"
+                raise BackendError(
+                    f"the Chroma collection {self.settings.chroma_collection!r} at {where} is empty but the article "
+                    f"store at {self.dir} lists chunks: point RAG_CHROMA_URL / RAG_CHROMA_COLLECTION at the "
+                    "collection it was built in, or ingest into a new RAG_INDEX_DIR"
+                )
             return []
         res = self.collection.query(
             query_embeddings=[list(vector)], n_results=min(k, n), where=where or None, include=["distances"]
