@@ -83,6 +83,11 @@ def check_store(settings: Settings, embedder: Embedder | None, dim: int) -> list
         with Index.open(settings) as ix:
             articles, chunks = ix.counts()
             built_with, built_in = ix.get_meta("embed_model"), ix.get_meta("vector_store")
+            if built_in is not None and built_in != ix.vector_store():  # do not create a stray collection
+                return [Check("store.location", "fail",
+                              f"{where}: the index was built in the {built_in} collection, the settings point at "
+                              f"{ix.vector_store()}",
+                              "set RAG_CHROMA_URL / RAG_CHROMA_COLLECTION as when the index was built")]
             try:
                 n_vectors = ix.collection.count()
                 sample: Any = ix.collection.get(limit=1, include=["embeddings"]) if n_vectors else None
@@ -91,11 +96,7 @@ def check_store(settings: Settings, embedder: Embedder | None, dim: int) -> list
     except RagError as e:
         return [Check("store", "fail", str(e), "fix RAG_INDEX_DIR / --index")]
     out.append(Check("store", "ok", f"{where}: {articles} articles, {chunks} chunks, {n_vectors} vectors"))
-    if built_in is not None and built_in != ix.vector_store():
-        out.append(Check("store.location", "fail",
-                         f"index built in the {built_in} collection, settings point at {ix.vector_store()}",
-                         "set RAG_CHROMA_URL / RAG_CHROMA_COLLECTION as when the index was built"))
-    elif n_vectors != chunks:
+    if n_vectors != chunks:
         status: Status = "fail" if n_vectors < chunks else "warn"
         out.append(Check("store.count", status,
                          f"the collection holds {n_vectors} vectors but the article store lists {chunks} chunks",

@@ -90,9 +90,55 @@ class FakeChat:
         q = user.rsplit("Question:", 1)[-1]
         qw = content_words(q)
         best, best_n, best_score = "", 0, 0
-        for m in re.finditer(r"^Passage \[(\d+)\][^\n]*\n(.*?)(?=^Passage \[\d+\]|\Z)", user, flags=re.M | re.S):
+        for m in re.finditer(r"^Passage \[(\d+)\][^\n]*\n(.*?)(?=^Passage \[\d+\]|^Question:|\Z)", user, flags=re.M | re.S):
             for sent in re.split(r"(?<=[.!?])\s+", m.group(2)):
                 score = len(content_words(sent) & qw)
                 if score > best_score:
                     best, best_n, best_score = sent.strip(), int(m.group(1)), score
         return f"{best} [{best_n}]" if best_score else "NOT IN ARTICLES"
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (`chroma run`, shipped with chromadb) on 127.0.0.1 and a free port; its URL.
+    Tests sharing it must use their own collection (RAG_CHROMA_COLLECTION)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    exe = Path(sys.executable).parent / "chroma"
+    if not exe.exists():
+        exe = Path(shutil.which("chroma") or "chroma")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = tmp_path_factory.mktemp("chroma-server")
+    log = open(data / "server.log", "wb")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [str(exe), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"chroma run exited {proc.returncode}: {(data / 'server.log').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("chroma run did not answer its heartbeat in 60 s") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
