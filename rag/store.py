@@ -347,9 +347,9 @@ class Index:
         n = self.collection.count()
         if n == 0:
             if self.counts()[1] > 0:
-                where = self.settings.chroma_url or self.dir / "chroma"
+                loc = self.settings.chroma_url or self.dir / "chroma"
                 raise BackendError(
-                    f"the Chroma collection {self.settings.chroma_collection!r} at {where} is empty but the article "
+                    f"the Chroma collection {self.settings.chroma_collection!r} at {loc} is empty but the article "
                     f"store at {self.dir} lists chunks: point RAG_CHROMA_URL / RAG_CHROMA_COLLECTION at the "
                     "collection it was built in, or ingest into a new RAG_INDEX_DIR"
                 )
