@@ -282,6 +282,9 @@ def test_api_key_never_appears_in_output_logs_or_index(
     sent = {auth for _, auth in embed_stub.requests}
     assert {f"Bearer {SENTINEL}-llm", f"Bearer {SENTINEL}-emb"} <= sent  # each key really was used
     assert "Geneva" in outputs[1]
+    assert "usage: " in outputs[0] and "texts embedded" in outputs[0]  # --verbose accounting (stderr)
+    assert "usage: 1 LLM call(s)" in outputs[2] and "prompt + " in outputs[2]
+    assert json.loads(outputs[1].splitlines()[0])["usage"]["calls"] == 1
     logs = caplog.text
     assert any(rec.name.startswith(("openai", "httpx")) for rec in caplog.records)  # the clients did log, at DEBUG
     for text in [*outputs, logs]:
