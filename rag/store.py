@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import BackendError, ConfigError, IndexEmptyError, LockedError, NotFoundError
+from rag.errors import BackendError, ConfigError, IndexEmptyError, LockedError, NotFoundError, RagError
 from rag.types import Article, Chunk, Passage
 
 _SCHEMA = """
@@ -146,6 +146,21 @@ class Index:
                 else f"the embedded Chroma store at {self.dir / 'chroma'}"
             raise BackendError(f"cannot open {where}: {e.__class__.__name__}: {e}") from e
 
+    @contextlib.contextmanager
+    def _chroma(self, what: str) -> Iterator[None]:
+        """Turn a Chroma failure after opening (server gone, disk full) into one BackendError line."""
+        try:
+            yield
+        except RagError:
+            raise
+        except Exception as e:  # chromadb raises many unrelated types
+            detail = (str(e).splitlines() or [""])[0][:200]
+            if self.settings.chroma_url:
+                fix = f"check the Chroma server at {self.settings.chroma_url} is running (RAG_CHROMA_URL)"
+            else:
+                fix = f"check the embedded Chroma store at {self.dir / 'chroma'} (disk space, permissions)"
+            raise BackendError(f"Chroma failed to {what} ({e.__class__.__name__}: {detail}): {fix}") from e
+
     # ---- meta ----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -222,7 +237,8 @@ class Index:
         ids = list(article_ids)
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            self.collection.delete(where={"article_id": {"$in": part}})
+            with self._chroma("delete chunks"):
+                self.collection.delete(where={"article_id": {"$in": part}})
         with self.transaction() as db:
             db.executemany("DELETE FROM chunks WHERE article_id=?", [(i,) for i in ids])
 
@@ -242,11 +258,12 @@ class Index:
                 m["source"] = a.source
             metas.append(m)
         for i in range(0, len(chunks), 1000):
-            self.collection.upsert(
-                ids=[c.id for c in chunks[i : i + 1000]],
-                embeddings=[list(v) for v in vectors[i : i + 1000]],
-                metadatas=metas[i : i + 1000],
-            )
+            with self._chroma("add chunk vectors"):
+                self.collection.upsert(
+                    ids=[c.id for c in chunks[i : i + 1000]],
+                    embeddings=[list(v) for v in vectors[i : i + 1000]],
+                    metadatas=metas[i : i + 1000],
+                )
         with self.transaction() as db:
             db.executemany(
                 'INSERT OR REPLACE INTO chunks(id, article_id, idx, start, "end") VALUES (?,?,?,?,?)',
@@ -356,13 +373,15 @@ class Index:
 
     def vectors(self, chunk_ids: Sequence[str]) -> list[list[float] | None]:
         """Stored vectors of these chunks, in order (None for an id Chroma does not hold)."""
-        res = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
+        with self._chroma("read vectors"):
+            res = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
         by_id = {cid: list(v) for cid, v in zip(res["ids"], res["embeddings"], strict=True)}
         return [by_id.get(c) for c in chunk_ids]
 
     def dense_query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks, best first."""
-        n = self.collection.count()
+        with self._chroma("count vectors"):
+            n = self.collection.count()
         if n == 0:
             if self.counts()[1] > 0:
                 loc = self.settings.chroma_url or self.dir / "chroma"
@@ -372,7 +391,8 @@ class Index:
                     "collection it was built in, or ingest into a new RAG_INDEX_DIR"
                 )
             return []
-        res = self.collection.query(
-            query_embeddings=[list(vector)], n_results=min(k, n), where=where or None, include=["distances"]
-        )
+        with self._chroma("query"):
+            res = self.collection.query(
+                query_embeddings=[list(vector)], n_results=min(k, n), where=where or None, include=["distances"]
+            )
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]

@@ -7,6 +7,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -98,47 +103,51 @@ class FakeChat:
         return f"{best} [{best_n}]" if best_score else "NOT IN ARTICLES"
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server (`chroma run`, shipped with chromadb) on 127.0.0.1 and a free port; its URL.
-    Tests sharing it must use their own collection (RAG_CHROMA_COLLECTION)."""
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
+def start_chroma(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `chroma run` (shipped with chromadb) on 127.0.0.1 and a free port, persisting under `data`;
+    wait for its heartbeat. Returns the process and the URL; stop it with `stop_chroma`."""
     exe = Path(sys.executable).parent / "chroma"
     if not exe.exists():
         exe = Path(shutil.which("chroma") or "chroma")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    data = tmp_path_factory.mktemp("chroma-server")
-    log = open(data / "server.log", "wb")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [str(exe), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
+    data.mkdir(parents=True, exist_ok=True)
+    with open(data / "server.log", "wb") as log:
+        proc = subprocess.Popen(
+            [str(exe), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )
     url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"chroma run exited {proc.returncode}: {(data / 'server.log').read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                return proc, url
+        except OSError:
+            if time.monotonic() > deadline:
+                stop_chroma(proc)
+                raise RuntimeError("chroma run did not answer its heartbeat in 60 s") from None
+            time.sleep(0.2)
+
+
+def stop_chroma(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited {proc.returncode}: {(data / 'server.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("chroma run did not answer its heartbeat in 60 s") from None
-                time.sleep(0.2)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server shared by the session; its URL. Tests sharing it must use their own
+    collection (RAG_CHROMA_COLLECTION)."""
+    proc, url = start_chroma(tmp_path_factory.mktemp("chroma-server"))
+    try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        stop_chroma(proc)
