@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 WIKINEWS = SHARED / "corpora" / "wikinews" / "articles.jsonl"
+TEST_STORE = os.environ.get("RAG_TEST_STORE", "embedded")  # or "server": see _store_under_test
+assert TEST_STORE in ("embedded", "server"), "RAG_TEST_STORE must be embedded or server"
 MODEL_DIR = Path(os.environ.get("RAG_MODEL_DIR") or Path.home() / ".cache" / "rag-news" / "models")
 
 
@@ -56,10 +59,25 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM) -
 
 
 @pytest.fixture
-def seed_settings(seed_index: Path, tmp_path: Path) -> Settings:
+def seed_settings(seed_index: Path, tmp_path: Path, embedder: OnnxMiniLM) -> Settings:
     d = tmp_path / "index"
+    if TEST_STORE == "server":  # a server-side collection is not copied with the directory: build it again
+        from rag.ingest import ingest
+
+        s = Settings(index_dir=d, model_dir=MODEL_DIR)
+        ingest([SEEDS], s, embedder=embedder)
+        return s
     shutil.copytree(seed_index, d)
     return Settings(index_dir=d, model_dir=MODEL_DIR)
+
+
+@pytest.fixture(autouse=True)
+def _store_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RAG_TEST_STORE=server runs the suite against a real Chroma server: every index a test opens through
+    the environment (Settings(), the CLI, the console script) keeps its vectors there, in its own collection."""
+    if TEST_STORE == "server":
+        monkeypatch.setenv("RAG_CHROMA_URL", request.getfixturevalue("chroma_server"))
+        monkeypatch.setenv("RAG_CHROMA_COLLECTION", f"t-{uuid.uuid4().hex[:16]}")
 
 
 @pytest.fixture(scope="session")
