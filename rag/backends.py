@@ -169,4 +169,7 @@ class MeteredEmbedder:
         return out
 
     def usage(self) -> dict[str, float]:
-        return {"embed_calls": self.calls, "embed_texts": self.texts, "embed_seconds": round(self.seconds, 3)}
+        out = {"embed_calls": self.calls, "embed_texts": self.texts, "embed_seconds": round(self.seconds, 3)}
+        if isinstance(self.inner, OpenAIEmbedder):  # an endpoint reports the tokens it billed
+            out["embed_tokens"] = self.inner.tokens
+        return out
