@@ -36,21 +36,49 @@ def _print_json(obj: Any) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive): .txt .md .html .json(l) RSS/Atom.")],
     index: IndexOpt = None,
     as_json: JsonOpt = False,
+    date: Annotated[str | None, typer.Option("--date", help="Publication date (YYYY-MM-DD) for every article of this run.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Source (outlet) for every article of this run.")] = None,
 ) -> None:
     """Chunk, embed and store articles. Exit status 1 if any input was rejected."""
     from rag.ingest import ingest as run
-    from rag.render import ingest_text
+    from rag.ingest.dates import parse_flag_date
+    from rag.render import ingest_notes, ingest_progress, ingest_text
 
     try:
-        report = run(paths, _settings(index))
+        flag_date = parse_flag_date(date) if date is not None else None
+    except ValueError:
+        _fail(RagError(f"--date {date!r} is not a date; use YYYY-MM-DD"))
+    try:
+        with ingest_progress(sys.stderr) as progress:
+            report = run(paths, _settings(index), progress=progress, date=flag_date, source=source,
+                         on_wait=lambda msg: typer.echo(f"note: {msg}", err=True))
     except RagError as e:
         _fail(e)
-    typer.echo(json.dumps(report.to_dict(), ensure_ascii=False) if as_json else ingest_text(report))
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        for line in ingest_notes(report):
+            typer.echo(f"note: {line}", err=True)
+    else:
+        typer.echo(ingest_text(report))
     if report.rejected:
         raise typer.Exit(1)
+
+
+@app.command()
+def stats(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Articles, chunks, articles per day, date range and sources of the index."""
+    from rag.render import stats_text
+    from rag.store import Index
+
+    try:
+        with Index.open(_settings(index)) as ix:
+            st = ix.stats()
+    except RagError as e:
+        _fail(e)
+    typer.echo(json.dumps(st, ensure_ascii=False) if as_json else stats_text(st))
 
 
 @app.command()
@@ -99,8 +127,9 @@ def remove(
     from rag.store import Index
 
     try:
-        with Index.open(_settings(index)) as ix:
-            ix.lock()
+        settings = _settings(index)
+        with Index.open(settings) as ix:
+            ix.lock(timeout=settings.lock_timeout, on_wait=lambda msg: typer.echo(f"note: {msg}", err=True))
             missing = ix.remove(article_ids)
     except RagError as e:
         _fail(e)

@@ -68,6 +68,15 @@ class Settings(BaseSettings):
         default=900, description="Largest chunk in characters (sentences are never split unless longer)."
     )
     embed_batch: int = Field(default=32, description="Texts per embedding batch.")
+    ingest_batch: int = Field(
+        default=64, description="Articles chunked, embedded and committed together (bounds ingest memory)."
+    )
+    max_input_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Input files larger than this are rejected (split them first)."
+    )
+    lock_timeout: float = Field(
+        default=600.0, description="Seconds a writing run waits for another one on the same index before giving up."
+    )
     top_k: int = Field(default=5, description="Passages put in the answer prompt at most.")
     context_tokens: int = Field(
         default=600, description="Token budget for the passages in one prompt (prompt length is latency on CPU)."

@@ -14,13 +14,13 @@ import fcntl
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date as Date
 from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import BackendError, ConfigError, IndexEmptyError, LockedError, NotFoundError
+from rag.errors import BackendError, ConfigError, IndexEmptyError, LockedError, NotFoundError, StorageError
 from rag.types import Article, Chunk, Passage
 
 COLLECTION = "rag_chunks"
@@ -38,6 +38,15 @@ CREATE TABLE IF NOT EXISTS chunks (
     "end" INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS duplicates (
+    id TEXT PRIMARY KEY, duplicate_of TEXT NOT NULL, content_hash TEXT NOT NULL, title TEXT, path TEXT,
+    similarity REAL NOT NULL, recorded_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS duplicates_of ON duplicates(duplicate_of);
+CREATE TABLE IF NOT EXISTS minhash (article_id TEXT PRIMARY KEY, sig BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS lsh (key INTEGER NOT NULL, article_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS lsh_key ON lsh(key);
+CREATE INDEX IF NOT EXISTS lsh_article ON lsh(article_id);
 """
 
 
@@ -46,6 +55,19 @@ def date_epoch(iso: str | None) -> int | None:
     if not iso:
         return None
     return (Date.fromisoformat(iso) - Date(1970, 1, 1)).days
+
+
+def storage_error(index_dir: Path, e: BaseException) -> StorageError:
+    """One clear line for an index directory that cannot be written (read-only, disk full, ...)."""
+    msg = getattr(e, "strerror", None) or str(e) or e.__class__.__name__
+    low = msg.lower()
+    if "full" in low or "no space" in low or "too large" in low or "quota" in low:
+        fix = "free disk space or point RAG_INDEX_DIR / --index at a disk with room, then run again"
+    elif "readonly" in low or "read-only" in low or "permission" in low or "not permitted" in low:
+        fix = "make it writable or point RAG_INDEX_DIR / --index at a writable directory"
+    else:
+        fix = "check the disk and RAG_INDEX_DIR / --index, then run again"
+    return StorageError(f"cannot write the index at {index_dir}: {msg}; {fix} (a re-run finishes the work)")
 
 
 def _article_from_row(row: sqlite3.Row) -> Article:
@@ -69,13 +91,13 @@ class Index:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            if create:
+                self.db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as e:
-            raise ConfigError(f"cannot open the index at {self.dir}: {e}; check RAG_INDEX_DIR / --index") from e
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        if create:
-            self.db.executescript(_SCHEMA)
+            raise storage_error(self.dir, e) from e
         self._collection: Any = None
         self._lock_fd: int | None = None
 
@@ -94,18 +116,36 @@ class Index:
         self.db.close()
 
     # ---- locking -------------------------------------------------------------------------
-    def lock(self, wait: bool = True) -> None:
-        """Take the writer lock; with wait=False raise LockedError if another run holds it."""
-        fd = os.open(self.dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    def lock(self, wait: bool = True, timeout: float | None = None,
+             on_wait: Callable[[str], None] | None = None) -> None:
+        """Take the writer lock. If another run holds it: with wait=False raise LockedError at once;
+        otherwise call on_wait(message) once and wait, up to `timeout` seconds (None: for ever)."""
+        try:
+            fd = os.open(self.dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise storage_error(self.dir, e) from e
+        busy = f"another rag run is writing to {self.dir}"
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if not wait:
                 os.close(fd)
-                raise LockedError(
-                    f"another rag run is writing to {self.dir}; wait for it to finish and run again"
-                ) from None
-            fcntl.flock(fd, fcntl.LOCK_EX)
+                raise LockedError(f"{busy}; wait for it to finish and run again") from None
+            if on_wait:
+                on_wait(f"{busy}; waiting for it to finish")
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if deadline is not None and time.monotonic() > deadline:
+                        os.close(fd)
+                        raise LockedError(
+                            f"{busy} and still was after {timeout:.0f} s; run again later "
+                            "(or raise RAG_LOCK_TIMEOUT)"
+                        ) from None
+                    time.sleep(0.2)
         self._lock_fd = fd
 
     def unlock(self) -> None:
@@ -169,17 +209,39 @@ class Index:
     # ---- writes --------------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+        """One write transaction; a failed write (disk full, read-only) becomes a StorageError."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            raise storage_error(self.dir, e) from e
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
+        except BaseException as e:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            if isinstance(e, sqlite3.Error):
+                raise storage_error(self.dir, e) from e
             raise
         else:
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as e:
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+                raise storage_error(self.dir, e) from e
 
-    def mark_pending(self, articles: Sequence[tuple[Article, str]]) -> None:
-        """Store (article, content_hash) pairs as pending, replacing any earlier version's row."""
+    def _chroma_write(self, fn: Callable[..., Any], **kw: Any) -> None:
+        try:
+            fn(**kw)
+        except Exception as e:  # chromadb raises its own types and bare RuntimeErrors for I/O failures
+            if self.settings.chroma_url:
+                raise BackendError(f"the Chroma server at {self.settings.chroma_url} failed: {e}") from e
+            raise storage_error(self.dir / "chroma", e) from e
+
+    def mark_pending(self, articles: Sequence[tuple[Article, str]],
+                     signatures: dict[str, tuple[bytes, list[int]]] | None = None) -> None:
+        """Store (article, content_hash) pairs as pending, replacing any earlier version's row, with
+        their near-duplicate signatures and band keys (rag.ingest.dedup) in the same transaction."""
         now = time.time()
         with self.transaction() as db:
             for a, h in articles:
@@ -188,6 +250,43 @@ class Index:
                     " text, content_hash, status, n_chunks, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,'pending',0,?)",
                     (a.id, a.title, a.date, a.date_source, a.url, a.source, a.author, a.path, a.text, h, now),
                 )
+                db.execute("DELETE FROM duplicates WHERE id=?", (a.id,))
+            for aid, (blob, keys) in (signatures or {}).items():
+                db.execute("INSERT OR REPLACE INTO minhash(article_id, sig) VALUES (?,?)", (aid, blob))
+                db.execute("DELETE FROM lsh WHERE article_id=?", (aid,))
+                db.executemany("INSERT INTO lsh(key, article_id) VALUES (?,?)", [(k, aid) for k in keys])
+
+    def record_duplicate(self, article: Article, content_hash: str, duplicate_of: str, similarity: float) -> None:
+        """Remember that `article` is a copy of `duplicate_of` (it is not indexed)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO duplicates(id, duplicate_of, content_hash, title, path, similarity,"
+                " recorded_at) VALUES (?,?,?,?,?,?,?)",
+                (article.id, duplicate_of, content_hash, article.title, article.path, similarity, time.time()),
+            )
+
+    def duplicate_hash(self, article_id: str) -> str | None:
+        row = self.db.execute("SELECT content_hash FROM duplicates WHERE id=?", (article_id,)).fetchone()
+        return row["content_hash"] if row else None
+
+    def near_candidates(self, keys: Sequence[int]) -> dict[str, bytes]:
+        """Signatures of stored articles (any status) sharing at least one band key."""
+        out: dict[str, bytes] = {}
+        for i in range(0, len(keys), 500):
+            part = list(keys[i : i + 500])
+            rows = self.db.execute(
+                f"SELECT DISTINCT m.article_id, m.sig FROM lsh l JOIN minhash m ON m.article_id=l.article_id"
+                f" WHERE l.key IN ({','.join('?' * len(part))})", part,
+            ).fetchall()
+            out.update({r[0]: r[1] for r in rows})
+        return out
+
+    def path_of(self, article_id: str) -> str | None:
+        row = self.db.execute(
+            "SELECT path FROM articles WHERE id=? UNION ALL SELECT path FROM duplicates WHERE id=?",
+            (article_id, article_id),
+        ).fetchone()
+        return row[0] if row else None
 
     def delete_chunks(self, article_ids: Sequence[str]) -> None:
         """Remove every chunk of these articles from Chroma and from the chunk table."""
@@ -196,7 +295,7 @@ class Index:
         ids = list(article_ids)
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            self.collection.delete(where={"article_id": {"$in": part}})
+            self._chroma_write(self.collection.delete, where={"article_id": {"$in": part}})
         with self.transaction() as db:
             db.executemany("DELETE FROM chunks WHERE article_id=?", [(i,) for i in ids])
 
@@ -216,7 +315,8 @@ class Index:
                 m["source"] = a.source
             metas.append(m)
         for i in range(0, len(chunks), 1000):
-            self.collection.upsert(
+            self._chroma_write(
+                self.collection.upsert,
                 ids=[c.id for c in chunks[i : i + 1000]],
                 embeddings=[list(v) for v in vectors[i : i + 1000]],
                 metadatas=metas[i : i + 1000],
@@ -237,11 +337,17 @@ class Index:
 
     def remove(self, article_ids: Sequence[str]) -> list[str]:
         """Remove articles and their chunks; returns the ids that were not in the index."""
-        missing = [i for i in article_ids if not self.has_article(i, any_status=True)]
+        missing = [i for i in article_ids if not self.has_article(i, any_status=True)
+                   and self.duplicate_hash(i) is None]
         present = [i for i in article_ids if i not in missing]
         self.delete_chunks(present)
         with self.transaction() as db:
-            db.executemany("DELETE FROM articles WHERE id=?", [(i,) for i in present])
+            for i in present:
+                db.execute("DELETE FROM articles WHERE id=?", (i,))
+                db.execute("DELETE FROM minhash WHERE article_id=?", (i,))
+                db.execute("DELETE FROM lsh WHERE article_id=?", (i,))
+                # copies of a removed article are no longer duplicates: a re-ingest indexes them
+                db.execute("DELETE FROM duplicates WHERE duplicate_of=? OR id=?", (i, i))
         return missing
 
     # ---- reads ---------------------------------------------------------------------------
@@ -260,9 +366,8 @@ class Index:
         return row["content_hash"] if row else None
 
     def id_for_hash(self, content_hash: str) -> str | None:
-        row = self.db.execute(
-            "SELECT id FROM articles WHERE content_hash=? AND status='indexed' LIMIT 1", (content_hash,)
-        ).fetchone()
+        """The id of a stored article (indexed, or pending and finished by this run) with this hash."""
+        row = self.db.execute("SELECT id FROM articles WHERE content_hash=? LIMIT 1", (content_hash,)).fetchone()
         return row["id"] if row else None
 
     def article(self, article_id: str) -> Article:
@@ -287,6 +392,30 @@ class Index:
         """(indexed articles, chunks of indexed articles)."""
         a = self.db.execute("SELECT COUNT(*), COALESCE(SUM(n_chunks), 0) FROM articles WHERE status='indexed'").fetchone()
         return int(a[0]), int(a[1])
+
+    def stats(self) -> dict[str, object]:
+        """What `rag stats --json` prints: counts, articles per day, date range, sources."""
+        articles, chunks = self.counts()
+        per_day = {r[0]: r[1] for r in self.db.execute(
+            "SELECT date, COUNT(*) FROM articles WHERE status='indexed' AND date IS NOT NULL GROUP BY date ORDER BY date"
+        )}
+        sources = {r[0] or "(unknown)": r[1] for r in self.db.execute(
+            "SELECT source, COUNT(*) FROM articles WHERE status='indexed' GROUP BY source ORDER BY COUNT(*) DESC, source"
+        )}
+        date_sources = {r[0]: r[1] for r in self.db.execute(
+            "SELECT date_source, COUNT(*) FROM articles WHERE status='indexed' GROUP BY date_source ORDER BY date_source"
+        )}
+        undated = self.db.execute(
+            "SELECT COUNT(*) FROM articles WHERE status='indexed' AND date IS NULL").fetchone()[0]
+        pending = self.db.execute("SELECT COUNT(*) FROM articles WHERE status='pending'").fetchone()[0]
+        dups = self.db.execute("SELECT COUNT(*) FROM duplicates").fetchone()[0]
+        days = list(per_day)
+        return {
+            "articles": articles, "chunks": chunks, "duplicates": int(dups), "pending": int(pending),
+            "undated": int(undated), "date_range": {"first": days[0], "last": days[-1]} if days else None,
+            "articles_per_day": per_day, "sources": sources, "date_sources": date_sources,
+            "embed_model": self.get_meta("embed_model"),
+        }
 
     def chunk_rows(self) -> list[sqlite3.Row]:
         """Every chunk of an indexed article with its text span and date (for lexical search)."""
