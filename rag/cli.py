@@ -16,6 +16,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answer
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (overrides RAG_INDEX_DIR).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+DateOpt = Annotated[str | None, typer.Option("--date", help="Publication date (YYYY-MM-DD) for every article.")]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Source (outlet) for every article of this run.")]
 
 
 def _settings(index: Path | None) -> Settings:
@@ -36,11 +38,11 @@ def _print_json(obj: Any) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive): .txt .md .html .json(l) RSS/Atom.")],
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive): txt md html json(l) RSS Atom.")],
     index: IndexOpt = None,
     as_json: JsonOpt = False,
-    date: Annotated[str | None, typer.Option("--date", help="Publication date (YYYY-MM-DD) for every article of this run.")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Source (outlet) for every article of this run.")] = None,
+    date: DateOpt = None,
+    source: SourceOpt = None,
 ) -> None:
     """Chunk, embed and store articles. Exit status 1 if any input was rejected."""
     from rag.ingest import ingest as run

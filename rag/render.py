@@ -78,7 +78,7 @@ def stats_text(st: dict[str, object]) -> str:
     first, last = (rng.get("first"), rng.get("last")) if isinstance(rng, dict) else (None, None)
     lines = [
         f"{st['articles']} articles, {st['chunks']} chunks, {st['duplicates']} duplicates recorded, "
-        f"{st['undated']} undated" + (f", {st['pending']} pending (run `rag ingest` to finish)" if st["pending"] else ""),
+        f"{st['undated']} undated" + (f", {st['pending']} pending (`rag ingest` finishes them)" if st["pending"] else ""),
         f"dates: {first} .. {last}" if first else "dates: none",
     ]
     sources = st.get("sources") or {}

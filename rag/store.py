@@ -396,15 +396,13 @@ class Index:
     def stats(self) -> dict[str, object]:
         """What `rag stats --json` prints: counts, articles per day, date range, sources."""
         articles, chunks = self.counts()
+        ok = "FROM articles WHERE status='indexed'"
         per_day = {r[0]: r[1] for r in self.db.execute(
-            "SELECT date, COUNT(*) FROM articles WHERE status='indexed' AND date IS NOT NULL GROUP BY date ORDER BY date"
-        )}
+            f"SELECT date, COUNT(*) {ok} AND date IS NOT NULL GROUP BY date ORDER BY date")}
         sources = {r[0] or "(unknown)": r[1] for r in self.db.execute(
-            "SELECT source, COUNT(*) FROM articles WHERE status='indexed' GROUP BY source ORDER BY COUNT(*) DESC, source"
-        )}
+            f"SELECT source, COUNT(*) {ok} GROUP BY source ORDER BY COUNT(*) DESC, source")}
         date_sources = {r[0]: r[1] for r in self.db.execute(
-            "SELECT date_source, COUNT(*) FROM articles WHERE status='indexed' GROUP BY date_source ORDER BY date_source"
-        )}
+            f"SELECT date_source, COUNT(*) {ok} GROUP BY date_source ORDER BY date_source")}
         undated = self.db.execute(
             "SELECT COUNT(*) FROM articles WHERE status='indexed' AND date IS NULL").fetchone()[0]
         pending = self.db.execute("SELECT COUNT(*) FROM articles WHERE status='pending'").fetchone()[0]

@@ -17,7 +17,7 @@ indexed. An article whose text changed replaces its old chunks.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from pathlib import Path
@@ -70,8 +70,8 @@ def iter_files(paths: Iterable[Path], report: IngestReport) -> Iterator[Path]:
     for p in paths:
         try:
             if p.is_dir():
-                found = sorted(f for f in p.rglob("*") if not any(part.startswith(".") for part in f.relative_to(p).parts)
-                               and f.is_file())
+                found = sorted(f for f in p.rglob("*")
+                               if not any(part.startswith(".") for part in f.relative_to(p).parts) and f.is_file())
                 yield from (f.absolute() for f in found)
             elif p.is_file():
                 yield p.absolute()
@@ -186,6 +186,45 @@ class _Run:
         return a
 
 
+class _LazyEmbedder:
+    """Builds the real embedder (and checks it against the index) only when something must be embedded,
+    so that re-ingesting unchanged inputs loads no model."""
+
+    def __init__(self, settings: Settings, index: Index, given: Embedder | None) -> None:
+        self._settings, self._index, self._real = settings, index, given
+        self._checked = False
+
+    def _get(self) -> Embedder:
+        if self._real is None:
+            self._real = make_embedder(self._settings)
+        if not self._checked:
+            try:
+                self._index.check_embedder(self._real.name, write=True)
+            except RagError:
+                raise
+            except Exception as e:  # sqlite3 errors on a read-only or full disk
+                raise storage_error(self._index.dir, e) from e
+            self._checked = True
+        return self._real
+
+    def check_early(self) -> None:
+        """Refuse a mismatched embedder before reading anything, when its name is known without loading."""
+        from rag.embed import OnnxMiniLM
+
+        known = self._real.name if self._real is not None else None
+        if known is None and not self._settings.embed_base_url:
+            known = OnnxMiniLM.name
+        if known is not None and self._index.get_meta("embed_model") is not None:
+            self._index.check_embedder(known, write=False)
+
+    @property
+    def name(self) -> str:
+        return self._get().name
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._get().embed(texts)
+
+
 def index_batch(index: Index, embedder: Embedder, batch: list[tuple[Article, str]], settings: Settings,
                 signatures: dict[str, tuple[bytes, list[int]]] | None = None,
                 report: IngestReport | None = None) -> None:
@@ -224,20 +263,15 @@ def ingest(
     ConfigError (another embedding model built this index).
     """
     report = IngestReport()
-    embedder = embedder or make_embedder(settings)
     ref = today or Date.today()
     with Index.open(settings, create=True) as index:
         index.lock(timeout=settings.lock_timeout, on_wait=on_wait)
-        try:
-            index.check_embedder(embedder.name, write=True)
-        except Exception as e:
-            if isinstance(e, RagError):
-                raise
-            raise storage_error(index.dir, e) from e
+        lazy = _LazyEmbedder(settings, index, embedder)
+        lazy.check_early()
         recovered = index.pending_articles()
         for i in range(0, len(recovered), settings.ingest_batch):
-            index_batch(index, embedder, recovered[i : i + settings.ingest_batch], settings, None, report)
-        run = _Run(index, embedder, settings, report, progress)
+            index_batch(index, lazy, recovered[i : i + settings.ingest_batch], settings, None, report)
+        run = _Run(index, lazy, settings, report, progress)
         for f, article in read_articles([Path(p) for p in paths], report, settings.max_input_bytes):
             run.seen += 1
             a = run.stable_id(f, article)
