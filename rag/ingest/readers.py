@@ -4,7 +4,8 @@ Formats (by suffix):
 - `.txt`: the first non-empty line is the headline; the whole file is the text.
 - `.md` / `.markdown`: optional YAML front matter (`title`, `date`, `url`, `source`, `author`, `id`);
   without a title, the first heading or non-empty line is the headline.
-- `.html` / `.htm`: main text and metadata (title, date, site, url, author) by trafilatura.
+- `.html` / `.htm`: main text and metadata (title, date, site, url, author) by trafilatura; a page
+  whose main text is under MIN_HTML_WORDS words is rejected as having no article text.
 - `.jsonl` / `.json`: records `{id, title, date, url, source, text}`; a `.json` file holds one record or
   a list of them. A bad line or record is rejected with its line (record) number; the good ones are kept.
 - `.xml` / `.rss` / `.atom` / `.feed`: RSS or Atom by feedparser; each entry with content is an article.
@@ -33,6 +34,7 @@ from rag.types import Article
 
 MAX_BYTES = 50 * 1024 * 1024  # larger inputs are rejected: split them first
 MAX_TITLE = 300
+MIN_HTML_WORDS = 15  # less than this from a page is navigation or a stub, not an article
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -145,8 +147,8 @@ def read_html(path: Path, data: bytes) -> Iterator[Item]:
     except Exception as e:  # lxml and trafilatura raise many types on hostile markup
         raise BadInput(f"cannot parse HTML ({e.__class__.__name__})") from e
     text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
-    if not text:
-        raise BadInput("HTML page with no article text (nothing a news extractor recognises as the main text)")
+    if len(text.split()) < MIN_HTML_WORDS:
+        raise BadInput(f"HTML page with no article text (the extracted main text has fewer than {MIN_HTML_WORDS} words)")
     date, how = _meta_date(getattr(doc, "date", None))
     title = _str_or_none(getattr(doc, "title", None))
     yield Article(
@@ -180,7 +182,6 @@ def _record(rec: object, path: Path, where: str, n: int) -> Item:
 
 def read_jsonl(path: Path, data: bytes) -> Iterator[Item]:
     text = decode_utf8(data)
-    good = 0
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -190,9 +191,7 @@ def read_jsonl(path: Path, data: bytes) -> Iterator[Item]:
             msg = e.msg if isinstance(e, json.JSONDecodeError) else "nested too deeply"
             yield Rejection(f"{path}:{n}", f"line {n}: invalid JSON ({msg}); the other lines were kept")
             continue
-        item = _record(rec, path, f"line {n}", n)
-        good += isinstance(item, Article)
-        yield item
+        yield _record(rec, path, f"line {n}", n)
 
 
 def read_json(path: Path, data: bytes) -> Iterator[Item]:
@@ -316,18 +315,14 @@ def parse_bytes(path: Path, data: bytes, reader: Reader | None = None) -> Iterat
         return
     try:
         for item in reader(path, data):
-            if isinstance(item, Article):
-                item = _finish(item)
-                if item is None:
-                    continue
-            yield item
+            yield _finish(item) if isinstance(item, Article) else item
     except BadInput as e:
         yield Rejection(str(path), str(e))
     except RecursionError:
         yield Rejection(str(path), "input nested too deeply to parse")
 
 
-def _finish(a: Article) -> Article | None:
+def _finish(a: Article) -> Article:
     """Normalise what every reader produces: a headline, no control characters in metadata."""
     title = a.title or _first_line(a.text) or a.id
     return replace(a, title=title, id=_CONTROL.sub("", a.id).strip()[:200] or short_hash(a.text))
