@@ -65,13 +65,16 @@ def content_hash(a: Article) -> str:
     return h.hexdigest()
 
 
-def iter_files(paths: Iterable[Path], report: IngestReport) -> Iterator[Path]:
-    """Files under the given paths (folders recursively, hidden names skipped), absolute, in order."""
+def iter_files(paths: Iterable[Path], report: IngestReport, skip: Path | None = None) -> Iterator[Path]:
+    """Files under the given paths (folders recursively, hidden names and the `skip` folder -- the index
+    itself -- left out), absolute, in order."""
+    skip = skip.resolve() if skip is not None else None
     for p in paths:
         try:
             if p.is_dir():
                 found = sorted(f for f in p.rglob("*")
-                               if not any(part.startswith(".") for part in f.relative_to(p).parts) and f.is_file())
+                               if not any(part.startswith(".") for part in f.relative_to(p).parts)
+                               and (skip is None or not f.resolve().is_relative_to(skip)) and f.is_file())
                 yield from (f.absolute() for f in found)
             elif p.is_file():
                 yield p.absolute()
@@ -83,9 +86,10 @@ def iter_files(paths: Iterable[Path], report: IngestReport) -> Iterator[Path]:
             report.rejected.append({"path": str(p), "reason": f"cannot read: {e.strerror or e}"})
 
 
-def read_articles(paths: Iterable[Path], report: IngestReport, max_bytes: int) -> Iterator[tuple[Path, Article]]:
+def read_articles(paths: Iterable[Path], report: IngestReport, max_bytes: int,
+                  skip: Path | None = None) -> Iterator[tuple[Path, Article]]:
     """(file, article) pairs from files and folders; bad inputs are added to report.rejected."""
-    for f in iter_files(paths, report):
+    for f in iter_files(paths, report, skip):
         for item in read_path(f, max_bytes):
             if isinstance(item, Rejection):
                 report.rejected.append({"path": item.path, "reason": item.reason})
@@ -272,7 +276,7 @@ def ingest(
         for i in range(0, len(recovered), settings.ingest_batch):
             index_batch(index, lazy, recovered[i : i + settings.ingest_batch], settings, None, report)
         run = _Run(index, lazy, settings, report, progress)
-        for f, article in read_articles([Path(p) for p in paths], report, settings.max_input_bytes):
+        for f, article in read_articles([Path(p) for p in paths], report, settings.max_input_bytes, index.dir):
             run.seen += 1
             a = run.stable_id(f, article)
             if source is not None:
