@@ -96,8 +96,12 @@ class Index:
             self.db.execute("PRAGMA synchronous=NORMAL")
             if create:
                 self.db.executescript(_SCHEMA)
+            empty = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='articles'").fetchone() is None
         except (OSError, sqlite3.Error) as e:
             raise storage_error(self.dir, e) from e
+        if empty:  # a run killed before it wrote the schema
+            self.db.close()
+            raise IndexEmptyError(f"no articles in the index at {self.dir} yet: run `rag ingest PATH` first")
         self._collection: Any = None
         self._lock_fd: int | None = None
 
