@@ -57,17 +57,34 @@ def date_epoch(iso: str | None) -> int | None:
     return (Date.fromisoformat(iso) - Date(1970, 1, 1)).days
 
 
+def _dir_state(path: Path) -> str | None:
+    """'read-only' or 'full' when the file system holding `path` (or its nearest existing parent) is."""
+    p = path
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        st = os.statvfs(p)
+    except OSError:
+        return None
+    if st.f_flag & os.ST_RDONLY or not os.access(p, os.W_OK):
+        return "read-only"
+    if st.f_bavail == 0:
+        return "full"
+    return None
+
+
 def storage_error(index_dir: Path, e: BaseException) -> StorageError:
     """One clear line for an index directory that cannot be written (read-only, disk full, ...)."""
-    msg = getattr(e, "strerror", None) or str(e) or e.__class__.__name__
+    msg = (getattr(e, "strerror", None) or str(e) or e.__class__.__name__).splitlines()[0][:200]
     low = msg.lower()
-    if "full" in low or "no space" in low or "too large" in low or "quota" in low:
-        fix = "free disk space or point RAG_INDEX_DIR / --index at a disk with room, then run again"
-    elif "readonly" in low or "read-only" in low or "permission" in low or "not permitted" in low:
-        fix = "make it writable or point RAG_INDEX_DIR / --index at a writable directory"
+    state = _dir_state(index_dir)
+    if state == "full" or "full" in low or "no space" in low or "too large" in low or "quota" in low:
+        what, fix = "the disk is full", "free disk space or point RAG_INDEX_DIR / --index at a disk with room"
+    elif state == "read-only" or "readonly" in low or "read-only" in low or "permission" in low:
+        what, fix = "it is read-only", "make it writable or point RAG_INDEX_DIR / --index at a writable directory"
     else:
-        fix = "check the disk and RAG_INDEX_DIR / --index, then run again"
-    return StorageError(f"cannot write the index at {index_dir}: {msg}; {fix} (a re-run finishes the work)")
+        what, fix = "the write failed", "check the disk and RAG_INDEX_DIR / --index"
+    return StorageError(f"cannot write the index at {index_dir}: {what} ({msg}); {fix}, then run again")
 
 
 def _article_from_row(row: sqlite3.Row) -> Article:
@@ -89,11 +106,16 @@ class Index:
                 f"no index at {self.dir}: run `rag ingest PATH` first (or point RAG_INDEX_DIR / --index at one)"
             )
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+            if not create and _dir_state(self.dir) == "read-only":
+                # a read-only copy (or mount) of an index: nothing can change it, so read it as immutable
+                self.db = sqlite3.connect(f"{db_path.absolute().as_uri()}?immutable=1", uri=True,
+                                          isolation_level=None)
+            else:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
             if create:
                 self.db.executescript(_SCHEMA)
             empty = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='articles'").fetchone() is None
@@ -185,6 +207,8 @@ class Index:
                 COLLECTION, metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
         except Exception as e:  # chromadb raises many unrelated types; name the setting to fix
+            if not self.settings.chroma_url and _dir_state(self.dir) is not None:
+                raise storage_error(self.dir / "chroma", e) from e
             where = f"the Chroma server at {self.settings.chroma_url} (RAG_CHROMA_URL)" if self.settings.chroma_url \
                 else f"the embedded Chroma store at {self.dir / 'chroma'}"
             raise BackendError(f"cannot open {where}: {e.__class__.__name__}: {e}") from e
