@@ -235,13 +235,14 @@ def read_feed(path: Path, data: bytes) -> Iterator[Item]:
             continue
         key = e.get("id") or e.get("link") or (e.get("title", "") + body[:500])
         date = None
+        # dict.get: FeedParserDict's own .get maps updated->published with a DeprecationWarning
         for field in ("published_parsed", "updated_parsed"):
-            t = e.get(field)
+            t = dict.get(e, field)
             if t:
                 date = parse_metadata_date(f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}")
                 break
         if date is None:
-            date = parse_metadata_date(e.get("published") or e.get("updated"))
+            date = parse_metadata_date(dict.get(e, "published") or dict.get(e, "updated"))
         title = _str_or_none(e.get("title"))
         yield Article(
             id=f"feed-{short_hash(str(key), 16)}", title=_clean_title(title) if title else _first_line(body),
