@@ -261,7 +261,7 @@ def ingest(
 
     date / source: override every article's date (date_source "flag") / source for this run.
     today: the reference day for inferring dates from weekdays (default: the real today).
-    progress(articles_read, chunks_embedded) is called after each batch.
+    progress(articles_read, chunks_embedded) is called after each article read and each batch stored.
     on_wait(message) is called once if another run holds the index and this one waits for it.
     Raises StorageError (index not writable, disk full), LockedError (waited RAG_LOCK_TIMEOUT),
     ConfigError (another embedding model built this index).
@@ -289,6 +289,8 @@ def ingest(
                 if inferred:
                     a = replace(a, date=inferred, date_source="text")
             run.add(a, h)
+            if progress:
+                progress(run.seen, report.embedded_chunks)
         run.flush()
         report.articles, report.chunks = index.counts()
     return report
