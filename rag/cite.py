@@ -105,13 +105,17 @@ class Support:
 def best_support(claim: str, passage: Passage, question: str = "") -> Support:
     """The one or two consecutive sentences of the passage that best support the claim."""
     spans = sentences(passage.text) or [(0, len(passage.text))]
-    windows = [(a, b) for a, b in spans] + [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
-    best = Support(passage, passage.start, passage.end, 0.0)
-    for s, e in windows:  # single sentences first: a pair must do strictly better
+    pairs = [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
+    wanted = content_words(claim) | content_words(question)
+    best, best_key = Support(passage, passage.start, passage.end, 0.0), (0.0, 0)
+    for s, e in spans + pairs:
         text = passage.text[s:e]
         score = 0.0 if missing_quotes(claim, text) else support(claim, text, question)
-        if score > best.score + 1e-9:
-            best = Support(passage, passage.start + s, passage.start + e, score)
+        # At equal support the sentence that also shares the question's words is the better citation;
+        # two sentences are cited only when together they support more than any one alone.
+        key = (round(score, 6), len(wanted & content_words(text)) if (s, e) in spans else -1)
+        if key > best_key:
+            best, best_key = Support(passage, passage.start + s, passage.start + e, score), key
     return best
 
 

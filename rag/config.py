@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     lock_timeout: float = Field(
         default=600.0, description="Seconds a writing run waits for another one on the same index before giving up."
     )
+    retrieval: Literal["hybrid", "dense", "lexical"] = Field(
+        default="hybrid",
+        description="hybrid: dense (Chroma) and BM25 fused by reciprocal rank; dense or lexical alone for comparison.",
+    )
     top_k: int = Field(default=5, description="Passages put in the answer prompt at most.")
     context_tokens: int = Field(
         default=600, description="Token budget for the passages in one prompt (prompt length is latency on CPU)."
