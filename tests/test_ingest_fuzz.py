@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.ingest.dates import MONTHS, WEEKDAYS, WEEKDAY_YEARS, infer_date, parse_metadata_date
+from rag.ingest.dates import MONTHS, WEEKDAY_YEARS, WEEKDAYS, infer_date, parse_metadata_date
 from rag.ingest.readers import Rejection, parse_bytes
 from rag.types import Article
 

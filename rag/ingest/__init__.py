@@ -154,7 +154,7 @@ class _Run:
             if cid == a.id:
                 continue
             other = dedup.from_blob(blob) if isinstance(blob, bytes) else blob
-            sim = dedup.similarity(sig, other)  # type: ignore[arg-type]
+            sim = dedup.similarity(sig, other)
             if sim >= dedup.THRESHOLD and (sim > best_sim or (sim == best_sim and best is not None and cid < best)):
                 best, best_sim = cid, sim
         if best is not None:
@@ -224,6 +224,10 @@ class _LazyEmbedder:
     @property
     def name(self) -> str:
         return self._get().name
+
+    @name.setter
+    def name(self, value: str) -> None:  # the Embedder protocol declares a plain attribute
+        raise AttributeError("the embedder name is fixed")
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return self._get().embed(texts)

@@ -48,7 +48,8 @@ def signature(text: str) -> np.ndarray:
     with np.errstate(over="ignore"):
         mixed = (hs[:, None] ^ _B[None, :]) * _A[None, :]
     mixed ^= mixed >> np.uint64(29)
-    return mixed.min(axis=0)
+    sig: np.ndarray = mixed.min(axis=0)
+    return sig
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:

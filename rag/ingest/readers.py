@@ -227,27 +227,27 @@ def read_feed(path: Path, data: bytes) -> Iterator[Item]:
         why = f": {feed.bozo_exception}" if feed.get("bozo") and feed.get("bozo_exception") else ""
         raise BadInput(f"not an RSS/Atom feed, or a feed with no entries{why}".splitlines()[0][:300])
     site = _str_or_none(feed.feed.get("title"))
-    for n, e in enumerate(feed.entries, 1):
-        body = _entry_text(e)
+    for n, entry in enumerate(feed.entries, 1):
+        body = _entry_text(entry)
         label = f"{path}#{n}"
         if not body:
             yield Rejection(label, f"entry {n}: no content or summary text")
             continue
-        key = e.get("id") or e.get("link") or (e.get("title", "") + body[:500])
+        key = entry.get("id") or entry.get("link") or (entry.get("title", "") + body[:500])
         date = None
         # dict.get: FeedParserDict's own .get maps updated->published with a DeprecationWarning
         for field in ("published_parsed", "updated_parsed"):
-            t = dict.get(e, field)
+            t = dict.get(entry, field)
             if t:
                 date = parse_metadata_date(f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}")
                 break
         if date is None:
-            date = parse_metadata_date(dict.get(e, "published") or dict.get(e, "updated"))
-        title = _str_or_none(e.get("title"))
+            date = parse_metadata_date(dict.get(entry, "published") or dict.get(entry, "updated"))
+        title = _str_or_none(entry.get("title"))
         yield Article(
             id=f"feed-{short_hash(str(key), 16)}", title=_clean_title(title) if title else _first_line(body),
-            text=body, date=date, date_source="metadata" if date else "none", url=_str_or_none(e.get("link")),
-            source=site, author=_str_or_none(e.get("author")), path=label,
+            text=body, date=date, date_source="metadata" if date else "none", url=_str_or_none(entry.get("link")),
+            source=site, author=_str_or_none(entry.get("author")), path=label,
         )
 
 
