@@ -28,7 +28,7 @@ from rag.embed import Embedder, make_embedder
 from rag.errors import RagError
 from rag.ingest import dedup
 from rag.ingest.dates import infer_date
-from rag.ingest.readers import Rejection, read_path, short_hash
+from rag.ingest.readers import MAX_BYTES, Rejection, read_path, short_hash
 from rag.store import Index, storage_error
 from rag.types import Article
 
@@ -86,8 +86,15 @@ def iter_files(paths: Iterable[Path], report: IngestReport, skip: Path | None = 
             report.rejected.append({"path": str(p), "reason": f"cannot read: {e.strerror or e}"})
 
 
-def read_articles(paths: Iterable[Path], report: IngestReport, max_bytes: int,
-                  skip: Path | None = None) -> Iterator[tuple[Path, Article]]:
+def read_articles(paths: Iterable[Path], report: IngestReport, max_bytes: int = MAX_BYTES,
+                  skip: Path | None = None) -> Iterator[Article]:
+    """Articles from files and folders, as the readers produce them; bad inputs go to report.rejected."""
+    for _, a in read_files(paths, report, max_bytes, skip):
+        yield a
+
+
+def read_files(paths: Iterable[Path], report: IngestReport, max_bytes: int = MAX_BYTES,
+               skip: Path | None = None) -> Iterator[tuple[Path, Article]]:
     """(file, article) pairs from files and folders; bad inputs are added to report.rejected."""
     for f in iter_files(paths, report, skip):
         for item in read_path(f, max_bytes):
@@ -280,7 +287,7 @@ def ingest(
         for i in range(0, len(recovered), settings.ingest_batch):
             index_batch(index, lazy, recovered[i : i + settings.ingest_batch], settings, None, report)
         run = _Run(index, lazy, settings, report, progress)
-        for f, article in read_articles([Path(p) for p in paths], report, settings.max_input_bytes, index.dir):
+        for f, article in read_files([Path(p) for p in paths], report, settings.max_input_bytes, index.dir):
             run.seen += 1
             a = run.stable_id(f, article)
             if source is not None:
