@@ -309,6 +309,11 @@ class Index:
             out.update({r[0]: r[1] for r in rows})
         return out
 
+    def text_of(self, article_id: str) -> str | None:
+        """The stored text of an article of any status (for near-duplicate checks)."""
+        row = self.db.execute("SELECT text FROM articles WHERE id=?", (article_id,)).fetchone()
+        return row[0] if row else None
+
     def path_of(self, article_id: str) -> str | None:
         row = self.db.execute(
             "SELECT path FROM articles WHERE id=? UNION ALL SELECT path FROM duplicates WHERE id=?",

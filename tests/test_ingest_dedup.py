@@ -122,3 +122,14 @@ def test_remove_and_stats_through_cli(tmp_path: Path, settings: Settings, embedd
     # a removed article comes back when ingested again
     back = ingest([p], settings, embedder=embedder, today=TODAY)
     assert back.added == 1 and back.unchanged == 3
+
+
+def test_real_corpus_duplicate_is_caught_and_templated_interviews_are_kept(settings: Settings,
+                                                                           embedder: OnnxMiniLM) -> None:
+    """From Wikinews: 36520 repeats 36511's text under another headline; 99951 and 101088 are two
+    interviews built on the same questionnaire (MinHash ~0.85) with different answers: both are kept."""
+    r = ingest([Path(__file__).parent / "data" / "wikinews_near.jsonl"], settings, embedder=embedder, today=TODAY)
+    assert r.added == 3 and r.duplicates == 1
+    assert r.duplicate_of == {"wikinews-36520": "wikinews-36511"}
+    with Index.open(settings) as ix:
+        assert {a.id for a in ix.articles()} == {"wikinews-36511", "wikinews-99951", "wikinews-101088"}

@@ -110,6 +110,7 @@ class _Batch:
     signatures: dict[str, tuple[bytes, list[int]]] = field(default_factory=dict)
     sigs: dict[str, object] = field(default_factory=dict)  # id -> numpy signature, for in-batch lookup
     hashes: dict[str, str] = field(default_factory=dict)  # content hash -> id
+    texts: dict[str, str] = field(default_factory=dict)  # id -> text, for the exact near-duplicate check
     dups: list[tuple[Article, str, str, float]] = field(default_factory=list)
 
     def ids(self) -> set[str]:
@@ -157,12 +158,15 @@ class _Run:
         candidates = dict(index.near_candidates(keys))
         for cid, csig in b.sigs.items():
             candidates[cid] = csig  # type: ignore[assignment]
-        for cid, blob in candidates.items():
+        for cid, blob in sorted(candidates.items()):
             if cid == a.id:
                 continue
             other = dedup.from_blob(blob) if isinstance(blob, bytes) else blob
-            sim = dedup.similarity(sig, other)
-            if sim >= dedup.THRESHOLD and (sim > best_sim or (sim == best_sim and best is not None and cid < best)):
+            if dedup.similarity(sig, other) < dedup.CANDIDATE:
+                continue
+            text = b.texts.get(cid) or index.text_of(cid)
+            sim = dedup.jaccard(a.text, text) if text is not None else 0.0
+            if sim >= dedup.THRESHOLD and sim > best_sim:
                 best, best_sim = cid, sim
         if best is not None:
             self._duplicate(a, h, best, best_sim)
@@ -176,6 +180,7 @@ class _Run:
         b.items.append((a, h))
         b.signatures[a.id] = (dedup.to_blob(sig), keys)
         b.sigs[a.id] = sig
+        b.texts[a.id] = a.text
         b.hashes[h] = a.id
         if len(b.items) >= self.settings.ingest_batch:
             self.flush()
