@@ -151,3 +151,19 @@ def test_date_and_source_flags_override_a_run(tmp_path: Path, settings: Settings
     assert (a.date, a.date_source, a.source) == ("2025-01-31", "flag", "Local Paper")
     assert st["articles_per_day"] == {"2025-01-31": 1} and st["sources"] == {"Local Paper": 1}
     assert st["date_range"] == {"first": "2025-01-31", "last": "2025-01-31"}
+
+
+def test_unknown_date_stays_null_and_is_reported(tmp_path: Path, settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    p = tmp_path / "undated.txt"
+    p.write_text("Museum reopens\nThe museum reopened after a year of work. Visitors queued around the block.")
+    out = CliRunner().invoke(app, ["ingest", str(p), "--json", "--index", str(settings.index_dir)])
+    assert out.exit_code == 0
+    assert json.loads(out.stdout)["added"] == 1
+    assert "1 article(s) have no date" in out.stderr and "undated" in out.stderr
+    with Index.open(settings) as ix:
+        a = ix.article("undated")
+        assert (a.date, a.date_source) == (None, "none") and ix.stats()["undated"] == 1
