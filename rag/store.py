@@ -115,9 +115,11 @@ class Index:
                 self.db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
+                # idempotent: also brings an index made by an older version up to the current tables
+                tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                if create or ("articles" in tables and "lsh" not in tables):
+                    self.db.executescript(_SCHEMA)
             self.db.row_factory = sqlite3.Row
-            if create:
-                self.db.executescript(_SCHEMA)
             empty = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='articles'").fetchone() is None
         except (OSError, sqlite3.Error) as e:
             raise storage_error(self.dir, e) from e

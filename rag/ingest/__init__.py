@@ -196,6 +196,8 @@ class _Run:
             return a
         path = str(f)
         owner = self.run_ids.get(a.id) or self.index.path_of(a.id)
+        if owner is not None and not Path(owner).is_absolute():
+            owner = path if Path(owner).name == f.name else owner  # stored by a version that kept relative paths
         if owner is not None and owner != path:
             a = replace(a, id=f"{a.id}-{short_hash(path, 8)}")
         self.run_ids.setdefault(a.id, path)
