@@ -18,6 +18,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answer
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (overrides RAG_INDEX_DIR).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Print token and time accounting on stderr.")]
+DateOpt = Annotated[str | None, typer.Option("--date", help="Publication date (YYYY-MM-DD) for every article.")]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Source (outlet) for every article of this run.")]
 
 
 def _settings(index: Path | None) -> Settings:
@@ -38,10 +40,12 @@ def _print_json(obj: Any) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive): txt md html json(l) RSS Atom.")],
     index: IndexOpt = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
+    date: DateOpt = None,
+    source: SourceOpt = None,
 ) -> None:
     """Chunk, embed and store articles. Exit status 1 if any input was rejected."""
     import time
@@ -49,17 +53,29 @@ def ingest(
     from rag.backends import MeteredEmbedder
     from rag.embed import make_embedder
     from rag.ingest import ingest as run
-    from rag.render import ingest_text, usage_text
+    from rag.ingest.dates import parse_flag_date
+    from rag.render import ingest_notes, ingest_progress, ingest_text, usage_text
 
     t0 = time.monotonic()
     try:
+        flag_date = parse_flag_date(date) if date is not None else None
+    except ValueError:
+        _fail(RagError(f"--date {date!r} is not a date; use YYYY-MM-DD"))
+    try:
         settings = _settings(index)
         embedder = MeteredEmbedder(make_embedder(settings))
-        report = run(paths, settings, embedder=embedder)
+        with ingest_progress(sys.stderr) as progress:
+            report = run(paths, settings, embedder=embedder, progress=progress, date=flag_date, source=source,
+                         on_wait=lambda msg: typer.echo(f"note: {msg}", err=True))
     except RagError as e:
         _fail(e)
     usage = {**embedder.usage(), "seconds": round(time.monotonic() - t0, 3)}
-    typer.echo(json.dumps({**report.to_dict(), "usage": usage}, ensure_ascii=False) if as_json else ingest_text(report))
+    if as_json:
+        typer.echo(json.dumps({**report.to_dict(), "usage": usage}, ensure_ascii=False))
+        for line in ingest_notes(report):
+            typer.echo(f"note: {line}", err=True)
+    else:
+        typer.echo(ingest_text(report))
     if verbose:
         typer.echo(usage_text(usage), err=True)
     if report.rejected:
@@ -73,6 +89,20 @@ def _iso(value: str | None, flag: str) -> str | None:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise RagError(f"{flag} {value!r} is not a date: use YYYY-MM-DD") from None
+
+
+@app.command()
+def stats(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Articles, chunks, articles per day, date range and sources of the index."""
+    from rag.render import stats_text
+    from rag.store import Index
+
+    try:
+        with Index.open(_settings(index)) as ix:
+            st = ix.stats()
+    except RagError as e:
+        _fail(e)
+    typer.echo(json.dumps(st, ensure_ascii=False) if as_json else stats_text(st))
 
 
 @app.command()
@@ -144,8 +174,9 @@ def remove(
     from rag.store import Index
 
     try:
-        with Index.open(_settings(index)) as ix:
-            ix.lock()
+        settings = _settings(index)
+        with Index.open(settings) as ix:
+            ix.lock(timeout=settings.lock_timeout, on_wait=lambda msg: typer.echo(f"note: {msg}", err=True))
             missing = ix.remove(article_ids)
     except RagError as e:
         _fail(e)

@@ -83,6 +83,15 @@ class Settings(BaseSettings):
         default=900, description="Largest chunk in characters (sentences are never split unless longer)."
     )
     embed_batch: int = Field(default=32, description="Texts per embedding batch.")
+    ingest_batch: int = Field(
+        default=64, description="Articles chunked, embedded and committed together (bounds ingest memory)."
+    )
+    max_input_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Input files larger than this are rejected (split them first)."
+    )
+    lock_timeout: float = Field(
+        default=600.0, description="Seconds a writing run waits for another one on the same index before giving up."
+    )
     retrieval: Literal["hybrid", "dense", "lexical"] = Field(
         default="hybrid",
         description="hybrid: dense (Chroma) and BM25 fused by reciprocal rank; dense or lexical alone for comparison.",
