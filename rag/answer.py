@@ -108,6 +108,7 @@ def ask(
     if not question.strip():
         raise InputError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
     dates = resolve_dates(question, as_of, since, until)
+    t_start = time.monotonic()
     own_index = index is None
     index = index or Index.open(settings)
     try:
@@ -121,12 +122,14 @@ def ask(
     finally:
         if own_index:
             index.close()
-    usage: dict[str, float] = {"retrieve_seconds": round(t_retrieve, 4)}
+    usage: dict[str, float] = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "llm_seconds": 0.0,
+                               "retrieve_seconds": round(t_retrieve, 4)}
     refusal = REFUSAL if not dates else (
         f"No indexed article dated {dates.since or 'any time'} to {dates.until or 'now'} answers this question."
     )
     relevant = [p for p in found if p.score >= settings.min_relevance]
     if not relevant:
+        usage["seconds"] = round(time.monotonic() - t_start, 3)
         return Answer(question, refusal, True, related=found[:3], usage=usage, dates=dates)
     context = budget(relevant, settings.context_tokens)
     prompt = load_prompt("answer", {"passages", "question"})
@@ -136,8 +139,8 @@ def ask(
     done = llm.complete(system, user, settings.max_answer_tokens, on_text=stream.feed if stream else None)
     if stream:
         stream.feed("", final=True)
-    usage.update(prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
-                 llm_seconds=round(done.seconds, 3))
+    usage.update(calls=1, prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
+                 llm_seconds=round(done.seconds, 3), seconds=round(time.monotonic() - t_start, 3))
     if done.prompt_seconds is not None and done.generation_seconds is not None:
         usage.update(prompt_seconds=done.prompt_seconds, generation_seconds=done.generation_seconds)
     if _NOT_IN.search(done.text):
