@@ -25,8 +25,12 @@ PLANTED_CONFLICT = {
 
 
 def _syndicated(a: dict[str, str]) -> dict[str, str]:
-    """Another outlet's copy of an article: new id, title, dateline and ending; same event."""
-    text = a["text"].rsplit(". ", 1)[0] + "."
+    """Another outlet's shorter version of an article: its first sentences under a new dateline, title and
+    ending. Distinct enough to pass ingest's near-duplicate check (rag.ingest.dedup), same event."""
+    import re
+
+    first = " ".join(re.split(r"(?<=[.!?])\s+", a["text"])[:3])
+    text = first + " Officials in Taipei condemned the vote and called it a threat to peace in the region."
     return {**a, "id": "syndicated-5805", "source": "Syndicated Press", "url": "https://example.org/china-law",
             "title": "China passes anti-secession law aimed at Taiwan", "text": "BEIJING (SP) - " + text}
 
