@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 
 from rag.chunk import sentences
-from rag.cite import verify
+from rag.cite import ALIASES, content_words, names, verify
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
@@ -38,6 +38,15 @@ def format_passages(passages: list[Passage]) -> str:
         title = p.title.replace('"', "'")
         blocks.append(f'Passage [{n}] from "{title}" ({p.date or "undated"}):\n{text}')
     return "\n\n".join(blocks)
+
+
+def unknown_names(question: str, passages: list[Passage]) -> set[str]:
+    """Names the question uses (capitalised words after its first) that no passage mentions.
+
+    "What did Vladimir Putin say about the talks?" over passages that never name Putin cannot be
+    answered from them, however close the passages are in meaning."""
+    seen = content_words(" ".join(p.title + " " + p.text for p in passages))
+    return {n for n in names(question) if n not in seen and not (ALIASES.get(n, set()) & seen)}
 
 
 def budget(passages: list[Passage], tokens: int) -> list[Passage]:
@@ -128,6 +137,8 @@ def ask(
         f"No indexed article dated {dates.since or 'any time'} to {dates.until or 'now'} answers this question."
     )
     relevant = [p for p in found if p.score >= settings.min_relevance]
+    if relevant and unknown_names(question, relevant):
+        relevant = []  # the question is about someone or something no retrieved passage mentions
     if not relevant:
         usage["seconds"] = round(time.monotonic() - t_start, 3)
         return Answer(question, refusal, True, related=found[:3], usage=usage, dates=dates)

@@ -535,11 +535,34 @@ class Index:
         return out
 
     def vectors(self, chunk_ids: Sequence[str]) -> list[list[float] | None]:
-        """Stored vectors of these chunks, in order (None for an id Chroma does not hold)."""
-        with self._chroma("read vectors"):
+        """Stored vectors of these chunks, in order; None for an id Chroma cannot give now.
+
+        An embedded Chroma read by one process while another writes may not see the newest chunks yet
+        (chromadb raises "Error finding id"); the caller then embeds those chunks' text itself."""
+        try:
             res = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
+        except Exception:  # chromadb's InternalError for a stale view; see docstring
+            return [None] * len(chunk_ids)
         by_id = {cid: list(v) for cid, v in zip(res["ids"], res["embeddings"], strict=True)}
         return [by_id.get(c) for c in chunk_ids]
+
+    def chunk_texts(self, chunk_ids: Sequence[str]) -> list[str]:
+        """The text each chunk was embedded as (rag.chunk.embed_text), in order."""
+        from rag.chunk import embed_text
+
+        out = []
+        for cid in chunk_ids:
+            row = self.db.execute('SELECT article_id, idx, start, "end" FROM chunks WHERE id=?', (cid,)).fetchone()
+            try:
+                a = self.article(row["article_id"]) if row else None
+            except NotFoundError:
+                a = None
+            if a is None:  # removed meanwhile: passages() will skip it
+                out.append("")
+                continue
+            c = Chunk(a.id, row["idx"], row["start"], row["end"], a.text[row["start"] : row["end"]])
+            out.append(embed_text(a, c))
+        return out
 
     def dense_query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks, best first."""
