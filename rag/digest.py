@@ -44,7 +44,7 @@ from rag.stories import Previous, centroid, cluster, continues, salient, whole
 from rag.types import Article, Citation, DayDigest, Digest, Passage, Story, StoryRef
 
 CLUSTER_VERSION = 1  # bump when clustering changes: old cache entries are then ignored
-STORY_VERSION = 1  # bump when salient selection, parsing or verification changes
+STORY_VERSION = 2  # bump when salient selection, parsing or verification changes
 HEADLINE_SUPPORT = 0.5
 Progress = Callable[[int, int, str], None]
 
