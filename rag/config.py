@@ -78,6 +78,10 @@ class Settings(BaseSettings):
         description="Dense cosine below which a passage counts as unrelated; if none passes, the answer is refused.",
     )
     seed: int = Field(default=0, description="Sampling seed (temperature is 0).")
+    eval_cache_dir: Path = Field(
+        default_factory=lambda: _cache_home() / "rag-news" / "eval",
+        description="Where `rag eval` keeps the indexes it builds from gold-set corpora (reused while unchanged).",
+    )
 
     def api_key(self) -> str | None:
         if self.llm_api_key is not None:

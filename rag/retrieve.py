@@ -7,7 +7,7 @@ Passages of the same article that overlap, and near-identical passages, are not 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from rag.config import Settings
 from rag.embed import Embedder
@@ -29,6 +29,12 @@ class DateRange:
         if not conds:
             return None
         return conds[0] if len(conds) == 1 else {"$and": conds}
+
+
+class Searcher(Protocol):
+    """What ask() needs from retrieval: up to k passages for a query, best first."""
+
+    def search(self, query: str, k: int, dates: DateRange | None = None) -> list[Passage]: ...
 
 
 class Retriever:

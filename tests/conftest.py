@@ -90,7 +90,8 @@ class FakeChat:
         q = user.rsplit("Question:", 1)[-1]
         qw = content_words(q)
         best, best_n, best_score = "", 0, 0
-        for m in re.finditer(r"^Passage \[(\d+)\][^\n]*\n(.*?)(?=^Passage \[\d+\]|\Z)", user, flags=re.M | re.S):
+        blocks = r"^Passage \[(\d+)\][^\n]*\n(.*?)(?=^Passage \[\d+\]|^Question:|\Z)"
+        for m in re.finditer(blocks, user, flags=re.M | re.S):
             for sent in re.split(r"(?<=[.!?])\s+", m.group(2)):
                 score = len(content_words(sent) & qw)
                 if score > best_score:
