@@ -125,8 +125,7 @@ def eval_(
     from rag.eval.report import markdown
 
     def tick(n: int, total: int, r: object) -> None:
-        if not as_json:
-            typer.echo(f"\r{n}/{total}", nl=False, err=True)
+        typer.echo(f"\r{n}/{total}", nl=False, err=True)
 
     try:
         result = run_eval(gold, _settings(None), index_dir=index, corpus=corpus, limit=limit, progress=tick,
@@ -136,13 +135,13 @@ def eval_(
         raise typer.Exit(0) from None
     except RagError as e:
         _fail(e)
+    typer.echo("", err=True)
     md = markdown(result)
     if report:
         report.write_text(md, encoding="utf-8")
     if as_json:
         _print_json(result.to_dict())
     else:
-        typer.echo("", err=True)
         typer.echo(md if not report else md.split("\n## Cost")[0])
     for name, (v, t) in result.below().items():
         typer.echo(f"error: {name} = {v:.3f} is below its threshold {t}", err=True)

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rag.chunk import sentences
 from rag.cite import SUPPORT_MIN, best_support, missing_quotes, normalize, parse_markers, strip_markers, support
@@ -214,7 +215,7 @@ def citation_offsets(citations: Sequence[Mapping[str, object]], articles: Mappin
 
 
 # ---- digests -----------------------------------------------------------------------------------
-def digest_coverage(day: Mapping[str, object] | None, must_cover: Sequence[str]) -> Score:
+def digest_coverage(day: Mapping[str, Any] | None, must_cover: Sequence[str]) -> Score:
     """Share of the articles a day's digest must cover that appear in some story's article_ids."""
     if day is None:
         return Score(0.0, "the digest has no entry for this day")
@@ -226,7 +227,7 @@ def digest_coverage(day: Mapping[str, object] | None, must_cover: Sequence[str])
     return Score((len(must_cover) - len(missing)) / len(must_cover), why)
 
 
-def digest_grouping(day: Mapping[str, object] | None, together: Sequence[Sequence[str]]) -> Score:
+def digest_grouping(day: Mapping[str, Any] | None, together: Sequence[Sequence[str]]) -> Score:
     """Share of same-event article groups that one story holds entirely (two copies -> one story)."""
     if not together:
         return Score(None, "no groups to check")
@@ -240,7 +241,7 @@ def digest_grouping(day: Mapping[str, object] | None, together: Sequence[Sequenc
     return Score((len(together) - len(split)) / len(together), why)
 
 
-def digest_citation_validity(day: Mapping[str, object] | None, articles: Mapping[str, Article]) -> Score:
+def digest_citation_validity(day: Mapping[str, Any] | None, articles: Mapping[str, Article]) -> Score:
     """Share of the day's story citations that are exact spans of stored articles."""
     if day is None:
         return Score(None, "no entry for this day")
