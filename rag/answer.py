@@ -10,15 +10,18 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import date
 
+from rag.chunk import sentences
 from rag.cite import verify
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
-from rag.errors import IndexEmptyError
+from rag.errors import IndexEmptyError, InputError
 from rag.llm import LLM, ChatModel
 from rag.prompts import load_prompt
 from rag.retrieve import DateRange, Retriever, Searcher
 from rag.store import Index
+from rag.timeframe import resolve
 from rag.types import Answer, Passage
 
 REFUSAL = "The indexed articles do not answer this question."
@@ -50,11 +53,47 @@ def budget(passages: list[Passage], tokens: int) -> list[Passage]:
     return out
 
 
+def resolve_dates(
+    question: str, as_of: date | None = None, since: str | None = None, until: str | None = None
+) -> DateRange:
+    """Explicit since/until win; otherwise the question's own date expression, read against as_of."""
+    if since or until:
+        return DateRange(since, until)
+    span = resolve(question, as_of or date.today())
+    if span is None:
+        return DateRange()
+    lo, hi = span.iso()
+    return DateRange(lo, hi)
+
+
+class _SentenceStream:
+    """Feeds generated text in; emits each sentence once it is complete and verified."""
+
+    def __init__(self, context: list[Passage], question: str, emit: Callable[[str], None]) -> None:
+        self.context, self.question, self.emit = context, question, emit
+        self.buffer = ""
+        self.shown = 0
+
+    def feed(self, text: str, final: bool = False) -> None:
+        self.buffer += text
+        spans = sentences(self.buffer)
+        complete = spans if final else spans[:-1]
+        if not complete:
+            return
+        checked = verify(self.buffer[: complete[-1][1]], self.context, self.question)
+        parts = sentences(checked.answer)
+        for s, e in parts[self.shown :]:
+            self.emit(checked.answer[s:e] + " ")
+        self.shown = len(parts)
+
+
 def ask(
     question: str,
     settings: Settings,
     *,
-    dates: DateRange | None = None,
+    as_of: date | None = None,
+    since: str | None = None,
+    until: str | None = None,
     index: Index | None = None,
     embedder: Embedder | None = None,
     llm: ChatModel | None = None,
@@ -63,7 +102,14 @@ def ask(
 ) -> Answer:
     """Answer a question from the indexed articles with verified citations (see module doc).
 
-    `retriever` replaces the index's own search (the eval harness records or breaks retrieval with it)."""
+    Dates: `since`/`until` (ISO) filter on publication day; without them a date expression in the
+    question ("yesterday", "on 24 November", "last week") is resolved against `as_of` (default today).
+    `on_text` receives the answer sentence by sentence, each only after it passed verification.
+    `retriever` replaces the index's own search (the eval harness records or breaks retrieval with it).
+    """
+    if not question.strip():
+        raise InputError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
+    dates = resolve_dates(question, as_of, since, until)
     own_index = index is None
     index = index or Index.open(settings)
     try:
@@ -77,20 +123,29 @@ def ask(
     finally:
         if own_index:
             index.close()
-    relevant = [p for p in found if p.score >= settings.min_relevance]
     usage: dict[str, float] = {"retrieve_seconds": round(t_retrieve, 4)}
+    refusal = REFUSAL if not dates else (
+        f"No indexed article dated {dates.since or 'any time'} to {dates.until or 'now'} answers this question."
+    )
+    relevant = [p for p in found if p.score >= settings.min_relevance]
     if not relevant:
-        return Answer(question, REFUSAL, True, related=found[:3], usage=usage)
+        return Answer(question, refusal, True, related=found[:3], usage=usage, dates=dates)
     context = budget(relevant, settings.context_tokens)
     prompt = load_prompt("answer", {"passages", "question"})
     system, user = prompt.render(passages=format_passages(context), question=question)
     llm = llm or LLM(settings)
-    done = llm.complete(system, user, settings.max_answer_tokens, on_text=on_text)
+    stream = _SentenceStream(context, question, on_text) if on_text else None
+    done = llm.complete(system, user, settings.max_answer_tokens, on_text=stream.feed if stream else None)
+    if stream:
+        stream.feed("", final=True)
     usage.update(prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
                  llm_seconds=round(done.seconds, 3))
+    if done.prompt_seconds is not None and done.generation_seconds is not None:
+        usage.update(prompt_seconds=done.prompt_seconds, generation_seconds=done.generation_seconds)
     if _NOT_IN.search(done.text):
-        return Answer(question, REFUSAL, True, related=context[:3], usage=usage)
+        return Answer(question, refusal, True, related=context[:3], usage=usage, dates=dates)
     checked = verify(done.text, context, question)
     if not checked.citations:
-        return Answer(question, REFUSAL, True, related=context[:3], dropped=checked.dropped, usage=usage)
-    return Answer(question, checked.answer, False, checked.citations, dropped=checked.dropped, usage=usage)
+        return Answer(question, refusal, True, related=context[:3], dropped=checked.dropped, usage=usage, dates=dates)
+    return Answer(question, checked.answer, False, checked.citations, dropped=checked.dropped, usage=usage,
+                  dates=dates)

@@ -26,12 +26,7 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*\d|\d")
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
 STOPWORDS = frozenset(
-    """a an the and or but if of to in on at by for with from as is are was were be been being has have had
-    do does did this that these those it its it's he she they them his her their we our you your i me my
-    not no than then there here which who whom whose what when where why how will would shall should can
-    could may might must also said says say about after before over under into onto out up down more most
-    other some such only own same so too very just any each both few all nor per via while during between
-    against through upon according told according""".split()
+    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "this", "that", "these", "those", "it", "its", "it's", "he", "she", "they", "them", "his", "her", "their", "we", "our", "you", "your", "i", "me", "my", "not", "no", "than", "then", "there", "here", "which", "who", "whom", "whose", "what", "when", "where", "why", "how", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "also", "said", "says", "say", "about", "after", "before", "over", "under", "into", "onto", "out", "up", "down", "more", "most", "other", "some", "such", "only", "own", "same", "so", "too", "very", "just", "any", "each", "both", "few", "all", "nor", "per", "via", "while", "during", "between", "against", "through", "upon", "according", "told", "according"]
 )
 SUPPORT_MIN = 0.6  # share of the sentence's new content words found in the passage
 
@@ -110,13 +105,17 @@ class Support:
 def best_support(claim: str, passage: Passage, question: str = "") -> Support:
     """The one or two consecutive sentences of the passage that best support the claim."""
     spans = sentences(passage.text) or [(0, len(passage.text))]
-    windows = [(a, b) for a, b in spans] + [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
-    best = Support(passage, passage.start, passage.end, 0.0)
-    for s, e in windows:  # single sentences first: a pair must do strictly better
+    pairs = [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
+    wanted = content_words(claim) | content_words(question)
+    best, best_key = Support(passage, passage.start, passage.end, 0.0), (0.0, 0)
+    for s, e in spans + pairs:
         text = passage.text[s:e]
         score = 0.0 if missing_quotes(claim, text) else support(claim, text, question)
-        if score > best.score + 1e-9:
-            best = Support(passage, passage.start + s, passage.start + e, score)
+        # At equal support the sentence that also shares the question's words is the better citation;
+        # two sentences are cited only when together they support more than any one alone.
+        key = (round(score, 6), len(wanted & content_words(text)) if (s, e) in spans else -1)
+        if key > best_key:
+            best, best_key = Support(passage, passage.start + s, passage.start + e, score), key
     return best
 
 

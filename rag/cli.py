@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,21 +54,48 @@ def ingest(
         raise typer.Exit(1)
 
 
+def _iso(value: str | None, flag: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise RagError(f"{flag} {value!r} is not a date: use YYYY-MM-DD") from None
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     index: IndexOpt = None,
     as_json: JsonOpt = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Resolve 'yesterday', 'last week'... against this day (YYYY-MM-DD; default today).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only articles published on or after this day (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only articles published on or before this day (YYYY-MM-DD).")] = None,
 ) -> None:
     """Answer a question from the indexed articles, citing the passages."""
     from rag.answer import ask as run
     from rag.render import answer_text
+    from rag.store import Index
 
+    stream = not as_json and sys.stdout.isatty()
     try:
-        answer = run(question, _settings(index))
+        settings = _settings(index)
+        ref = _iso(as_of, "--as-of")
+        answer = run(
+            question, settings, as_of=date.fromisoformat(ref) if ref else None,
+            since=_iso(since, "--since"), until=_iso(until, "--until"),
+            on_text=(lambda t: print(t, end="", flush=True)) if stream else None,
+        )
+        if as_json:
+            _print_json(answer.to_dict())
+            return
+        with Index.open(settings) as ix:
+            texts = {c.article_id: ix.article(c.article_id).text for c in answer.citations}
     except RagError as e:
         _fail(e)
-    typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else answer_text(answer))
+    if stream and not answer.refused:
+        typer.echo("\n")
+    typer.echo(answer_text(answer, texts, skip_answer=stream and not answer.refused))
 
 
 @app.command()

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         default=900, description="Largest chunk in characters (sentences are never split unless longer)."
     )
     embed_batch: int = Field(default=32, description="Texts per embedding batch.")
+    retrieval: Literal["hybrid", "dense", "lexical"] = Field(
+        default="hybrid",
+        description="hybrid: dense (Chroma) and BM25 fused by reciprocal rank; dense or lexical alone for comparison.",
+    )
     top_k: int = Field(default=5, description="Passages put in the answer prompt at most.")
     context_tokens: int = Field(
         default=600, description="Token budget for the passages in one prompt (prompt length is latency on CPU)."

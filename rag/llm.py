@@ -166,6 +166,15 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     seconds: float
+    prompt_seconds: float | None = None  # server-side split, when the server reports it (llama.cpp does)
+    generation_seconds: float | None = None
+
+
+def _timings(obj: Any) -> tuple[float | None, float | None]:
+    t = (getattr(obj, "model_extra", None) or {}).get("timings") or {}
+    if "prompt_ms" not in t:
+        return None, None
+    return round(t["prompt_ms"] / 1000, 3), round(t.get("predicted_ms", 0.0) / 1000, 3)
 
 
 class ChatModel(Protocol):
@@ -221,9 +230,11 @@ class LLM:
                 text = r.choices[0].message.content or ""
                 pt = r.usage.prompt_tokens if r.usage else 0
                 ct = r.usage.completion_tokens if r.usage else 0
+                split = _timings(r)
             else:
                 parts: list[str] = []
                 pt = ct = 0
+                split = (None, None)
                 stream = self._client.chat.completions.create(
                     **kwargs, stream=True, stream_options={"include_usage": True}
                 )
@@ -233,6 +244,8 @@ class LLM:
                         on_text(ev.choices[0].delta.content)
                     if ev.usage:
                         pt, ct = ev.usage.prompt_tokens, ev.usage.completion_tokens
+                    if _timings(ev)[0] is not None:
+                        split = _timings(ev)
                 text = "".join(parts)
         except openai.AuthenticationError as e:
             raise BackendError(
@@ -255,7 +268,7 @@ class LLM:
         self.prompt_tokens += pt
         self.completion_tokens += ct
         self.seconds += dt
-        return Completion(text, pt, ct, dt)
+        return Completion(text, pt, ct, dt, *split)
 
     def usage(self) -> dict[str, float]:
         return {"calls": self.calls, "prompt_tokens": self.prompt_tokens,

@@ -227,8 +227,19 @@ class Index:
                 [(c.id, c.article_id, c.index, c.start, c.end) for c in chunks],
             )
 
+    def generation(self) -> int:
+        """A counter bumped by every write that changes what can be retrieved (derived indexes key on it)."""
+        return int(self.get_meta("generation") or 0)
+
+    def _bump(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "INSERT INTO meta(key, value) VALUES ('generation', '1')"
+            " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
     def mark_indexed(self, article_ids: Sequence[str]) -> None:
         with self.transaction() as db:
+            self._bump(db)
             db.executemany(
                 "UPDATE articles SET status='indexed',"
                 " n_chunks=(SELECT COUNT(*) FROM chunks WHERE article_id=articles.id) WHERE id=?",
@@ -241,6 +252,7 @@ class Index:
         present = [i for i in article_ids if i not in missing]
         self.delete_chunks(present)
         with self.transaction() as db:
+            self._bump(db)
             db.executemany("DELETE FROM articles WHERE id=?", [(i,) for i in present])
         return missing
 
@@ -315,6 +327,12 @@ class Index:
                 end=row["end"], text=a.text[row["start"] : row["end"]], score=scores[n] if scores else 0.0,
             ))
         return out
+
+    def vectors(self, chunk_ids: Sequence[str]) -> list[list[float] | None]:
+        """Stored vectors of these chunks, in order (None for an id Chroma does not hold)."""
+        res = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
+        by_id = {cid: list(v) for cid, v in zip(res["ids"], res["embeddings"], strict=True)}
+        return [by_id.get(c) for c in chunk_ids]
 
     def dense_query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks, best first."""

@@ -7,7 +7,7 @@ Offsets are character offsets into `Article.text` as stored in the index, so tha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 DateSource = Literal["metadata", "text", "flag", "none"]
 
@@ -100,6 +100,7 @@ class Answer:
     related: list[Passage] = field(default_factory=list)  # shown when refused, never as sources
     dropped: list[str] = field(default_factory=list)  # sentences removed by verification
     usage: dict[str, float] = field(default_factory=dict)
+    dates: Any = None  # the DateRange searched (rag.retrieve), or None
 
     def to_dict(self) -> dict[str, object]:
         return {

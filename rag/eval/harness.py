@@ -21,6 +21,7 @@ import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date as Date
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ class GoldSet:
     corpus: Path | None = None
     subset: Path | None = None
     digest: Path | None = None
+    as_of: str | None = None  # "today" for the questions' relative dates, fixed so that runs repeat
     thresholds: dict[str, float] = field(default_factory=dict)
 
 
@@ -72,6 +74,7 @@ def load_sets(config: Path = CONFIG) -> dict[str, GoldSet]:
             corpus=(base / t["corpus"]).resolve() if t.get("corpus") else None,
             subset=(base / t["subset"]).resolve() if t.get("subset") else None,
             digest=(base / t["digest"]).resolve() if t.get("digest") else None,
+            as_of=str(t["as_of"]) if t.get("as_of") else None,
             thresholds={k: float(v) for k, v in t.get("thresholds", {}).items()},
         )
     return out
@@ -374,12 +377,14 @@ def run_eval(
             spans = locate_all(gs.gold, items, articles)
             llm = llm or LLM(s)
             make = retriever or (lambda ix, em, st: Retriever(ix, em, st))
+            searcher = make(index, embedder, s)  # one for the run: it may hold a lexical index
             report = EvalReport(gs.name, str(gs.gold), s.top_k, [], gs.thresholds)
             for n, it in enumerate(items, 1):
-                rec = Recorder(make(index, embedder, s))
-                dates = DateRange(it.since, it.until) if it.since or it.until else None
+                rec = Recorder(searcher)
+                as_of = it.as_of or gs.as_of
                 t0 = time.monotonic()
-                ans = ask(it.question, s, dates=dates, index=index, embedder=embedder, llm=llm, retriever=rec)
+                ans = ask(it.question, s, as_of=Date.fromisoformat(as_of) if as_of else None, since=it.since,
+                          until=it.until, index=index, embedder=embedder, llm=llm, retriever=rec)
                 dt = time.monotonic() - t0
                 gold_hits = [m.Hit(x.article_id, x.start, x.end) for x in spans[it.id]]
                 cited = articles_of(sorted({c.article_id for c in ans.citations}))

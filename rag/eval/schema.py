@@ -46,6 +46,10 @@ class GoldItem(_Strict):
     passages: list[GoldPassage] = Field(default_factory=list, description="Where the facts are stated.")
     since: str | None = Field(default=None, description="Optional date scope passed to ask() (ISO, inclusive).")
     until: str | None = None
+    as_of: str | None = Field(
+        default=None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="The day relative dates in the question are read against (default: the set's as_of).",
+    )
     note: str = ""
 
     @property

@@ -1,0 +1,393 @@
+"""Benchmark suite: our speed against the physical floor and against plain llama-index, in one run.
+
+    python -m eval.bench [--quick] [--limit N] [--out eval/bench]
+
+Writes eval/bench/latest.json and latest.md. Every phase runs in its own subprocess, so each peak RSS
+is its own. Ratios measured side by side in one run are what to read: the machine is shared and
+absolute seconds drift. Needs ../shared/corpora/wikinews/articles.jsonl.
+
+Phases: ingest (ours end to end; the floor = the same chunks through the embedder alone; the peer =
+plain llama-index `VectorStoreIndex.from_documents` over a `ChromaVectorStore` with default ingestion
+settings and the same embedder), re-ingest unchanged, one changed article, retrieval latency at the
+corpus size and replicated to ~50k chunks (dense vs hybrid), `ask` end to end with the embedded LLM
+split into retrieval / prompt processing / generation, and digests per day cold and cached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpora" / "wikinews" / "articles.jsonl"
+
+
+def _rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return round(xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))], 4) if xs else float("nan")
+
+
+def _settings(index_dir: str) -> Any:
+    from rag.config import Settings
+
+    return Settings(index_dir=Path(index_dir))
+
+
+# ---- phases (each runs in a child process: python -m eval.bench --phase NAME ARGS...) ------------
+def phase_ours(subset: str, index_dir: str) -> dict[str, Any]:
+    from rag.embed import make_embedder
+    from rag.ingest import ingest
+
+    t0 = time.perf_counter()
+    s = _settings(index_dir)
+    emb = make_embedder(s)
+    embed_seconds = 0.0
+    inner = emb.embed
+
+    def timed(texts: Any) -> Any:
+        nonlocal embed_seconds
+        t = time.perf_counter()
+        out = inner(texts)
+        embed_seconds += time.perf_counter() - t
+        return out
+
+    emb.embed = timed  # type: ignore[method-assign]
+    r = ingest([subset], s, embedder=emb)
+    dt = time.perf_counter() - t0
+    return {"seconds": round(dt, 2), "embed_seconds": round(embed_seconds, 2), "articles": r.articles,
+            "chunks": r.chunks, "added": r.added, "updated": r.updated, "unchanged": r.unchanged,
+            "rss_mb": _rss_mb()}
+
+
+def phase_floor(subset: str) -> dict[str, Any]:
+    """The same chunks (same reader, same chunker, same embedded text) through the embedder alone."""
+    from rag.chunk import chunk_article, embed_text
+    from rag.embed import make_embedder
+    from rag.ingest import IngestReport, read_articles
+
+    s = _settings(tempfile.mkdtemp())
+    arts = list(read_articles([Path(subset)], IngestReport()))
+    texts = [embed_text(a, c) for a in arts for c in chunk_article(a, s.chunk_chars)]
+    t0 = time.perf_counter()
+    emb = make_embedder(s)
+    for i in range(0, len(texts), 2048):
+        emb.embed(texts[i : i + 2048])
+    dt = time.perf_counter() - t0
+    return {"seconds": round(dt, 2), "chunks": len(texts), "rss_mb": _rss_mb()}
+
+
+def phase_peer(subset: str, index_dir: str, chunk_size: str = "default") -> dict[str, Any]:
+    """Plain llama-index as its docs show it, with our embedder wrapped as a llama-index embedding.
+
+    chunk_size "default" keeps llama-index's SentenceSplitter defaults (1024 tokens, 200 overlap): those
+    chunks exceed MiniLM's 256-token window, so most of their text is truncated away, never embedded.
+    A number instead splits to fit the model (overlap 32), as STACK.md measured."""
+    import chromadb
+    from llama_index.core import Document, StorageContext, VectorStoreIndex
+    from llama_index.core.embeddings import BaseEmbedding
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from rag.embed import make_embedder
+
+    t0 = time.perf_counter()
+    emb = make_embedder(_settings(index_dir))
+
+    class Wrapped(BaseEmbedding):
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return emb.embed([query])[0]
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return emb.embed([query])[0]
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return emb.embed([text])[0]
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return emb.embed(texts)
+
+    docs = []
+    with open(subset, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            docs.append(Document(text=r["text"], id_=r["id"],
+                                 metadata={"title": r["title"], "date": r["date"], "url": r["url"]}))
+    client = chromadb.PersistentClient(path=index_dir, settings=chromadb.Settings(anonymized_telemetry=False))
+    store = ChromaVectorStore(chroma_collection=client.get_or_create_collection("peer"))
+    ctx = StorageContext.from_defaults(vector_store=store)
+    kwargs: dict[str, Any] = {}
+    if chunk_size != "default":
+        from llama_index.core.node_parser import SentenceSplitter
+
+        kwargs["transformations"] = [SentenceSplitter(chunk_size=int(chunk_size), chunk_overlap=32)]
+    VectorStoreIndex.from_documents(docs, storage_context=ctx, embed_model=Wrapped(), **kwargs)
+    dt = time.perf_counter() - t0
+    return {"seconds": round(dt, 2), "chunks": store._collection.count(), "rss_mb": _rss_mb()}
+
+
+def phase_replicate(index_dir: str, factor: str) -> dict[str, Any]:
+    """Copy every article and chunk vector factor-1 times under new ids (no re-embedding)."""
+    from rag.store import Index
+
+    t0 = time.perf_counter()
+    with Index.open(_settings(index_dir)) as ix:
+        ix.lock()
+        base = ix.articles()
+        col = ix.collection
+        for r in range(1, int(factor)):
+            from dataclasses import replace
+
+            copies = [(replace(a, id=f"{a.id}~r{r}"), f"rep{r}-{a.id}") for a in base]
+            ix.mark_pending(copies)
+            by_id = {a.id: a for a, _ in copies}
+            for i in range(0, len(base), 200):
+                ids = [a.id for a in base[i : i + 200]]
+                got = col.get(where={"article_id": {"$in": ids}}, include=["embeddings", "metadatas"])
+                from rag.types import Chunk
+
+                chunks = [Chunk(f"{m['article_id']}~r{r}", m["idx"], m["start"], m["end"], "")
+                          for m in got["metadatas"]]
+                ix.add_chunks(by_id, chunks, got["embeddings"])
+            ix.mark_indexed([a.id for a, _ in copies])
+        n_art, n_chunks = ix.counts()
+    return {"seconds": round(time.perf_counter() - t0, 1), "articles": n_art, "chunks": n_chunks}
+
+
+def phase_query(index_dir: str, n: str) -> dict[str, Any]:
+    import random
+
+    from rag.embed import make_embedder
+    from rag.retrieve import Retriever
+    from rag.store import Index
+
+    s = _settings(index_dir)
+    with Index.open(s) as ix:
+        arts = ix.articles()
+        rnd = random.Random(0)
+        queries = [a.title for a in rnd.sample(arts, min(int(n), len(arts)))]
+        r = Retriever(ix, make_embedder(s), s)
+        t0 = time.perf_counter()
+        r.search("warm up", 5)  # loads (or builds) the BM25 index
+        warm = time.perf_counter() - t0
+        out: dict[str, Any] = {"chunks": ix.counts()[1], "bm25_load_or_build_seconds": round(warm, 2)}
+        for mode in ("dense", "hybrid"):
+            lat = []
+            for q in queries:
+                t = time.perf_counter()
+                r.search(q, s.top_k, mode=mode)
+                lat.append(time.perf_counter() - t)
+            out[mode] = {"p50_ms": round(_pct(lat, 0.5) * 1000, 1), "p95_ms": round(_pct(lat, 0.95) * 1000, 1)}
+    out["rss_mb"] = _rss_mb()
+    return out
+
+
+def phase_ask(index_dir: str, questions_file: str) -> dict[str, Any]:
+    from rag.answer import ask
+    from rag.embed import make_embedder
+    from rag.llm import LLM
+    from rag.store import Index
+
+    s = _settings(index_dir)
+    qs = [json.loads(line) for line in Path(questions_file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    t0 = time.perf_counter()
+    llm, emb = LLM(s), make_embedder(s)
+    load = time.perf_counter() - t0
+    rows = []
+    with Index.open(s) as ix:
+        for q in qs:
+            t = time.perf_counter()
+            a = ask(q["question"], s, index=ix, embedder=emb, llm=llm,
+                    as_of=None if not q.get("as_of") else __import__("datetime").date.fromisoformat(q["as_of"]))
+            rows.append({"total": time.perf_counter() - t, **a.usage, "refused": a.refused})
+    def col(k: str) -> list[float]:
+        return [float(r.get(k, 0.0)) for r in rows]
+    return {
+        "questions": len(rows), "model_load_seconds": round(load, 2),
+        "total": {"p50": _pct(col("total"), 0.5), "p95": _pct(col("total"), 0.95)},
+        "retrieval": {"p50": _pct(col("retrieve_seconds"), 0.5), "p95": _pct(col("retrieve_seconds"), 0.95)},
+        "prompt_processing": {"p50": _pct(col("prompt_seconds"), 0.5), "p95": _pct(col("prompt_seconds"), 0.95)},
+        "generation": {"p50": _pct(col("generation_seconds"), 0.5), "p95": _pct(col("generation_seconds"), 0.95)},
+        "prompt_tokens_p50": _pct(col("prompt_tokens"), 0.5), "refused": sum(r["refused"] for r in rows),
+        "rss_mb": _rss_mb(),
+    }
+
+
+def phase_digest(index_dir: str, start: str, days: str) -> dict[str, Any]:
+    from datetime import date, timedelta
+
+    try:
+        from rag.digest import digest
+    except ImportError:
+        return {"skipped": "rag.digest is not available"}
+    s = _settings(index_dir)
+    d0 = date.fromisoformat(start)
+    out: dict[str, Any] = {}
+    for label in ("cold", "cached"):
+        per_day = []
+        for i in range(int(days)):
+            d = (d0 + timedelta(days=i)).isoformat()
+            t = time.perf_counter()
+            digest(s, since=d, until=d)
+            per_day.append(time.perf_counter() - t)
+        out[label] = {"days": len(per_day), "p50": _pct(per_day, 0.5), "p95": _pct(per_day, 0.95),
+                      "max": round(max(per_day), 2), "total": round(sum(per_day), 1)}
+    return out
+
+
+PHASES = {"ours": phase_ours, "floor": phase_floor, "peer": phase_peer, "replicate": phase_replicate,
+          "query": phase_query, "ask": phase_ask, "digest": phase_digest}
+
+
+# ---- driver -----------------------------------------------------------------------------------
+def run_phase(name: str, *args: str) -> dict[str, Any]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    p = subprocess.run([sys.executable, "-m", "eval.bench", "--phase", name, *args], cwd=ROOT, env=env,
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return {"error": (p.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def subset_file(limit: int, work: Path, change_one: bool = False) -> Path:
+    out = work / (f"subset-{limit}" + ("-changed" if change_one else "") + ".jsonl")
+    with open(CORPUS, encoding="utf-8") as f, open(out, "w", encoding="utf-8") as o:
+        for i, line in enumerate(f):
+            if i >= limit:
+                break
+            if change_one and i == limit // 2:
+                r = json.loads(line)
+                r["text"] += " (Updated: a correction was appended to this article.)"
+                line = json.dumps(r, ensure_ascii=False) + "\n"
+            o.write(line)
+    return out
+
+
+def ask_questions(work: Path, n: int) -> Path:
+    """The first n answerable questions of the Wikinews gold set (or article titles as questions)."""
+    gold = ROOT / "eval" / "gold" / "wikinews.jsonl"
+    qs: list[dict[str, Any]] = []
+    if gold.exists():
+        for line in gold.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                if item.get("question"):
+                    qs.append({"question": item["question"], "as_of": item.get("as_of")})
+    if not qs:
+        with open(CORPUS, encoding="utf-8") as f:
+            qs = [{"question": f"What happened: {json.loads(line)['title']}?"} for _, line in zip(range(n), f, strict=False)]
+    out = work / "questions.jsonl"
+    out.write_text("".join(json.dumps(q) + "\n" for q in qs[:n]))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a small run for CI (a few minutes)")
+    ap.add_argument("--limit", type=int, default=None, help="articles to ingest (default: all; quick: 150)")
+    ap.add_argument("--peer-limit", type=int, default=None, help="articles for the llama-index comparison")
+    ap.add_argument("--out", type=Path, default=ROOT / "eval" / "bench")
+    ap.add_argument("--phase", help=argparse.SUPPRESS)
+    ap.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.phase:
+        print(json.dumps(PHASES[a.phase](*a.args)))
+        return
+    if not CORPUS.exists():
+        print(f"bench: corpus not found at {CORPUS}; nothing measured", file=sys.stderr)
+        sys.exit(0 if a.quick else 1)
+    limit = a.limit or (150 if a.quick else 4959)
+    peer_limit = a.peer_limit or (150 if a.quick else 1000)
+    work = Path(tempfile.mkdtemp(prefix="rag-bench-"))
+    res: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                                        "python": platform.python_version()},
+                           "quick": a.quick, "limit": limit, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    t_all = time.perf_counter()
+    full = subset_file(limit, work)
+    ix = str(work / "ours")
+    res["ingest"] = {"ours": run_phase("ours", str(full), ix), "floor": run_phase("floor", str(full))}
+    o, fl = res["ingest"]["ours"], res["ingest"]["floor"]
+    if "seconds" in o and "seconds" in fl:
+        res["ingest"]["ours_over_floor"] = round(o["seconds"] / fl["seconds"], 3)
+        res["ingest"]["chunks_per_second"] = round(o["chunks"] / o["seconds"], 1)
+    res["reingest_unchanged"] = run_phase("ours", str(full), ix)
+    res["reingest_one_changed"] = run_phase("ours", str(subset_file(limit, work, change_one=True)), ix)
+    psub = subset_file(peer_limit, work) if peer_limit != limit else full
+    res["peer"] = {"articles": peer_limit, "peer": run_phase("peer", str(psub), str(work / "peer")),
+                   "peer_fitted": run_phase("peer", str(psub), str(work / "peer-fitted"), "256"),
+                   "ours": o if peer_limit == limit else run_phase("ours", str(psub), str(work / "ours-peer"))}
+    for k in ("peer", "peer_fitted"):
+        if "seconds" in res["peer"][k] and "seconds" in res["peer"]["ours"]:
+            res["peer"][f"{k}_over_ours"] = round(res["peer"][k]["seconds"] / res["peer"]["ours"]["seconds"], 3)
+    res["query"] = {"corpus": run_phase("query", ix, "50" if not a.quick else "20")}
+    if not a.quick:
+        big = str(work / "big")
+        shutil.copytree(ix, big)
+        chunks = max(o.get("chunks", 1), 1)
+        factor = max(2, round(50_000 / chunks))
+        res["query"]["replicated"] = {"factor": factor, **run_phase("replicate", big, str(factor))}
+        res["query"]["x_large"] = run_phase("query", big, "50")
+        shutil.rmtree(big, ignore_errors=True)
+    res["ask"] = run_phase("ask", ix, str(ask_questions(work, 5 if a.quick else 20)))
+    res["digest"] = run_phase("digest", ix, "2005-03-15" if not a.quick else "2004-11-13", "30" if not a.quick else "2")
+    res["total_seconds"] = round(time.perf_counter() - t_all, 1)
+    a.out.mkdir(parents=True, exist_ok=True)
+    name = "quick" if a.quick else "latest"
+    (a.out / f"{name}.json").write_text(json.dumps(res, indent=2))
+    (a.out / f"{name}.md").write_text(table(res))
+    print(table(res))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def table(r: dict[str, Any]) -> str:
+    def g(d: Any, *ks: str) -> Any:
+        for k in ks:
+            d = d.get(k, {}) if isinstance(d, dict) else {}
+        return d if d != {} else "n/a"
+
+    m = r["machine"]
+    rows = [
+        f"Benchmark ({'quick' if r['quick'] else 'full'}), {r['started']}, {m['cpus']} CPUs, {m['platform']}, "
+        f"Python {m['python']}; {r['limit']} Wikinews articles; total {r.get('total_seconds')} s",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| ingest, ours (s / chunks / peak RSS MB) | {g(r, 'ingest', 'ours', 'seconds')} / {g(r, 'ingest', 'ours', 'chunks')} / {g(r, 'ingest', 'ours', 'rss_mb')} |",
+        f"| ingest, floor: embedder alone (s / peak RSS MB) | {g(r, 'ingest', 'floor', 'seconds')} / {g(r, 'ingest', 'floor', 'rss_mb')} |",
+        f"| **ours / floor** | **{g(r, 'ingest', 'ours_over_floor')}** |",
+        f"| chunks per second, ours | {g(r, 'ingest', 'chunks_per_second')} |",
+        f"| re-ingest unchanged (s) | {g(r, 'reingest_unchanged', 'seconds')} |",
+        f"| re-ingest, one article changed (s) | {g(r, 'reingest_one_changed', 'seconds')} |",
+        f"| peer: plain llama-index on {g(r, 'peer', 'articles')} articles (s / chunks / RSS MB) | {g(r, 'peer', 'peer', 'seconds')} / {g(r, 'peer', 'peer', 'chunks')} / {g(r, 'peer', 'peer', 'rss_mb')} |",
+        f"| ours on the same articles (s / chunks) | {g(r, 'peer', 'ours', 'seconds')} / {g(r, 'peer', 'ours', 'chunks')} |",
+        f"| **peer / ours** (llama-index defaults: 1024-token chunks, truncated to MiniLM's 256) | **{g(r, 'peer', 'peer_over_ours')}** |",
+        f"| peer fitted to the model (SentenceSplitter 256/32) (s / chunks) | {g(r, 'peer', 'peer_fitted', 'seconds')} / {g(r, 'peer', 'peer_fitted', 'chunks')} |",
+        f"| **peer fitted / ours** | **{g(r, 'peer', 'peer_fitted_over_ours')}** |",
+        f"| retrieval at {g(r, 'query', 'corpus', 'chunks')} chunks, dense p50/p95 ms | {g(r, 'query', 'corpus', 'dense', 'p50_ms')} / {g(r, 'query', 'corpus', 'dense', 'p95_ms')} |",
+        f"| retrieval at {g(r, 'query', 'corpus', 'chunks')} chunks, hybrid p50/p95 ms | {g(r, 'query', 'corpus', 'hybrid', 'p50_ms')} / {g(r, 'query', 'corpus', 'hybrid', 'p95_ms')} |",
+        f"| retrieval at {g(r, 'query', 'x_large', 'chunks')} chunks, dense p50/p95 ms | {g(r, 'query', 'x_large', 'dense', 'p50_ms')} / {g(r, 'query', 'x_large', 'dense', 'p95_ms')} |",
+        f"| retrieval at {g(r, 'query', 'x_large', 'chunks')} chunks, hybrid p50/p95 ms | {g(r, 'query', 'x_large', 'hybrid', 'p50_ms')} / {g(r, 'query', 'x_large', 'hybrid', 'p95_ms')} |",
+        f"| `ask` over {g(r, 'ask', 'questions')} questions, total p50/p95 s (model load {g(r, 'ask', 'model_load_seconds')} s once) | {g(r, 'ask', 'total', 'p50')} / {g(r, 'ask', 'total', 'p95')} |",
+        f"| ... retrieval p50/p95 s | {g(r, 'ask', 'retrieval', 'p50')} / {g(r, 'ask', 'retrieval', 'p95')} |",
+        f"| ... prompt processing p50/p95 s | {g(r, 'ask', 'prompt_processing', 'p50')} / {g(r, 'ask', 'prompt_processing', 'p95')} |",
+        f"| ... generation p50/p95 s | {g(r, 'ask', 'generation', 'p50')} / {g(r, 'ask', 'generation', 'p95')} |",
+        f"| digest per day, cold p50/max s ({g(r, 'digest', 'cold', 'days')} days) | {g(r, 'digest', 'cold', 'p50')} / {g(r, 'digest', 'cold', 'max')} |",
+        f"| digest per day, cached p50/max s | {g(r, 'digest', 'cached', 'p50')} / {g(r, 'digest', 'cached', 'max')} |",
+    ]
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    main()
