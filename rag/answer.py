@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 
 from rag.chunk import sentences
-from rag.cite import verify
+from rag.cite import ALIASES, content_words, names, verify
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
@@ -38,6 +38,15 @@ def format_passages(passages: list[Passage]) -> str:
         title = p.title.replace('"', "'")
         blocks.append(f'Passage [{n}] from "{title}" ({p.date or "undated"}):\n{text}')
     return "\n\n".join(blocks)
+
+
+def unknown_names(question: str, passages: list[Passage]) -> set[str]:
+    """Names the question uses (capitalised words after its first) that no passage mentions.
+
+    "What did Vladimir Putin say about the talks?" over passages that never name Putin cannot be
+    answered from them, however close the passages are in meaning."""
+    seen = content_words(" ".join(p.title + " " + p.text for p in passages))
+    return {n for n in names(question) if n not in seen and not (ALIASES.get(n, set()) & seen)}
 
 
 def budget(passages: list[Passage], tokens: int) -> list[Passage]:
@@ -110,6 +119,7 @@ def ask(
     if not question.strip():
         raise InputError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
     dates = resolve_dates(question, as_of, since, until)
+    t_start = time.monotonic()
     own_index = index is None
     index = index or Index.open(settings)
     try:
@@ -123,12 +133,16 @@ def ask(
     finally:
         if own_index:
             index.close()
-    usage: dict[str, float] = {"retrieve_seconds": round(t_retrieve, 4)}
+    usage: dict[str, float] = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "llm_seconds": 0.0,
+                               "retrieve_seconds": round(t_retrieve, 4)}
     refusal = REFUSAL if not dates else (
         f"No indexed article dated {dates.since or 'any time'} to {dates.until or 'now'} answers this question."
     )
     relevant = [p for p in found if p.score >= settings.min_relevance]
+    if relevant and unknown_names(question, relevant):
+        relevant = []  # the question is about someone or something no retrieved passage mentions
     if not relevant:
+        usage["seconds"] = round(time.monotonic() - t_start, 3)
         return Answer(question, refusal, True, related=found[:3], usage=usage, dates=dates)
     context = budget(relevant, settings.context_tokens)
     prompt = load_prompt("answer", {"passages", "question"})
@@ -138,8 +152,8 @@ def ask(
     done = llm.complete(system, user, settings.max_answer_tokens, on_text=stream.feed if stream else None)
     if stream:
         stream.feed("", final=True)
-    usage.update(prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
-                 llm_seconds=round(done.seconds, 3))
+    usage.update(calls=1, prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
+                 llm_seconds=round(done.seconds, 3), seconds=round(time.monotonic() - t_start, 3))
     if done.prompt_seconds is not None and done.generation_seconds is not None:
         usage.update(prompt_seconds=done.prompt_seconds, generation_seconds=done.generation_seconds)
     if _NOT_IN.search(done.text):

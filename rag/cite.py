@@ -4,7 +4,8 @@ A generated answer is trusted only sentence by sentence, after checking:
 - every `[n]` names a passage that was in the prompt (others are dropped);
 - every quoted phrase occurs verbatim in a cited passage;
 - the sentence is supported by the cited passage: its content words and all of its numbers occur in
-  one to two consecutive sentences of the passage (`support`). When the cited passage does not
+  one to two consecutive sentences of the passage (`support`), and every name it uses occurs in the
+  passage (`ungrounded_names`). When the cited passage does not
   support it but another context passage does, the citation is moved there (the check, not the
   model, decides what is cited). A sentence no passage supports is dropped.
 Each surviving citation is narrowed to the supporting sentence(s): offsets into the stored article.
@@ -26,8 +27,11 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*\d|\d")
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
 STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "this", "that", "these", "those", "it", "its", "it's", "he", "she", "they", "them", "his", "her", "their", "we", "our", "you", "your", "i", "me", "my", "not", "no", "than", "then", "there", "here", "which", "who", "whom", "whose", "what", "when", "where", "why", "how", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "also", "said", "says", "say", "about", "after", "before", "over", "under", "into", "onto", "out", "up", "down", "more", "most", "other", "some", "such", "only", "own", "same", "so", "too", "very", "just", "any", "each", "both", "few", "all", "nor", "per", "via", "while", "during", "between", "against", "through", "upon", "according", "told", "according"]
+    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "this", "that", "these", "those", "it", "its", "it's", "he", "she", "they", "them", "his", "her", "their", "we", "our", "you", "your", "i", "me", "my", "not", "no", "than", "then", "there", "here", "which", "who", "whom", "whose", "what", "when", "where", "why", "how", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "also", "said", "says", "say", "about", "after", "before", "over", "under", "into", "onto", "out", "up", "down", "more", "most", "other", "some", "such", "only", "own", "same", "so", "too", "very", "just", "any", "each", "both", "few", "all", "nor", "per", "via", "while", "during", "between", "against", "through", "upon", "according", "told", "yes"]
 )
+# Short forms of names that news text often spells out, as stems (see _stem).
+ALIASES = {"us": {"unite", "ameri"}, "u.s": {"unite", "ameri"}, "usa": {"unite", "ameri"},
+           "uk": {"unite", "brita", "briti"}, "un": {"unite"}, "eu": {"europ"}}
 SUPPORT_MIN = 0.6  # share of the sentence's new content words found in the passage
 
 
@@ -88,6 +92,21 @@ def support(claim: str, evidence: str, question: str = "") -> float:
     return sum(x for w, x in new.items() if w in ev) / sum(new.values())
 
 
+def names(text: str, question: str = "") -> set[str]:
+    """Stems of the capitalised words (names) of a claim; its first word counts only when the question
+    has it too, since any sentence starts with a capital ("Yes", "Officials")."""
+    raw = [w for w in _WORD.findall(normalize(text)) if w[:1].isupper() and w.lower() not in STOPWORDS]
+    first = _WORD.findall(normalize(text))[:1]
+    asked = content_words(question)
+    return {_stem(w) for i, w in enumerate(raw) if not (first and w == first[0] and i == 0) or _stem(w) in asked}
+
+
+def ungrounded_names(claim: str, passage: Passage, question: str = "") -> set[str]:
+    """Names in the claim that the passage (its title and text) never mentions: "Putin said ..." cited to
+    a passage without Putin is not supported, however many of its other words match."""
+    return names(claim, question) - content_words(passage.title + " " + passage.text)
+
+
 def missing_quotes(sentence: str, evidence: str) -> list[str]:
     """Quoted phrases of the sentence that do not occur verbatim in the evidence."""
     ev = " ".join(normalize(evidence).split())
@@ -105,6 +124,8 @@ class Support:
 def best_support(claim: str, passage: Passage, question: str = "") -> Support:
     """The one or two consecutive sentences of the passage that best support the claim."""
     spans = sentences(passage.text) or [(0, len(passage.text))]
+    if ungrounded_names(claim, passage, question):
+        return Support(passage, passage.start, passage.end, 0.0)
     pairs = [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
     wanted = content_words(claim) | content_words(question)
     best, best_key = Support(passage, passage.start, passage.end, 0.0), (0.0, 0)

@@ -17,6 +17,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answer
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (overrides RAG_INDEX_DIR).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Print token and time accounting on stderr.")]
+DateOpt = Annotated[str | None, typer.Option("--date", help="Publication date (YYYY-MM-DD) for every article.")]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Source (outlet) for every article of this run.")]
 
 
 def _settings(index: Path | None) -> Settings:
@@ -37,19 +40,44 @@ def _print_json(obj: Any) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive): txt md html json(l) RSS Atom.")],
     index: IndexOpt = None,
     as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+    date: DateOpt = None,
+    source: SourceOpt = None,
 ) -> None:
     """Chunk, embed and store articles. Exit status 1 if any input was rejected."""
-    from rag.ingest import ingest as run
-    from rag.render import ingest_text
+    import time
 
+    from rag.backends import MeteredEmbedder
+    from rag.embed import make_embedder
+    from rag.ingest import ingest as run
+    from rag.ingest.dates import parse_flag_date
+    from rag.render import ingest_notes, ingest_progress, ingest_text, usage_text
+
+    t0 = time.monotonic()
     try:
-        report = run(paths, _settings(index))
+        flag_date = parse_flag_date(date) if date is not None else None
+    except ValueError:
+        _fail(RagError(f"--date {date!r} is not a date; use YYYY-MM-DD"))
+    try:
+        settings = _settings(index)
+        embedder = MeteredEmbedder(make_embedder(settings))
+        with ingest_progress(sys.stderr) as progress:
+            report = run(paths, settings, embedder=embedder, progress=progress, date=flag_date, source=source,
+                         on_wait=lambda msg: typer.echo(f"note: {msg}", err=True))
     except RagError as e:
         _fail(e)
-    typer.echo(json.dumps(report.to_dict(), ensure_ascii=False) if as_json else ingest_text(report))
+    usage = {**embedder.usage(), "seconds": round(time.monotonic() - t0, 3)}
+    if as_json:
+        typer.echo(json.dumps({**report.to_dict(), "usage": usage}, ensure_ascii=False))
+        for line in ingest_notes(report):
+            typer.echo(f"note: {line}", err=True)
+    else:
+        typer.echo(ingest_text(report))
+    if verbose:
+        typer.echo(usage_text(usage), err=True)
     if report.rejected:
         raise typer.Exit(1)
 
@@ -64,6 +92,20 @@ def _iso(value: str | None, flag: str) -> str | None:
 
 
 @app.command()
+def stats(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Articles, chunks, articles per day, date range and sources of the index."""
+    from rag.render import stats_text
+    from rag.store import Index
+
+    try:
+        with Index.open(_settings(index)) as ix:
+            st = ix.stats()
+    except RagError as e:
+        _fail(e)
+    typer.echo(json.dumps(st, ensure_ascii=False) if as_json else stats_text(st))
+
+
+@app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     index: IndexOpt = None,
@@ -71,10 +113,11 @@ def ask(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Resolve 'yesterday', 'last week'... against this day (YYYY-MM-DD; default today).")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Only articles published on or after this day (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Only articles published on or before this day (YYYY-MM-DD).")] = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Answer a question from the indexed articles, citing the passages."""
     from rag.answer import ask as run
-    from rag.render import answer_text
+    from rag.render import answer_text, usage_text
     from rag.store import Index
 
     stream = not as_json and sys.stdout.isatty()
@@ -86,16 +129,20 @@ def ask(
             since=_iso(since, "--since"), until=_iso(until, "--until"),
             on_text=(lambda t: print(t, end="", flush=True)) if stream else None,
         )
+        texts: dict[str, str] = {}
         if as_json:
             _print_json(answer.to_dict())
-            return
-        with Index.open(settings) as ix:
-            texts = {c.article_id: ix.article(c.article_id).text for c in answer.citations}
+        else:
+            with Index.open(settings) as ix:
+                texts = {c.article_id: ix.article(c.article_id).text for c in answer.citations}
     except RagError as e:
         _fail(e)
-    if stream and not answer.refused:
-        typer.echo("\n")
-    typer.echo(answer_text(answer, texts, skip_answer=stream and not answer.refused))
+    if not as_json:
+        if stream and not answer.refused:
+            typer.echo("\n")
+        typer.echo(answer_text(answer, texts, skip_answer=stream and not answer.refused))
+    if verbose:
+        typer.echo(usage_text(answer.usage), err=True)
 
 
 @app.command()
@@ -127,8 +174,9 @@ def remove(
     from rag.store import Index
 
     try:
-        with Index.open(_settings(index)) as ix:
-            ix.lock()
+        settings = _settings(index)
+        with Index.open(settings) as ix:
+            ix.lock(timeout=settings.lock_timeout, on_wait=lambda msg: typer.echo(f"note: {msg}", err=True))
             missing = ix.remove(article_ids)
     except RagError as e:
         _fail(e)
@@ -174,6 +222,29 @@ def eval_(
     for name, (v, t) in result.below().items():
         typer.echo(f"error: {name} = {v:.3f} is below its threshold {t}", err=True)
     if result.below():
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor(
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Skip the LLM check (it may load the local model).")] = False,
+) -> None:
+    """Check the configured LLM, embedder and store; exit 1 if any is broken."""
+    from rag.doctor import doctor as run
+    from rag.doctor import render
+
+    try:
+        checks = run(_settings(index), skip_llm=no_llm)
+    except RagError as e:
+        _fail(e)
+    ok = all(c.status != "fail" for c in checks)
+    if as_json:
+        _print_json({"ok": ok, "checks": [c.to_dict() for c in checks]})
+    else:
+        typer.echo(render(checks))
+    if not ok:
         raise typer.Exit(1)
 
 

@@ -54,11 +54,26 @@ class Settings(BaseSettings):
         description="OpenAI-compatible embeddings endpoint. Unset: all-MiniLM-L6-v2 int8 ONNX runs locally.",
     )
     embed_model: str | None = Field(
-        default=None, description="Embedding model name sent to RAG_EMBED_BASE_URL."
+        default=None,
+        description="Embedding model name sent to RAG_EMBED_BASE_URL; recorded in the index, which then "
+        "refuses queries embedded by another model.",
+    )
+    embed_api_key: SecretStr | None = Field(
+        default=None, description="API key for RAG_EMBED_BASE_URL; falls back to RAG_LLM_API_KEY, then OPENAI_API_KEY."
+    )
+    embed_timeout: float = Field(default=60.0, description="Seconds before one embeddings request times out.")
+    embed_max_retries: int = Field(
+        default=3, description="Retries with backoff on 429/5xx and connection errors for embeddings."
     )
     chroma_url: str | None = Field(
         default=None,
-        description="Chroma server URL (e.g. http://host:8000). Unset: an embedded Chroma under the index dir.",
+        description="Chroma server URL (e.g. http://host:8000). Unset: an embedded Chroma under the index dir. "
+        "The article store (SQLite) stays in RAG_INDEX_DIR either way.",
+    )
+    chroma_collection: str = Field(
+        default="rag_chunks",
+        description="Chroma collection holding this index's chunk vectors; give each index its own name "
+        "when several share one Chroma server.",
     )
     threads: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
@@ -68,6 +83,15 @@ class Settings(BaseSettings):
         default=900, description="Largest chunk in characters (sentences are never split unless longer)."
     )
     embed_batch: int = Field(default=32, description="Texts per embedding batch.")
+    ingest_batch: int = Field(
+        default=64, description="Articles chunked, embedded and committed together (bounds ingest memory)."
+    )
+    max_input_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Input files larger than this are rejected (split them first)."
+    )
+    lock_timeout: float = Field(
+        default=600.0, description="Seconds a writing run waits for another one on the same index before giving up."
+    )
     retrieval: Literal["hybrid", "dense", "lexical"] = Field(
         default="hybrid",
         description="hybrid: dense (Chroma) and BM25 fused by reciprocal rank; dense or lexical alone for comparison.",

@@ -8,7 +8,8 @@ that names the problem and the fix; the CLI prints it and exits with status 1.
     ├── InputError         an input file or record cannot be read (names the path)
     ├── ModelError         a model file is missing or corrupted, or a model cannot be loaded
     ├── BackendError       an outside service (LLM server, embedding server, Chroma server) failed
-    └── LockedError        another run holds the index lock
+    ├── LockedError        another run holds the index lock
+    └── StorageError       the index directory cannot be written (read-only, disk full)
 """
 
 
@@ -41,4 +42,8 @@ class BackendError(RagError):
 
 
 class LockedError(RagError):
+    pass
+
+
+class StorageError(RagError):
     pass

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from rag.backends import backend_error
 from rag.config import Settings
-from rag.errors import BackendError, ConfigError, ModelError
+from rag.errors import ConfigError, ModelError
 
 
 @dataclass(frozen=True)
@@ -247,22 +248,11 @@ class LLM:
                     if _timings(ev)[0] is not None:
                         split = _timings(ev)
                 text = "".join(parts)
-        except openai.AuthenticationError as e:
-            raise BackendError(
-                f"the LLM endpoint {self.base_url} refused the API key: check RAG_LLM_API_KEY / OPENAI_API_KEY"
-            ) from e
-        except openai.NotFoundError as e:
-            raise BackendError(
-                f"the LLM endpoint {self.base_url} does not know model {self.model!r} (or the URL path is wrong): "
-                "check RAG_LLM_MODEL and RAG_LLM_BASE_URL"
-            ) from e
-        except openai.APIConnectionError as e:
-            raise BackendError(f"cannot reach the LLM endpoint {self.base_url}: check RAG_LLM_BASE_URL") from e
-        except openai.APIStatusError as e:
-            raise BackendError(
-                f"the LLM endpoint {self.base_url} answered HTTP {e.status_code} after "
-                f"{self.settings.llm_max_retries} retries; try again later or check RAG_LLM_BASE_URL"
-            ) from e
+        except openai.OpenAIError as e:
+            raise backend_error(
+                e, what="LLM", base_url=self.base_url, model=self.model, prefix="RAG_LLM",
+                timeout=self.settings.llm_timeout, retries=self.settings.llm_max_retries,
+            ) from None  # the chained exception may carry the server's text (some echo the key)
         dt = time.monotonic() - t0
         self.calls += 1
         self.prompt_tokens += pt

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import textwrap
+from collections.abc import Callable, Iterator
+from typing import IO
 
 from rag.ingest import IngestReport
 from rag.types import Answer
@@ -55,10 +58,71 @@ def answer_text(a: Answer, articles: dict[str, str] | None = None, skip_answer: 
     return "\n".join(lines)
 
 
+def ingest_notes(r: IngestReport) -> list[str]:
+    """What the JSON contract does not carry: duplicates' originals, undated articles."""
+    out = [f"duplicate {_clean(d)} is a copy of {_clean(o)} (not indexed)" for d, o in r.duplicate_of.items()]
+    if r.undated:
+        shown = ", ".join(_clean(i) for i in r.undated[:10]) + (" ..." if len(r.undated) > 10 else "")
+        out.append(f"{len(r.undated)} article(s) have no date (none given, none stated in the text): {shown}; "
+                   "set one with --date or in the input's metadata")
+    return out
+
+
 def ingest_text(r: IngestReport) -> str:
     out = [
         f"added {r.added}, updated {r.updated}, unchanged {r.unchanged}, duplicates {r.duplicates}, "
         f"rejected {len(r.rejected)}; index: {r.articles} articles, {r.chunks} chunks"
     ]
-    out += [f"rejected {x['path']}: {x['reason']}" for x in r.rejected]
+    out += ingest_notes(r)
+    out += [f"rejected {_clean(x['path'])}: {_clean(x['reason'])}" for x in r.rejected]
     return "\n".join(out)
+
+
+def usage_text(usage: dict[str, float]) -> str:
+    """One line of token and time accounting, e.g. for --verbose on stderr."""
+    parts = []
+    if "calls" in usage:
+        parts.append(f"{usage['calls']:g} LLM call(s), {usage.get('prompt_tokens', 0):g} prompt + "
+                     f"{usage.get('completion_tokens', 0):g} completion tokens in {usage.get('llm_seconds', 0):.2f} s")
+    if "retrieve_seconds" in usage:
+        parts.append(f"retrieval {usage['retrieve_seconds']:.2f} s")
+    if "embed_texts" in usage:
+        parts.append(f"{usage['embed_texts']:g} texts embedded in {usage['embed_calls']:g} call(s), "
+                     f"{usage['embed_seconds']:.2f} s")
+    if "seconds" in usage:
+        parts.append(f"total {usage['seconds']:.2f} s")
+    return "usage: " + "; ".join(parts)
+
+
+@contextlib.contextmanager
+def ingest_progress(stream: IO[str]) -> Iterator[Callable[[int, int], None] | None]:
+    """A live progress line on `stream` when it is a terminal; otherwise no callback at all."""
+    if not stream.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    cols = (SpinnerColumn(), TextColumn("ingest: {task.fields[articles]} articles read, "
+                                        "{task.fields[chunks]} chunks embedded"), TimeElapsedColumn())
+    with Progress(*cols, console=Console(file=stream), transient=True) as bar:
+        task = bar.add_task("ingest", total=None, articles=0, chunks=0)
+
+        def update(articles: int, chunks: int) -> None:
+            bar.update(task, articles=articles, chunks=chunks)
+
+        yield update
+
+
+def stats_text(st: dict[str, object]) -> str:
+    rng = st.get("date_range") or {}
+    first, last = (rng.get("first"), rng.get("last")) if isinstance(rng, dict) else (None, None)
+    lines = [
+        f"{st['articles']} articles, {st['chunks']} chunks, {st['duplicates']} duplicates recorded, "
+        f"{st['undated']} undated" + (f", {st['pending']} pending (`rag ingest` finishes them)" if st["pending"] else ""),
+        f"dates: {first} .. {last}" if first else "dates: none",
+    ]
+    sources = st.get("sources") or {}
+    if isinstance(sources, dict):
+        lines.append("sources: " + ", ".join(f"{_clean(str(k))} ({v})" for k, v in list(sources.items())[:10]))
+    return "\n".join(lines)

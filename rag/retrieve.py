@@ -89,8 +89,12 @@ class Retriever:
         ranked = fuse(rankings)[: 3 * k]
         missing = [c for c in ranked if c not in cosine]
         if missing:
-            for cid, v in zip(missing, self.index.vectors(missing), strict=True):
-                cosine[cid] = float(np.dot(vec, np.asarray(v, dtype=np.float32))) if v is not None else 0.0
+            stored = dict(zip(missing, self.index.vectors(missing), strict=True))
+            unseen = [c for c, v in stored.items() if v is None]
+            if unseen:  # see Index.vectors: embed what the store could not give
+                stored.update(zip(unseen, self.embedder.embed(self.index.chunk_texts(unseen)), strict=True))
+            for cid, v in stored.items():
+                cosine[cid] = float(np.dot(vec, np.asarray(v, dtype=np.float32)))
         passages = self.index.passages(ranked, [cosine[c] for c in ranked])
         out: list[Passage] = []
         for p in passages:

@@ -1,5 +1,7 @@
 """The index: an article store (SQLite, the source of truth for text and offsets) beside a Chroma
-collection of chunk vectors (embedded `PersistentClient`, or a Chroma server when RAG_CHROMA_URL is set).
+collection of chunk vectors (embedded `PersistentClient`, or a Chroma server when RAG_CHROMA_URL is set,
+in the collection RAG_CHROMA_COLLECTION). The article store always lives in RAG_INDEX_DIR; the index
+remembers which kind of vector store and which collection it was built in, and which embedding model.
 
 Crash safety: an article is written as `pending` first, its chunks are then added to Chroma, and only
 then is it marked `indexed`, in one SQLite transaction per batch. Readers see only `indexed` articles.
@@ -14,16 +16,23 @@ import fcntl
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date as Date
 from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import BackendError, ConfigError, IndexEmptyError, LockedError, NotFoundError
+from rag.errors import (
+    BackendError,
+    ConfigError,
+    IndexEmptyError,
+    LockedError,
+    NotFoundError,
+    RagError,
+    StorageError,
+)
 from rag.types import Article, Chunk, Passage
 
-COLLECTION = "rag_chunks"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -38,6 +47,15 @@ CREATE TABLE IF NOT EXISTS chunks (
     "end" INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS duplicates (
+    id TEXT PRIMARY KEY, duplicate_of TEXT NOT NULL, content_hash TEXT NOT NULL, title TEXT, path TEXT,
+    similarity REAL NOT NULL, recorded_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS duplicates_of ON duplicates(duplicate_of);
+CREATE TABLE IF NOT EXISTS minhash (article_id TEXT PRIMARY KEY, sig BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS lsh (key INTEGER NOT NULL, article_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS lsh_key ON lsh(key);
+CREATE INDEX IF NOT EXISTS lsh_article ON lsh(article_id);
 """
 
 
@@ -46,6 +64,36 @@ def date_epoch(iso: str | None) -> int | None:
     if not iso:
         return None
     return (Date.fromisoformat(iso) - Date(1970, 1, 1)).days
+
+
+def _dir_state(path: Path) -> str | None:
+    """'read-only' or 'full' when the file system holding `path` (or its nearest existing parent) is."""
+    p = path
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        st = os.statvfs(p)
+    except OSError:
+        return None
+    if st.f_flag & os.ST_RDONLY or not os.access(p, os.W_OK):
+        return "read-only"
+    if st.f_bavail == 0:
+        return "full"
+    return None
+
+
+def storage_error(index_dir: Path, e: BaseException) -> StorageError:
+    """One clear line for an index directory that cannot be written (read-only, disk full, ...)."""
+    msg = (getattr(e, "strerror", None) or str(e) or e.__class__.__name__).splitlines()[0][:200]
+    low = msg.lower()
+    state = _dir_state(index_dir)
+    if state == "full" or "full" in low or "no space" in low or "too large" in low or "quota" in low:
+        what, fix = "the disk is full", "free disk space or point RAG_INDEX_DIR / --index at a disk with room"
+    elif state == "read-only" or "readonly" in low or "read-only" in low or "permission" in low:
+        what, fix = "it is read-only", "make it writable or point RAG_INDEX_DIR / --index at a writable directory"
+    else:
+        what, fix = "the write failed", "check the disk and RAG_INDEX_DIR / --index"
+    return StorageError(f"cannot write the index at {index_dir}: {what} ({msg}); {fix}, then run again")
 
 
 def _article_from_row(row: sqlite3.Row) -> Article:
@@ -67,15 +115,26 @@ class Index:
                 f"no index at {self.dir}: run `rag ingest PATH` first (or point RAG_INDEX_DIR / --index at one)"
             )
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+            if not create and _dir_state(self.dir) == "read-only":
+                # a read-only copy (or mount) of an index: nothing can change it, so read it as immutable
+                self.db = sqlite3.connect(f"{db_path.absolute().as_uri()}?immutable=1", uri=True,
+                                          isolation_level=None)
+            else:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                # idempotent: also brings an index made by an older version up to the current tables
+                tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                if create or ("articles" in tables and "lsh" not in tables):
+                    self.db.executescript(_SCHEMA)
+            self.db.row_factory = sqlite3.Row
+            empty = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='articles'").fetchone() is None
         except (OSError, sqlite3.Error) as e:
-            raise ConfigError(f"cannot open the index at {self.dir}: {e}; check RAG_INDEX_DIR / --index") from e
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        if create:
-            self.db.executescript(_SCHEMA)
+            raise storage_error(self.dir, e) from e
+        if empty:  # a run killed before it wrote the schema
+            self.db.close()
+            raise IndexEmptyError(f"no articles in the index at {self.dir} yet: run `rag ingest PATH` first")
         self._collection: Any = None
         self._lock_fd: int | None = None
 
@@ -94,18 +153,36 @@ class Index:
         self.db.close()
 
     # ---- locking -------------------------------------------------------------------------
-    def lock(self, wait: bool = True) -> None:
-        """Take the writer lock; with wait=False raise LockedError if another run holds it."""
-        fd = os.open(self.dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    def lock(self, wait: bool = True, timeout: float | None = None,
+             on_wait: Callable[[str], None] | None = None) -> None:
+        """Take the writer lock. If another run holds it: with wait=False raise LockedError at once;
+        otherwise call on_wait(message) once and wait, up to `timeout` seconds (None: for ever)."""
+        try:
+            fd = os.open(self.dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise storage_error(self.dir, e) from e
+        busy = f"another rag run is writing to {self.dir}"
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if not wait:
                 os.close(fd)
-                raise LockedError(
-                    f"another rag run is writing to {self.dir}; wait for it to finish and run again"
-                ) from None
-            fcntl.flock(fd, fcntl.LOCK_EX)
+                raise LockedError(f"{busy}; wait for it to finish and run again") from None
+            if on_wait:
+                on_wait(f"{busy}; waiting for it to finish")
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if deadline is not None and time.monotonic() > deadline:
+                        os.close(fd)
+                        raise LockedError(
+                            f"{busy} and still was after {timeout:.0f} s; run again later "
+                            "(or raise RAG_LOCK_TIMEOUT)"
+                        ) from None
+                    time.sleep(0.2)
         self._lock_fd = fd
 
     def unlock(self) -> None:
@@ -138,12 +215,31 @@ class Index:
             else:
                 client = chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=chroma_settings)
             return client.get_or_create_collection(
-                COLLECTION, metadata={"hnsw:space": "cosine"}, embedding_function=None
+                self.settings.chroma_collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
         except Exception as e:  # chromadb raises many unrelated types; name the setting to fix
+            if not self.settings.chroma_url and _dir_state(self.dir) is not None:
+                raise storage_error(self.dir / "chroma", e) from e
             where = f"the Chroma server at {self.settings.chroma_url} (RAG_CHROMA_URL)" if self.settings.chroma_url \
                 else f"the embedded Chroma store at {self.dir / 'chroma'}"
             raise BackendError(f"cannot open {where}: {e.__class__.__name__}: {e}") from e
+
+    @contextlib.contextmanager
+    def _chroma(self, what: str) -> Iterator[None]:
+        """Turn a Chroma failure after opening (server gone, disk full) into one BackendError line."""
+        try:
+            yield
+        except RagError:
+            raise
+        except Exception as e:  # chromadb raises many unrelated types
+            detail = (str(e).splitlines() or [""])[0][:200]
+            if not self.settings.chroma_url and _dir_state(self.dir) is not None:
+                raise storage_error(self.dir / "chroma", e) from e
+            if self.settings.chroma_url:
+                fix = f"check the Chroma server at {self.settings.chroma_url} is running (RAG_CHROMA_URL)"
+            else:
+                fix = f"check the embedded Chroma store at {self.dir / 'chroma'} (disk space, permissions)"
+            raise BackendError(f"Chroma failed to {what} ({e.__class__.__name__}: {detail}): {fix}") from e
 
     # ---- meta ----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -153,33 +249,72 @@ class Index:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
+    def vector_store(self) -> str:
+        """Where this run looks for vectors: `embedded:COLLECTION` or `server:COLLECTION`."""
+        kind = "server" if self.settings.chroma_url else "embedded"
+        return f"{kind}:{self.settings.chroma_collection}"
+
     def check_embedder(self, name: str, write: bool) -> None:
-        """Refuse to mix embedding models in one index (the vectors would not be comparable)."""
+        """Refuse to mix embedding models in one index (the vectors would not be comparable), and to read
+        vectors from another vector store than the one the index was built in (see `check_store`)."""
         built = self.get_meta("embed_model")
         if built is None:
             if write:
                 self.set_meta("embed_model", name)
-            return
-        if built != name:
+        elif built != name:
             raise ConfigError(
-                f"this index was built with the embedding model {built!r}, not {name!r}: "
-                "use the same RAG_EMBED_* settings, or a new RAG_INDEX_DIR and ingest again"
+                f"this index was built with the embedding model {built!r}, but the settings give {name!r}: "
+                "set RAG_EMBED_BASE_URL / RAG_EMBED_MODEL as when it was built (unset both for the local model), "
+                "or ingest into a new RAG_INDEX_DIR"
+            )
+        self.check_store(write)
+
+    def check_store(self, write: bool) -> None:
+        """Refuse an index whose vectors were written to another kind of store or collection."""
+        built = self.get_meta("vector_store")
+        here = self.vector_store()
+        if built is None:
+            if write:
+                self.set_meta("vector_store", here)
+            return
+        if built != here:
+            kind, _, coll = built.partition(":")
+            here_kind, _, here_coll = here.partition(":")
+            how = "set RAG_CHROMA_URL to that server" if kind == "server" else "unset RAG_CHROMA_URL"
+            raise ConfigError(
+                f"this index keeps its vectors in the {kind} Chroma collection {coll!r}, but the settings point "
+                f"at the {here_kind} collection {here_coll!r}: {how} and set RAG_CHROMA_COLLECTION={coll}, "
+                "or ingest into a new RAG_INDEX_DIR"
             )
 
     # ---- writes --------------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+        """One write transaction; a failed write (disk full, read-only) becomes a StorageError."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            raise storage_error(self.dir, e) from e
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
+        except BaseException as e:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            if isinstance(e, sqlite3.Error):
+                raise storage_error(self.dir, e) from e
             raise
         else:
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as e:
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+                raise storage_error(self.dir, e) from e
 
-    def mark_pending(self, articles: Sequence[tuple[Article, str]]) -> None:
-        """Store (article, content_hash) pairs as pending, replacing any earlier version's row."""
+    def mark_pending(self, articles: Sequence[tuple[Article, str]],
+                     signatures: dict[str, tuple[bytes, list[int]]] | None = None) -> None:
+        """Store (article, content_hash) pairs as pending, replacing any earlier version's row, with
+        their near-duplicate signatures and band keys (rag.ingest.dedup) in the same transaction."""
         now = time.time()
         with self.transaction() as db:
             for a, h in articles:
@@ -188,6 +323,48 @@ class Index:
                     " text, content_hash, status, n_chunks, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,'pending',0,?)",
                     (a.id, a.title, a.date, a.date_source, a.url, a.source, a.author, a.path, a.text, h, now),
                 )
+                db.execute("DELETE FROM duplicates WHERE id=?", (a.id,))
+            for aid, (blob, keys) in (signatures or {}).items():
+                db.execute("INSERT OR REPLACE INTO minhash(article_id, sig) VALUES (?,?)", (aid, blob))
+                db.execute("DELETE FROM lsh WHERE article_id=?", (aid,))
+                db.executemany("INSERT INTO lsh(key, article_id) VALUES (?,?)", [(k, aid) for k in keys])
+
+    def record_duplicate(self, article: Article, content_hash: str, duplicate_of: str, similarity: float) -> None:
+        """Remember that `article` is a copy of `duplicate_of` (it is not indexed)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO duplicates(id, duplicate_of, content_hash, title, path, similarity,"
+                " recorded_at) VALUES (?,?,?,?,?,?,?)",
+                (article.id, duplicate_of, content_hash, article.title, article.path, similarity, time.time()),
+            )
+
+    def duplicate_hash(self, article_id: str) -> str | None:
+        row = self.db.execute("SELECT content_hash FROM duplicates WHERE id=?", (article_id,)).fetchone()
+        return row["content_hash"] if row else None
+
+    def near_candidates(self, keys: Sequence[int]) -> dict[str, bytes]:
+        """Signatures of stored articles (any status) sharing at least one band key."""
+        out: dict[str, bytes] = {}
+        for i in range(0, len(keys), 500):
+            part = list(keys[i : i + 500])
+            rows = self.db.execute(
+                f"SELECT DISTINCT m.article_id, m.sig FROM lsh l JOIN minhash m ON m.article_id=l.article_id"
+                f" WHERE l.key IN ({','.join('?' * len(part))})", part,
+            ).fetchall()
+            out.update({r[0]: r[1] for r in rows})
+        return out
+
+    def text_of(self, article_id: str) -> str | None:
+        """The stored text of an article of any status (for near-duplicate checks)."""
+        row = self.db.execute("SELECT text FROM articles WHERE id=?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def path_of(self, article_id: str) -> str | None:
+        row = self.db.execute(
+            "SELECT path FROM articles WHERE id=? UNION ALL SELECT path FROM duplicates WHERE id=?",
+            (article_id, article_id),
+        ).fetchone()
+        return row[0] if row else None
 
     def delete_chunks(self, article_ids: Sequence[str]) -> None:
         """Remove every chunk of these articles from Chroma and from the chunk table."""
@@ -196,7 +373,8 @@ class Index:
         ids = list(article_ids)
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            self.collection.delete(where={"article_id": {"$in": part}})
+            with self._chroma("delete chunks"):
+                self.collection.delete(where={"article_id": {"$in": part}})
         with self.transaction() as db:
             db.executemany("DELETE FROM chunks WHERE article_id=?", [(i,) for i in ids])
 
@@ -216,11 +394,12 @@ class Index:
                 m["source"] = a.source
             metas.append(m)
         for i in range(0, len(chunks), 1000):
-            self.collection.upsert(
-                ids=[c.id for c in chunks[i : i + 1000]],
-                embeddings=[list(v) for v in vectors[i : i + 1000]],
-                metadatas=metas[i : i + 1000],
-            )
+            with self._chroma("add chunk vectors"):
+                self.collection.upsert(
+                    ids=[c.id for c in chunks[i : i + 1000]],
+                    embeddings=[list(v) for v in vectors[i : i + 1000]],
+                    metadatas=metas[i : i + 1000],
+                )
         with self.transaction() as db:
             db.executemany(
                 'INSERT OR REPLACE INTO chunks(id, article_id, idx, start, "end") VALUES (?,?,?,?,?)',
@@ -248,12 +427,18 @@ class Index:
 
     def remove(self, article_ids: Sequence[str]) -> list[str]:
         """Remove articles and their chunks; returns the ids that were not in the index."""
-        missing = [i for i in article_ids if not self.has_article(i, any_status=True)]
+        missing = [i for i in article_ids if not self.has_article(i, any_status=True)
+                   and self.duplicate_hash(i) is None]
         present = [i for i in article_ids if i not in missing]
         self.delete_chunks(present)
         with self.transaction() as db:
             self._bump(db)
-            db.executemany("DELETE FROM articles WHERE id=?", [(i,) for i in present])
+            for i in present:
+                db.execute("DELETE FROM articles WHERE id=?", (i,))
+                db.execute("DELETE FROM minhash WHERE article_id=?", (i,))
+                db.execute("DELETE FROM lsh WHERE article_id=?", (i,))
+                # copies of a removed article are no longer duplicates: a re-ingest indexes them
+                db.execute("DELETE FROM duplicates WHERE duplicate_of=? OR id=?", (i, i))
         return missing
 
     # ---- reads ---------------------------------------------------------------------------
@@ -272,9 +457,8 @@ class Index:
         return row["content_hash"] if row else None
 
     def id_for_hash(self, content_hash: str) -> str | None:
-        row = self.db.execute(
-            "SELECT id FROM articles WHERE content_hash=? AND status='indexed' LIMIT 1", (content_hash,)
-        ).fetchone()
+        """The id of a stored article (indexed, or pending and finished by this run) with this hash."""
+        row = self.db.execute("SELECT id FROM articles WHERE content_hash=? LIMIT 1", (content_hash,)).fetchone()
         return row["id"] if row else None
 
     def article(self, article_id: str) -> Article:
@@ -299,6 +483,28 @@ class Index:
         """(indexed articles, chunks of indexed articles)."""
         a = self.db.execute("SELECT COUNT(*), COALESCE(SUM(n_chunks), 0) FROM articles WHERE status='indexed'").fetchone()
         return int(a[0]), int(a[1])
+
+    def stats(self) -> dict[str, object]:
+        """What `rag stats --json` prints: counts, articles per day, date range, sources."""
+        articles, chunks = self.counts()
+        ok = "FROM articles WHERE status='indexed'"
+        per_day = {r[0]: r[1] for r in self.db.execute(
+            f"SELECT date, COUNT(*) {ok} AND date IS NOT NULL GROUP BY date ORDER BY date")}
+        sources = {r[0] or "(unknown)": r[1] for r in self.db.execute(
+            f"SELECT source, COUNT(*) {ok} GROUP BY source ORDER BY COUNT(*) DESC, source")}
+        date_sources = {r[0]: r[1] for r in self.db.execute(
+            f"SELECT date_source, COUNT(*) {ok} GROUP BY date_source ORDER BY date_source")}
+        undated = self.db.execute(
+            "SELECT COUNT(*) FROM articles WHERE status='indexed' AND date IS NULL").fetchone()[0]
+        pending = self.db.execute("SELECT COUNT(*) FROM articles WHERE status='pending'").fetchone()[0]
+        dups = self.db.execute("SELECT COUNT(*) FROM duplicates").fetchone()[0]
+        days = list(per_day)
+        return {
+            "articles": articles, "chunks": chunks, "duplicates": int(dups), "pending": int(pending),
+            "undated": int(undated), "date_range": {"first": days[0], "last": days[-1]} if days else None,
+            "articles_per_day": per_day, "sources": sources, "date_sources": date_sources,
+            "embed_model": self.get_meta("embed_model"),
+        }
 
     def chunk_rows(self) -> list[sqlite3.Row]:
         """Every chunk of an indexed article with its text span and date (for lexical search)."""
@@ -329,17 +535,50 @@ class Index:
         return out
 
     def vectors(self, chunk_ids: Sequence[str]) -> list[list[float] | None]:
-        """Stored vectors of these chunks, in order (None for an id Chroma does not hold)."""
-        res = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
+        """Stored vectors of these chunks, in order; None for an id Chroma cannot give now.
+
+        An embedded Chroma read by one process while another writes may not see the newest chunks yet
+        (chromadb raises "Error finding id"); the caller then embeds those chunks' text itself."""
+        try:
+            res = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
+        except Exception:  # chromadb's InternalError for a stale view; see docstring
+            return [None] * len(chunk_ids)
         by_id = {cid: list(v) for cid, v in zip(res["ids"], res["embeddings"], strict=True)}
         return [by_id.get(c) for c in chunk_ids]
 
+    def chunk_texts(self, chunk_ids: Sequence[str]) -> list[str]:
+        """The text each chunk was embedded as (rag.chunk.embed_text), in order."""
+        from rag.chunk import embed_text
+
+        out = []
+        for cid in chunk_ids:
+            row = self.db.execute('SELECT article_id, idx, start, "end" FROM chunks WHERE id=?', (cid,)).fetchone()
+            try:
+                a = self.article(row["article_id"]) if row else None
+            except NotFoundError:
+                a = None
+            if a is None:  # removed meanwhile: passages() will skip it
+                out.append("")
+                continue
+            c = Chunk(a.id, row["idx"], row["start"], row["end"], a.text[row["start"] : row["end"]])
+            out.append(embed_text(a, c))
+        return out
+
     def dense_query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks, best first."""
-        n = self.collection.count()
+        with self._chroma("count vectors"):
+            n = self.collection.count()
         if n == 0:
+            if self.counts()[1] > 0:
+                loc = self.settings.chroma_url or self.dir / "chroma"
+                raise BackendError(
+                    f"the Chroma collection {self.settings.chroma_collection!r} at {loc} is empty but the article "
+                    f"store at {self.dir} lists chunks: point RAG_CHROMA_URL / RAG_CHROMA_COLLECTION at the "
+                    "collection it was built in, or ingest into a new RAG_INDEX_DIR"
+                )
             return []
-        res = self.collection.query(
-            query_embeddings=[list(vector)], n_results=min(k, n), where=where or None, include=["distances"]
-        )
+        with self._chroma("query"):
+            res = self.collection.query(
+                query_embeddings=[list(vector)], n_results=min(k, n), where=where or None, include=["distances"]
+            )
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]

@@ -107,4 +107,5 @@ class Answer:
             "answer": self.answer,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
+            "usage": dict(self.usage),
         }

@@ -7,6 +7,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 WIKINEWS = SHARED / "corpora" / "wikinews" / "articles.jsonl"
+TEST_STORE = os.environ.get("RAG_TEST_STORE", "embedded")  # or "server": see _store_under_test
+assert TEST_STORE in ("embedded", "server"), "RAG_TEST_STORE must be embedded or server"
 MODEL_DIR = Path(os.environ.get("RAG_MODEL_DIR") or Path.home() / ".cache" / "rag-news" / "models")
 
 
@@ -51,10 +59,25 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM) -
 
 
 @pytest.fixture
-def seed_settings(seed_index: Path, tmp_path: Path) -> Settings:
+def seed_settings(seed_index: Path, tmp_path: Path, embedder: OnnxMiniLM) -> Settings:
     d = tmp_path / "index"
+    if TEST_STORE == "server":  # a server-side collection is not copied with the directory: build it again
+        from rag.ingest import ingest
+
+        s = Settings(index_dir=d, model_dir=MODEL_DIR)
+        ingest([SEEDS], s, embedder=embedder)
+        return s
     shutil.copytree(seed_index, d)
     return Settings(index_dir=d, model_dir=MODEL_DIR)
+
+
+@pytest.fixture(autouse=True)
+def _store_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RAG_TEST_STORE=server runs the suite against a real Chroma server: every index a test opens through
+    the environment (Settings(), the CLI, the console script) keeps its vectors there, in its own collection."""
+    if TEST_STORE == "server":
+        monkeypatch.setenv("RAG_CHROMA_URL", request.getfixturevalue("chroma_server"))
+        monkeypatch.setenv("RAG_CHROMA_COLLECTION", f"t-{uuid.uuid4().hex[:16]}")
 
 
 @pytest.fixture(scope="session")
@@ -90,10 +113,59 @@ class FakeChat:
         q = user.rsplit("Question:", 1)[-1]
         qw = content_words(q)
         best, best_n, best_score = "", 0, 0
-        blocks = r"^Passage \[(\d+)\][^\n]*\n(.*?)(?=^Passage \[\d+\]|^Question:|\Z)"
-        for m in re.finditer(blocks, user, flags=re.M | re.S):
+        for m in re.finditer(r"^Passage \[(\d+)\][^\n]*\n(.*?)(?=^Passage \[\d+\]|^Question:|\Z)", user, flags=re.M | re.S):
             for sent in re.split(r"(?<=[.!?])\s+", m.group(2)):
                 score = len(content_words(sent) & qw)
                 if score > best_score:
                     best, best_n, best_score = sent.strip(), int(m.group(1)), score
         return f"{best} [{best_n}]" if best_score else "NOT IN ARTICLES"
+
+
+def start_chroma(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `chroma run` (shipped with chromadb) on 127.0.0.1 and a free port, persisting under `data`;
+    wait for its heartbeat. Returns the process and the URL; stop it with `stop_chroma`."""
+    exe = Path(sys.executable).parent / "chroma"
+    if not exe.exists():
+        exe = Path(shutil.which("chroma") or "chroma")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data.mkdir(parents=True, exist_ok=True)
+    with open(data / "server.log", "wb") as log:
+        proc = subprocess.Popen(
+            [str(exe), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"chroma run exited {proc.returncode}: {(data / 'server.log').read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                return proc, url
+        except OSError:
+            if time.monotonic() > deadline:
+                stop_chroma(proc)
+                raise RuntimeError("chroma run did not answer its heartbeat in 60 s") from None
+            time.sleep(0.2)
+
+
+def stop_chroma(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server shared by the session; its URL. Tests sharing it must use their own
+    collection (RAG_CHROMA_COLLECTION)."""
+    proc, url = start_chroma(tmp_path_factory.mktemp("chroma-server"))
+    try:
+        yield url
+    finally:
+        stop_chroma(proc)

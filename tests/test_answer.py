@@ -152,3 +152,17 @@ def test_injected_instruction_changes_nothing(settings: Settings, embedder: obje
     for c in a.citations:
         assert text[c.start : c.end] == c.text
         assert "PWNED" not in c.text and "Moscow" not in c.text
+
+
+def test_question_about_someone_no_passage_names_is_refused(seed_settings: Settings, embedder: object) -> None:
+    fake = FakeChat(lambda s, u: "Vladimir Putin said the Geneva talks were productive [1].")
+    a = ask("What did Vladimir Putin say about the Geneva talks?", seed_settings, embedder=embedder,  # type: ignore[arg-type]
+            llm=fake)
+    assert a.refused and not a.citations and a.related
+    assert fake.prompts == []  # decided before any generation
+
+
+def test_fabricated_attribution_is_not_supported() -> None:
+    p = _passages()[0]
+    v = verify("Putin said that more time is needed [1].", [p], "What did Putin say?")
+    assert not v.citations and v.dropped

@@ -1,25 +1,38 @@
 """Ingest: paths -> Articles -> (new, changed, unchanged, duplicate) -> chunks -> vectors -> index.
 
-Articles are indexed in batches; each batch is written pending -> chunks -> indexed (see rag.store), so
-a killed run leaves no half-indexed article and the next run finishes the work.
+Streaming: inputs are read one file (one record) at a time and indexed in batches of
+`settings.ingest_batch` articles, so memory stays bounded whatever the corpus size. Each batch is
+written pending -> chunks -> indexed (see rag.store): a killed run leaves no half-indexed article, and
+the next run first finishes the pending ones.
+
+Change detection: the content hash covers what the reader produced plus the run's --date/--source
+overrides, and is taken *before* a date is inferred from the text, so an unchanged input is skipped
+without any work (no embedding, no date inference), and an inferred date never drifts on re-ingest.
+
+Duplicates: the same content under another id (exact hash), or a near-copy (MinHash, rag.ingest.dedup)
+of an article already stored or earlier in this run, is recorded as a duplicate of the first and not
+indexed. An article whose text changed replaces its old chunks.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date as Date
 from pathlib import Path
 
 from rag.chunk import chunk_article, embed_text
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
-from rag.errors import InputError
-from rag.ingest.readers import READERS
-from rag.store import Index
+from rag.errors import RagError
+from rag.ingest import dedup
+from rag.ingest.dates import infer_date
+from rag.ingest.readers import MAX_BYTES, Rejection, read_path, short_hash
+from rag.store import Index, storage_error
 from rag.types import Article
 
-BATCH_ARTICLES = 64
+_STEM_ID_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".html", ".htm"}
 
 
 @dataclass
@@ -31,6 +44,10 @@ class IngestReport:
     rejected: list[dict[str, str]] = field(default_factory=list)
     articles: int = 0
     chunks: int = 0
+    # Not in the JSON contract; shown by the terminal output and on stderr with --json.
+    undated: list[str] = field(default_factory=list)  # ids stored with no date (none given or inferable)
+    duplicate_of: dict[str, str] = field(default_factory=dict)  # duplicate id -> id of the first copy
+    embedded_chunks: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -42,37 +59,199 @@ class IngestReport:
 
 def content_hash(a: Article) -> str:
     h = hashlib.sha256()
-    for part in (a.title, a.text, a.date or "", a.url or "", a.source or ""):
+    for part in (a.title, a.text, a.date or "", a.date_source, a.url or "", a.source or "", a.author or ""):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
     return h.hexdigest()
 
 
-def iter_files(paths: Iterable[Path], report: IngestReport) -> Iterator[Path]:
+def iter_files(paths: Iterable[Path], report: IngestReport, skip: Path | None = None) -> Iterator[Path]:
+    """Files under the given paths (folders recursively, hidden names and the `skip` folder -- the index
+    itself -- left out), absolute, in order."""
+    skip = skip.resolve() if skip is not None else None
     for p in paths:
-        if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
-        elif p.is_file():
-            yield p
-        else:
-            report.rejected.append({"path": str(p), "reason": "no such file or directory"})
-
-
-def read_articles(paths: Iterable[Path], report: IngestReport) -> Iterator[Article]:
-    """Articles from files and folders; unreadable inputs are added to report.rejected."""
-    for f in iter_files(paths, report):
-        reader = READERS.get(f.suffix.lower())
-        if reader is None:
-            report.rejected.append({"path": str(f), "reason": f"unsupported file type {f.suffix!r}"})
-            continue
         try:
-            yield from reader(f)
-        except InputError as e:
-            report.rejected.append({"path": str(f), "reason": str(e)})
+            if p.is_dir():
+                found = sorted(f for f in p.rglob("*")
+                               if not any(part.startswith(".") for part in f.relative_to(p).parts)
+                               and (skip is None or not f.resolve().is_relative_to(skip)) and f.is_file())
+                yield from (f.absolute() for f in found)
+            elif p.is_file():
+                yield p.absolute()
+            elif p.exists():
+                report.rejected.append({"path": str(p), "reason": "not a regular file or folder"})
+            else:
+                report.rejected.append({"path": str(p), "reason": "no such file or directory"})
+        except OSError as e:
+            report.rejected.append({"path": str(p), "reason": f"cannot read: {e.strerror or e}"})
 
 
-def _index_batch(index: Index, embedder: Embedder, batch: list[tuple[Article, str]], settings: Settings) -> None:
-    index.mark_pending(batch)
+def read_articles(paths: Iterable[Path], report: IngestReport, max_bytes: int = MAX_BYTES,
+                  skip: Path | None = None) -> Iterator[Article]:
+    """Articles from files and folders, as the readers produce them; bad inputs go to report.rejected."""
+    for _, a in read_files(paths, report, max_bytes, skip):
+        yield a
+
+
+def read_files(paths: Iterable[Path], report: IngestReport, max_bytes: int = MAX_BYTES,
+               skip: Path | None = None) -> Iterator[tuple[Path, Article]]:
+    """(file, article) pairs from files and folders; bad inputs are added to report.rejected."""
+    for f in iter_files(paths, report, skip):
+        for item in read_path(f, max_bytes):
+            if isinstance(item, Rejection):
+                report.rejected.append({"path": item.path, "reason": item.reason})
+            else:
+                yield f, item
+
+
+@dataclass
+class _Batch:
+    items: list[tuple[Article, str]] = field(default_factory=list)
+    signatures: dict[str, tuple[bytes, list[int]]] = field(default_factory=dict)
+    sigs: dict[str, object] = field(default_factory=dict)  # id -> numpy signature, for in-batch lookup
+    hashes: dict[str, str] = field(default_factory=dict)  # content hash -> id
+    texts: dict[str, str] = field(default_factory=dict)  # id -> text, for the exact near-duplicate check
+    dups: list[tuple[Article, str, str, float]] = field(default_factory=list)
+
+    def ids(self) -> set[str]:
+        return {a.id for a, _ in self.items}
+
+
+class _Run:
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings, report: IngestReport,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.index, self.embedder, self.settings, self.report = index, embedder, settings, report
+        self.progress = progress
+        self.batch = _Batch()
+        self.seen = 0
+        self.run_ids: dict[str, str] = {}  # article id -> path, for stem collisions within this run
+
+    def flush(self) -> None:
+        b = self.batch
+        self.batch = _Batch()
+        if b.items:
+            index_batch(self.index, self.embedder, b.items, self.settings, b.signatures, self.report)
+        for a, h, first, sim in b.dups:
+            if self.index.has_article(a.id, any_status=True):
+                self.index.remove([a.id])  # it changed into a copy of another article: its old text goes
+            self.index.record_duplicate(a, h, first, sim)
+        if self.progress:
+            self.progress(self.seen, self.report.embedded_chunks)
+
+    def add(self, a: Article, h: str) -> None:
+        """Classify one article (whose content hash was taken before date inference) and queue it."""
+        report, index, b = self.report, self.index, self.batch
+        if a.id in b.ids() or any(d[0].id == a.id for d in b.dups):
+            self.flush()  # the same id twice in one run: the later version wins, as an update
+            b = self.batch
+        old = index.content_hash(a.id)
+        if old == h or index.duplicate_hash(a.id) == h:
+            report.unchanged += 1
+            return
+        first = b.hashes.get(h) or index.id_for_hash(h)
+        if first is not None and first != a.id:
+            self._duplicate(a, h, first, 1.0)
+            return
+        sig = dedup.signature(a.text)
+        best, best_sim = None, 0.0
+        keys = dedup.band_keys(sig)
+        candidates = dict(index.near_candidates(keys))
+        for cid, csig in b.sigs.items():
+            candidates[cid] = csig  # type: ignore[assignment]
+        for cid, blob in sorted(candidates.items()):
+            if cid == a.id:
+                continue
+            other = dedup.from_blob(blob) if isinstance(blob, bytes) else blob
+            if dedup.similarity(sig, other) < dedup.CANDIDATE:
+                continue
+            text = b.texts.get(cid) or index.text_of(cid)
+            sim = dedup.jaccard(a.text, text) if text is not None else 0.0
+            if sim >= dedup.THRESHOLD and sim > best_sim:
+                best, best_sim = cid, sim
+        if best is not None:
+            self._duplicate(a, h, best, best_sim)
+            return
+        if old is None:
+            report.added += 1
+        else:
+            report.updated += 1
+        if a.date is None:
+            report.undated.append(a.id)
+        b.items.append((a, h))
+        b.signatures[a.id] = (dedup.to_blob(sig), keys)
+        b.sigs[a.id] = sig
+        b.texts[a.id] = a.text
+        b.hashes[h] = a.id
+        if len(b.items) >= self.settings.ingest_batch:
+            self.flush()
+
+    def _duplicate(self, a: Article, h: str, first: str, sim: float) -> None:
+        self.report.duplicates += 1
+        self.report.duplicate_of[a.id] = first
+        self.batch.dups.append((a, h, first, sim))
+
+    def stable_id(self, f: Path, a: Article) -> Article:
+        """Ids from file stems: a second, different file with the same stem gets a path-hash suffix."""
+        if f.suffix.lower() not in _STEM_ID_SUFFIXES or a.id != f.stem:
+            return a
+        path = str(f)
+        owner = self.run_ids.get(a.id) or self.index.path_of(a.id)
+        if owner is not None and not Path(owner).is_absolute():
+            owner = path if Path(owner).name == f.name else owner  # stored by a version that kept relative paths
+        if owner is not None and owner != path:
+            a = replace(a, id=f"{a.id}-{short_hash(path, 8)}")
+        self.run_ids.setdefault(a.id, path)
+        return a
+
+
+class _LazyEmbedder:
+    """Builds the real embedder (and checks it against the index) only when something must be embedded,
+    so that re-ingesting unchanged inputs loads no model."""
+
+    def __init__(self, settings: Settings, index: Index, given: Embedder | None) -> None:
+        self._settings, self._index, self._real = settings, index, given
+        self._checked = False
+
+    def _get(self) -> Embedder:
+        if self._real is None:
+            self._real = make_embedder(self._settings)
+        if not self._checked:
+            try:
+                self._index.check_embedder(self._real.name, write=True)
+            except RagError:
+                raise
+            except Exception as e:  # sqlite3 errors on a read-only or full disk
+                raise storage_error(self._index.dir, e) from e
+            self._checked = True
+        return self._real
+
+    def check_early(self) -> None:
+        """Refuse a mismatched embedder before reading anything, when its name is known without loading."""
+        from rag.embed import OnnxMiniLM
+
+        known = self._real.name if self._real is not None else None
+        if known is None and not self._settings.embed_base_url:
+            known = OnnxMiniLM.name
+        if known is not None and self._index.get_meta("embed_model") is not None:
+            self._index.check_embedder(known, write=False)
+
+    @property
+    def name(self) -> str:
+        return self._get().name
+
+    @name.setter
+    def name(self, value: str) -> None:  # the Embedder protocol declares a plain attribute
+        raise AttributeError("the embedder name is fixed")
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._get().embed(texts)
+
+
+def index_batch(index: Index, embedder: Embedder, batch: list[tuple[Article, str]], settings: Settings,
+                signatures: dict[str, tuple[bytes, list[int]]] | None = None,
+                report: IngestReport | None = None) -> None:
+    """pending -> delete stale chunks -> chunk, embed, add -> indexed (see rag.store on crash safety)."""
+    index.mark_pending(batch, signatures)
     ids = [a.id for a, _ in batch]
     index.delete_chunks(ids)  # stale chunks of an earlier version, or of a killed run
     by_id = {a.id: a for a, _ in batch}
@@ -80,50 +259,56 @@ def _index_batch(index: Index, embedder: Embedder, batch: list[tuple[Article, st
     vectors = embedder.embed([embed_text(by_id[c.article_id], c) for c in chunks])
     index.add_chunks(by_id, chunks, vectors)
     index.mark_indexed(ids)
+    if report is not None:
+        report.embedded_chunks += len(chunks)
 
 
 def ingest(
     paths: Iterable[Path | str],
     settings: Settings,
     embedder: Embedder | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    date: str | None = None,
+    source: str | None = None,
+    today: Date | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Read, chunk, embed and store articles; returns what happened. Never raises for bad inputs:
-    they are listed in `rejected` and the good ones still land."""
+    they are listed in `rejected` and the good ones still land.
+
+    date / source: override every article's date (date_source "flag") / source for this run.
+    today: the reference day for inferring dates from weekdays (default: the real today).
+    progress(articles_read, chunks_embedded) is called after each article read and each batch stored.
+    on_wait(message) is called once if another run holds the index and this one waits for it.
+    Raises StorageError (index not writable, disk full), LockedError (waited RAG_LOCK_TIMEOUT),
+    ConfigError (another embedding model built this index).
+    """
     report = IngestReport()
-    embedder = embedder or make_embedder(settings)
+    ref = today or Date.today()
     with Index.open(settings, create=True) as index:
-        index.lock()
-        index.check_embedder(embedder.name, write=True)
+        index.lock(timeout=settings.lock_timeout, on_wait=on_wait)
+        lazy = _LazyEmbedder(settings, index, embedder)
+        lazy.check_early()
         recovered = index.pending_articles()
-        for i in range(0, len(recovered), BATCH_ARTICLES):
-            _index_batch(index, embedder, recovered[i : i + BATCH_ARTICLES], settings)
-        batch: list[tuple[Article, str]] = []
-        seen: dict[str, str] = {}  # content hash -> id, within this run
-        for article in read_articles([Path(p) for p in paths], report):
-            h = content_hash(article)
-            old = index.content_hash(article.id)
-            if old == h:
-                report.unchanged += 1
-                continue
-            first = seen.get(h) or index.id_for_hash(h)
-            if first is not None and first != article.id:
-                report.duplicates += 1
-                continue
-            seen[h] = article.id
-            if old is None:
-                report.added += 1
-            else:
-                report.updated += 1
-            batch.append((article, h))
-            if len(batch) >= BATCH_ARTICLES:
-                _index_batch(index, embedder, batch, settings)
-                if progress:
-                    progress(len(batch))
-                batch = []
-        if batch:
-            _index_batch(index, embedder, batch, settings)
+        for i in range(0, len(recovered), settings.ingest_batch):
+            index_batch(index, lazy, recovered[i : i + settings.ingest_batch], settings, None, report)
+        run = _Run(index, lazy, settings, report, progress)
+        for f, article in read_files([Path(p) for p in paths], report, settings.max_input_bytes, index.dir):
+            run.seen += 1
+            a = run.stable_id(f, article)
+            if source is not None:
+                a = replace(a, source=source)
+            if date is not None:
+                a = replace(a, date=date, date_source="flag")
+            h = content_hash(a)
+            if a.date is None:
+                inferred = infer_date(a.text, ref)
+                if inferred:
+                    a = replace(a, date=inferred, date_source="text")
+            run.add(a, h)
             if progress:
-                progress(len(batch))
+                progress(run.seen, report.embedded_chunks)
+        run.flush()
         report.articles, report.chunks = index.counts()
     return report

