@@ -15,7 +15,7 @@ from rag.eval import metrics as m
 from rag.eval.harness import CONFIG, EVAL_DIR, find_set, run_eval
 from rag.eval.schema import GoldError, load_digest_checks, load_gold
 from rag.ingest.readers import read_jsonl, read_txt
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, Article, Citation, Passage
 from tests.conftest import SEEDS, WIKINEWS, FakeChat, needs_corpus
 
 SEED = SEEDS / "000_aeafaadd1786d078.txt"
@@ -23,7 +23,7 @@ SEED_ID = SEED.stem
 
 
 def seed_article():
-    return next(read_txt(SEED))
+    return next(read_txt(SEED, SEED.read_bytes()))
 
 
 def write_gold(tmp_path: Path, rows: list[object]) -> Path:
@@ -49,7 +49,7 @@ def test_seed_gold_is_valid_and_rich_enough() -> None:
 def test_wikinews_gold_is_valid_against_the_corpus() -> None:
     gs = find_set("wikinews")
     want = {x for x in gs.subset.read_text().split() if x.startswith("wikinews-")}
-    arts = {a.id: a for a in read_jsonl(WIKINEWS) if a.id in want}
+    arts = {a.id: a for a in read_jsonl(WIKINEWS, WIKINEWS.read_bytes()) if isinstance(a, Article) and a.id in want}
     assert len(arts) == len(want) >= 200
     items = load_gold(gs.gold, arts)
     kinds = [it.kind for it in items]
