@@ -19,7 +19,7 @@ from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
 from rag.llm import LLM, ChatModel
 from rag.prompts import load_prompt
-from rag.retrieve import DateRange, Retriever
+from rag.retrieve import DateRange, Retriever, Searcher
 from rag.store import Index
 from rag.timeframe import resolve
 from rag.types import Answer, Passage
@@ -107,12 +107,14 @@ def ask(
     embedder: Embedder | None = None,
     llm: ChatModel | None = None,
     on_text: Callable[[str], None] | None = None,
+    retriever: Searcher | None = None,
 ) -> Answer:
     """Answer a question from the indexed articles with verified citations (see module doc).
 
     Dates: `since`/`until` (ISO) filter on publication day; without them a date expression in the
     question ("yesterday", "on 24 November", "last week") is resolved against `as_of` (default today).
     `on_text` receives the answer sentence by sentence, each only after it passed verification.
+    `retriever` replaces the index's own search (the eval harness records or breaks retrieval with it).
     """
     if not question.strip():
         raise InputError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
@@ -126,7 +128,7 @@ def ask(
         embedder = embedder or make_embedder(settings)
         index.check_embedder(embedder.name, write=False)
         t0 = time.monotonic()
-        found = Retriever(index, embedder, settings).search(question, settings.top_k, dates)
+        found = (retriever or Retriever(index, embedder, settings)).search(question, settings.top_k, dates)
         t_retrieve = time.monotonic() - t0
     finally:
         if own_index:

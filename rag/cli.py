@@ -186,6 +186,45 @@ def remove(
         raise typer.Exit(1)
 
 
+@app.command("eval")
+def eval_(
+    gold: Annotated[str | None, typer.Option("--gold", help="Gold file, or a set in eval/thresholds.toml.")] = None,
+    index: IndexOpt = None,
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="Corpus file/folder for the set's index.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the Markdown report here.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N items.")] = None,
+    thresholds: Annotated[Path | None, typer.Option("--thresholds", help="Gold sets and thresholds file.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score answers on a gold set; exit status 1 when a metric falls below its threshold."""
+    from rag.eval.harness import CONFIG, CorpusMissing, run_eval
+    from rag.eval.report import markdown
+
+    def tick(n: int, total: int, r: object) -> None:
+        typer.echo(f"\r{n}/{total}", nl=False, err=True)
+
+    try:
+        result = run_eval(gold, _settings(None), index_dir=index, corpus=corpus, limit=limit, progress=tick,
+                          config=thresholds or CONFIG)
+    except CorpusMissing as e:
+        typer.echo(f"skipped: {e}", err=True)
+        raise typer.Exit(0) from None
+    except RagError as e:
+        _fail(e)
+    typer.echo("", err=True)
+    md = markdown(result)
+    if report:
+        report.write_text(md, encoding="utf-8")
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        typer.echo(md if not report else md.split("\n## Cost")[0])
+    for name, (v, t) in result.below().items():
+        typer.echo(f"error: {name} = {v:.3f} is below its threshold {t}", err=True)
+    if result.below():
+        raise typer.Exit(1)
+
+
 @app.command()
 def digest(
     date: Annotated[str | None, typer.Option("--date", help="One day, YYYY-MM-DD.")] = None,

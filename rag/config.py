@@ -137,6 +137,10 @@ class Settings(BaseSettings):
         default=1, description="Reports at most this many days apart that give different numbers count as a conflict."
     )
     digest_max_days: int = Field(default=366, description="Longest date range one `rag digest` run accepts.")
+    eval_cache_dir: Path = Field(
+        default_factory=lambda: _cache_home() / "rag-news" / "eval",
+        description="Where `rag eval` keeps the indexes it builds from gold-set corpora (reused while unchanged).",
+    )
 
     def api_key(self) -> str | None:
         if self.llm_api_key is not None:

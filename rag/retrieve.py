@@ -8,7 +8,7 @@ only BM25 found), so that one relevance threshold can decide "the corpus does no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -51,6 +51,12 @@ def fuse(rankings: list[list[str]], k: int = RRF_K) -> list[str]:
         for r, cid in enumerate(ranking):
             score[cid] = score.get(cid, 0.0) + 1.0 / (k + r + 1)
     return sorted(score, key=lambda c: -score[c])
+
+
+class Searcher(Protocol):
+    """What ask() needs from retrieval: up to k passages for a query, best first."""
+
+    def search(self, query: str, k: int, dates: DateRange | None = None) -> list[Passage]: ...
 
 
 class Retriever:

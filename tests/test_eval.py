@@ -1,0 +1,327 @@
+"""The eval harness: gold files validate, metrics score what they claim, and breaking the pipeline on
+purpose makes the right metric fall (FakeChat and wrapped retrievers stand in for the broken parts)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.config import Settings
+from rag.eval import metrics as m
+from rag.eval.harness import CONFIG, EVAL_DIR, find_set, run_eval
+from rag.eval.schema import GoldError, load_digest_checks, load_gold
+from rag.ingest.readers import read_jsonl, read_txt
+from rag.types import Answer, Article, Citation, Passage
+from tests.conftest import SEEDS, WIKINEWS, FakeChat, needs_corpus
+
+SEED = SEEDS / "000_aeafaadd1786d078.txt"
+SEED_ID = SEED.stem
+
+
+def seed_article():
+    return next(read_txt(SEED, SEED.read_bytes()))
+
+
+def write_gold(tmp_path: Path, rows: list[object]) -> Path:
+    p = tmp_path / "gold.jsonl"
+    p.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return p
+
+
+GOOD = {"id": "a", "kind": "fact", "question": "Where were the talks?", "facts": [["Geneva"]],
+        "passages": [{"article_id": SEED_ID, "text": "American and Ukrainian representatives in Geneva"}]}
+
+
+# ---- gold data -------------------------------------------------------------------------------------
+def test_seed_gold_is_valid_and_rich_enough() -> None:
+    a = seed_article()
+    items = load_gold(EVAL_DIR / "gold" / "seed.jsonl", {a.id: a})
+    kinds = [it.kind for it in items]
+    assert len(items) >= 25
+    assert kinds.count("unanswerable") >= 5 and kinds.count("date") >= 3
+
+
+@needs_corpus()
+def test_wikinews_gold_is_valid_against_the_corpus() -> None:
+    gs = find_set("wikinews")
+    want = {x for x in gs.subset.read_text().split() if x.startswith("wikinews-")}
+    arts = {a.id: a for a in read_jsonl(WIKINEWS, WIKINEWS.read_bytes()) if isinstance(a, Article) and a.id in want}
+    assert len(arts) == len(want) >= 200
+    items = load_gold(gs.gold, arts)
+    kinds = [it.kind for it in items]
+    assert len(items) >= 40 and kinds.count("two-article") >= 3 and kinds.count("unanswerable") >= 5
+    for chk in load_digest_checks(gs.digest):
+        assert set(chk.must_cover) <= {i for i, a in arts.items() if a.date == chk.date}
+
+
+def test_wikinews_gold_files_parse_without_the_corpus() -> None:
+    gs = find_set("wikinews")
+    assert len(load_gold(gs.gold)) >= 40
+    assert load_digest_checks(gs.digest)
+
+
+@pytest.mark.parametrize(
+    ("row", "expect"),
+    [
+        ("{not json", r"gold.jsonl:2: invalid JSON"),
+        ({**GOOD, "id": "b", "facts": []}, r"gold.jsonl:2: field \(item\)|gold.jsonl:2: .*facts"),
+        ({**GOOD, "id": "b", "kind": "opinion"}, r"gold.jsonl:2: field kind"),
+        ({**GOOD, "id": "b", "facts": [[""]]}, r"gold.jsonl:2: field facts"),
+        ({**GOOD, "id": "b", "colour": 1}, r"gold.jsonl:2: field colour"),
+        ({"id": "b", "kind": "unanswerable", "question": "Why?", "facts": [["x"]]}, r"gold.jsonl:2: "),
+        ({**GOOD}, r"'a' is used twice"),
+    ],
+)
+def test_malformed_gold_names_file_line_and_field(tmp_path: Path, row: object, expect: str) -> None:
+    p = write_gold(tmp_path, [GOOD, row])
+    with pytest.raises(GoldError, match=expect) as e:
+        load_gold(p)
+    assert "\n" not in str(e.value)
+
+
+def test_gold_passage_must_be_verbatim(tmp_path: Path) -> None:
+    a = seed_article()
+    bad = {**GOOD, "id": "b", "passages": [{"article_id": SEED_ID, "text": "talks were held in Geneva"}]}
+    with pytest.raises(GoldError, match=r"gold.jsonl:2: field passages.0.text: not a verbatim span"):
+        load_gold(write_gold(tmp_path, [GOOD, bad]), {a.id: a})
+    other = {**GOOD, "id": "c", "passages": [{"article_id": "nope", "text": "Geneva"}]}
+    with pytest.raises(GoldError, match=r"gold.jsonl:2: field passages.0.article_id"):
+        load_gold(write_gold(tmp_path, [GOOD, other]), {a.id: a})
+
+
+# ---- metrics ---------------------------------------------------------------------------------------
+def test_retrieval_metrics() -> None:
+    gold = [m.Hit("a", 100, 200)]
+    ret = [m.Hit("b", 100, 200), m.Hit("a", 0, 99), m.Hit("a", 150, 400)]
+    assert m.hit_at_k(ret, gold, 2).value == 0.0
+    assert m.hit_at_k(ret, gold, 3).value == 1.0
+    assert m.reciprocal_rank(ret, gold).value == pytest.approx(1 / 3)
+    assert m.reciprocal_rank(ret[:2], gold).value == 0.0
+    two = [m.Hit("a", 100, 200), m.Hit("c", 0, 10)]
+    assert m.hit_at_k(ret, two, 3).value == 0.5
+    assert m.hit_at_k(ret, [], 3).value is None
+
+
+def test_fact_recall_accepts_aliases_and_number_formats() -> None:
+    ans = Answer("q", "The plan had twenty-eight points and cost $1,000,000 [1].", False)
+    assert m.fact_recall(ans, [["28", "twenty-eight"]], True).value == 1.0
+    assert m.fact_recall(ans, [["1000000"]], True).value == 1.0
+    assert m.fact_recall(ans, [["Geneva"], ["28", "twenty-eight"]], True).value == 0.5
+    assert m.fact_recall(ans, [["8", "eight"]], True).value == 0.0  # whole words only
+    assert m.fact_recall(Answer("q", "a 28-point plan", False), [["28"]], True).value == 1.0
+    refused = Answer("q", "The indexed articles do not answer this question.", True)
+    assert m.fact_recall(refused, [["28"]], True).value == 0.0
+    assert m.contains("Zelensky’s team", "Zelensky's team") and m.contains("Zürich", "Zurich")
+
+
+def test_refusal_accuracy() -> None:
+    yes, no = Answer("q", "x", False), Answer("q", "x", True)
+    assert m.refusal_accuracy(yes, True).value == 1.0 and m.refusal_accuracy(no, True).value == 0.0
+    assert m.refusal_accuracy(no, False).value == 1.0 and m.refusal_accuracy(yes, False).value == 0.0
+
+
+def _cite(n: int, text: str, start: int = 0) -> Citation:
+    return Citation(n, "a", "T", None, None, start, start + len(text), text)
+
+
+def test_citation_recall_and_precision_in_the_manner_of_alce() -> None:
+    geneva = _cite(1, "The talks were held in Geneva on Sunday.")
+    rubio = _cite(2, "Marco Rubio said more time is needed.", 100)
+    ans = Answer("Where were the talks?", "The talks were held in Geneva [1]. Rubio said more time is needed [2].",
+                 False, [geneva, rubio])
+    assert m.citation_recall(ans).value == 1.0
+    assert m.citation_precision(ans).value == 1.0
+    # a citation that supports nothing is imprecise; a sentence cited by the wrong passage is unsupported
+    extra = Answer(ans.question, "The talks were held in Geneva [1][2]. Rubio said more time is needed [1].",
+                   False, [geneva, rubio])
+    assert m.citation_recall(extra).value == 0.5
+    assert m.citation_precision(extra).value == pytest.approx(1 / 3)
+    bare = Answer(ans.question, "The talks were held in Geneva.", False, [])
+    assert m.citation_recall(bare).value == 0.0 and m.citation_precision(bare).value == 0.0
+    assert m.citation_recall(Answer("q", "x", True)).value is None
+
+
+def test_quote_check() -> None:
+    c = _cite(1, 'Zelensky said "negotiations are ongoing" on Monday.')
+    good = Answer("q", 'Zelensky said "negotiations are ongoing" [1].', False, [c])
+    bad = Answer("q", 'Zelensky said "talks have collapsed" [1].', False, [c])
+    assert m.quote_check(good).value == 1.0 and m.quote_check(bad).value == 0.0
+    assert m.quote_check(Answer("q", "No quotes here [1].", False, [c])).value is None
+    # rag.cite puts the marks after a closing quote: 'said "...". [1]' -> they still belong to that sentence
+    c2 = _cite(1, 'On Monday Zelensky said "negotiations are ongoing."')
+    after = Answer("q", 'Zelensky said "negotiations are ongoing." [1] On Monday Zelensky spoke [1].', False, [c2])
+    assert m.quote_check(after).value == 1.0 and m.citation_recall(after).value == 1.0
+
+
+def test_citation_offsets_and_digest_metrics() -> None:
+    a = seed_article()
+    s = a.text.index("Geneva")
+    ok = {"article_id": a.id, "start": s, "end": s + 6, "text": "Geneva"}
+    off = {**ok, "start": s + 1, "end": s + 7}
+    assert m.citation_offsets([ok], {a.id: a}).value == 1.0
+    assert m.citation_offsets([ok, off], {a.id: a}).value == 0.5
+    assert m.citation_offsets([{**ok, "article_id": "x"}], {a.id: a}).value == 0.0
+    day = {"date": "d", "articles": ["x", "y", "z"], "stories": [
+        {"headline": "h", "summary": "s", "article_ids": ["x", "y"], "citations": [ok]},
+        {"headline": "h", "summary": "s", "article_ids": ["z"], "citations": [off]}]}
+    assert m.digest_coverage(day, ["x", "y", "z"]).value == 1.0
+    assert m.digest_coverage(day, ["x", "w"]).value == 0.5
+    assert m.digest_coverage(None, ["x"]).value == 0.0
+    assert m.digest_grouping(day, [["x", "y"]]).value == 1.0
+    assert m.digest_grouping(day, [["x", "z"]]).value == 0.0
+    assert m.digest_citation_validity(day, {a.id: a}).value == 0.5
+
+
+# ---- the harness, broken on purpose ----------------------------------------------------------------
+def _run(seed_settings: Settings, embedder, llm, **kw):
+    return run_eval("seed", seed_settings, index_dir=seed_settings.index_dir, embedder=embedder, llm=llm, **kw)
+
+
+@pytest.fixture
+def baseline(seed_settings: Settings, embedder):
+    return _run(seed_settings, embedder, FakeChat())
+
+
+def test_baseline_fake_pipeline_scores_well(baseline) -> None:
+    s = baseline.scores()
+    assert s["hit_at_k"] >= 0.9 and s["citation_recall"] == 1.0 and s["citation_precision"] >= 0.95
+    assert s["fact_recall"] >= 0.7 and s["refusal_accuracy"] >= 0.7
+    assert baseline.usage()["prompt_tokens"] > 0
+    assert all(r.seconds > 0 for r in baseline.items)
+
+
+def test_eval_is_deterministic(seed_settings: Settings, embedder, baseline) -> None:
+    again = _run(seed_settings, embedder, FakeChat())
+    assert again.scores() == baseline.scores()
+    assert [r.answer for r in again.items] == [r.answer for r in baseline.items]
+
+
+def test_a_model_that_always_refuses_drops_refusal_accuracy(seed_settings: Settings, embedder, baseline) -> None:
+    r = _run(seed_settings, embedder, FakeChat(lambda s, u: "NOT IN ARTICLES"))
+    assert r.scores()["refusal_accuracy"] < baseline.scores()["refusal_accuracy"] - 0.5
+    assert r.scores()["fact_recall"] == 0.0
+    assert all(i.scores["refusal_accuracy"].value == 1.0 for i in r.items if i.kind == "unanswerable")
+    assert "refusal_accuracy" in r.below()
+
+
+def test_a_model_without_citations_or_support_is_refused(seed_settings: Settings, embedder, baseline) -> None:
+    r = _run(seed_settings, embedder, FakeChat(lambda s, u: "It is hard to say what will happen next."))
+    assert r.scores()["fact_recall"] == 0.0
+    assert r.scores()["refusal_accuracy"] < baseline.scores()["refusal_accuracy"] - 0.5
+
+
+def test_skipped_verification_drops_citation_recall(seed_settings: Settings, embedder, baseline,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A regression in rag.cite that lets unverified, uncited text through is caught by citation recall."""
+    import rag.answer
+    from rag.cite import Verified, strip_markers
+
+    def no_check(answer: str, context: list[Passage], question: str = "", min_support: float = 0.6) -> Verified:
+        return Verified(strip_markers(answer), [_cite(1, "placeholder")])
+
+    monkeypatch.setattr(rag.answer, "verify", no_check)
+    r = _run(seed_settings, embedder, FakeChat(lambda s, u: "Talks will surely end the war by Christmas [1]."))
+    assert r.scores()["citation_recall"] == 0.0 and r.scores()["citation_precision"] == 0.0
+    assert {"citation_recall", "citation_precision"} <= set(r.below())
+    assert baseline.scores()["citation_recall"] == 1.0
+
+
+class Unrelated:
+    """A broken retriever: always the same passages of an article about something else."""
+
+    TEXT = "The city council approved a new budget for road repairs. Snow is expected in Oslo this weekend."
+
+    def search(self, query: str, k: int, dates: object = None) -> list[Passage]:
+        return [Passage("other#0", "other", "Local news", "2025-01-01", None, 0, len(self.TEXT), self.TEXT, 0.9)]
+
+
+def test_wrong_retrieval_drops_hit_rate_and_mrr(seed_settings: Settings, embedder, baseline) -> None:
+    r = _run(seed_settings, embedder, FakeChat(), retriever=lambda ix, em, st: Unrelated())
+    assert r.scores()["hit_at_k"] == 0.0 and r.scores()["mrr"] == 0.0
+    assert baseline.scores()["hit_at_k"] >= 0.9
+    assert r.scores()["fact_recall"] < baseline.scores()["fact_recall"]
+    assert {"hit_at_k", "mrr"} <= set(r.below())
+
+
+def test_report_shows_failing_items_with_answer_gold_and_why(seed_settings: Settings, embedder) -> None:
+    from rag.eval.report import markdown
+
+    r = _run(seed_settings, embedder, FakeChat(lambda s, u: "NOT IN ARTICLES"), limit=3)
+    md = markdown(r)
+    assert "## refusal_accuracy" in md and "| metric | mean | threshold | status |" in md
+    assert "### s01 (fact)" in md and "- answer (refused)" in md and "- gold facts: Truth Social" in md
+    assert "refused an answerable question" in md
+    d = r.to_dict()
+    assert d["passed"] is False and len(d["items"]) == 3 and d["usage"]["items"] == 3
+    json.dumps(d)
+
+
+# ---- the command -----------------------------------------------------------------------------------
+def _config(tmp_path: Path, gold: Path, **thresholds: float) -> Path:
+    lines = ["[t]", f'gold = "{gold}"', f'corpus = "{SEEDS}"', "[t.thresholds]"]
+    lines += [f"{k} = {v}" for k, v in thresholds.items()]
+    p = tmp_path / "thresholds.toml"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+@pytest.fixture
+def fake_llm(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.eval.harness
+
+    monkeypatch.setattr(rag.eval.harness, "LLM", lambda settings: FakeChat())
+
+
+def test_cli_exit_status_follows_thresholds(tmp_path: Path, seed_settings: Settings, fake_llm: None,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.cli import app
+
+    monkeypatch.setenv("RAG_MODEL_DIR", str(seed_settings.model_dir))
+    gold = write_gold(tmp_path, [GOOD])
+    conf = _config(tmp_path, gold, hit_at_k=1.0)
+    ok = CliRunner().invoke(app, ["eval", "--gold", "t", "--thresholds", str(conf), "--index",
+                                  str(seed_settings.index_dir), "--json", "--report", str(tmp_path / "r.md")])
+    assert ok.exit_code == 0, ok.output
+    out = json.loads(ok.stdout)
+    assert out["passed"] is True and out["scores"]["hit_at_k"] == 1.0
+    assert (tmp_path / "r.md").read_text().startswith("# rag eval: t")
+    # the temp index is built from the set's corpus when no --index is given
+    bad = CliRunner().invoke(app, ["eval", "--gold", str(gold), "--thresholds",
+                                   str(_config(tmp_path, gold, fact_recall=1.01))])
+    assert bad.exit_code == 1
+    assert re.search(r"^error: fact_recall = [0-9.]+ is below its threshold 1.01$", bad.stderr, re.M)
+
+
+def test_cli_reports_malformed_gold_and_missing_corpus(tmp_path: Path, seed_settings: Settings) -> None:
+    from rag.cli import app
+
+    gold = write_gold(tmp_path, [GOOD, {**GOOD, "id": "b", "kind": "x"}])
+    r = CliRunner().invoke(app, ["eval", "--gold", str(gold), "--index", str(seed_settings.index_dir)])
+    assert r.exit_code == 1 and r.stderr.startswith("error: ") and "gold.jsonl:2: field kind" in r.stderr
+    r = CliRunner().invoke(app, ["eval", "--gold", "wikinews", "--corpus", str(tmp_path / "absent.jsonl")])
+    assert r.exit_code == 0 and "skipped: the corpus of gold set 'wikinews' is not at" in r.stderr
+
+
+def test_thresholds_name_known_metrics() -> None:
+    from rag.eval.harness import METRICS, load_sets
+
+    sets = load_sets(CONFIG)
+    assert {"seed", "wikinews"} <= set(sets)
+    for s in sets.values():
+        assert set(s.thresholds) <= set(METRICS)
+
+
+# ---- the real model --------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_real_model_eval_repeats_exactly(seed_settings: Settings, embedder, local_llm) -> None:
+    """Two runs of the seed eval with the embedded model on a few items give identical scores and answers."""
+    one = _run(seed_settings, embedder, local_llm, limit=4)
+    two = _run(seed_settings, embedder, local_llm, limit=4)
+    assert one.scores() == two.scores()
+    assert [r.answer for r in one.items] == [r.answer for r in two.items]
+    assert one.scores()["hit_at_k"] >= 0.75 and one.scores()["fact_recall"] >= 0.5
+    assert one.usage()["completion_tokens"] > 0
