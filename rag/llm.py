@@ -205,9 +205,12 @@ class LLM:
             self._local = LocalServer(settings)
             base_url, self.model, key = self._local.base_url, self._local.model, "local"
         self.base_url = base_url
-        self._client = openai.OpenAI(
-            base_url=base_url, api_key=key, timeout=settings.llm_timeout, max_retries=settings.llm_max_retries
-        )
+        # The embedded model shares this machine's cores: under load a long prompt can take minutes, and
+        # retrying it only queues the same work again, so it gets a long timeout and no retries.
+        timeout = settings.llm_timeout if settings.llm_base_url else max(settings.llm_timeout, 900.0)
+        retries = settings.llm_max_retries if settings.llm_base_url else 0
+        self._timeout, self._retries = timeout, retries
+        self._client = openai.OpenAI(base_url=base_url, api_key=key, timeout=timeout, max_retries=retries)
         self.calls = 0
         self.prompt_tokens = 0
         self.completion_tokens = 0
@@ -251,7 +254,7 @@ class LLM:
         except openai.OpenAIError as e:
             raise backend_error(
                 e, what="LLM", base_url=self.base_url, model=self.model, prefix="RAG_LLM",
-                timeout=self.settings.llm_timeout, retries=self.settings.llm_max_retries,
+                timeout=self._timeout, retries=self._retries,
             ) from None  # the chained exception may carry the server's text (some echo the key)
         dt = time.monotonic() - t0
         self.calls += 1

@@ -85,6 +85,7 @@ def resolve(question: str, as_of: date) -> Span | None:
     """The date range a question asks about, or None when it names no date (module doc)."""
     q = " ".join(question.lower().replace(",", ", ").split()).replace(" ,", ",")
     q = re.sub(r",\s*", ", ", q)
+    q = re.sub(rf"\b{_WD},? (?=\d|{_MON})", "", q)  # "on Monday, 18 April 2005": the date decides
     rules: list[tuple[str, object]] = [
         (r"\btoday\b", lambda m: (as_of, as_of)),
         (r"\byesterday\b", lambda m: (as_of - timedelta(1), as_of - timedelta(1))),
