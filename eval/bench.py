@@ -255,7 +255,12 @@ PHASES = {"ours": phase_ours, "floor": phase_floor, "peer": phase_peer, "replica
 
 
 # ---- driver -----------------------------------------------------------------------------------
+_PARTIAL: dict[str, Any] = {}  # results so far, written after every phase (a long run can be stopped)
+
+
 def run_phase(name: str, *args: str) -> dict[str, Any]:
+    if _PARTIAL.get("path"):
+        Path(_PARTIAL["path"]).write_text(json.dumps(_PARTIAL["res"], indent=2))
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     p = subprocess.run([sys.executable, "-m", "eval.bench", "--phase", name, *args], cwd=ROOT, env=env,
                        capture_output=True, text=True)
@@ -302,6 +307,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="articles to ingest (default: all; quick: 150)")
     ap.add_argument("--peer-limit", type=int, default=None, help="articles for the llama-index comparison")
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "bench")
+    ap.add_argument("--digest-days", type=int, default=None, help="days of digests (default 30; quick: 2)")
     ap.add_argument("--phase", help=argparse.SUPPRESS)
     ap.add_argument("args", nargs="*", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -318,6 +324,8 @@ def main() -> None:
                                         "python": platform.python_version()},
                            "quick": a.quick, "limit": limit, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     t_all = time.perf_counter()
+    a.out.mkdir(parents=True, exist_ok=True)
+    _PARTIAL.update(path=str(a.out / f"{'quick' if a.quick else 'latest'}.partial.json"), res=res)
     full = subset_file(limit, work)
     ix = str(work / "ours")
     res["ingest"] = {"ours": run_phase("ours", str(full), ix), "floor": run_phase("floor", str(full))}
@@ -344,7 +352,8 @@ def main() -> None:
         res["query"]["x_large"] = run_phase("query", big, "50")
         shutil.rmtree(big, ignore_errors=True)
     res["ask"] = run_phase("ask", ix, str(ask_questions(work, 5 if a.quick else 20)))
-    res["digest"] = run_phase("digest", ix, "2005-03-15" if not a.quick else "2004-11-13", "30" if not a.quick else "2")
+    days = a.digest_days or (2 if a.quick else 30)
+    res["digest"] = run_phase("digest", ix, "2004-11-13" if a.quick else "2005-03-15", str(days))
     res["total_seconds"] = round(time.perf_counter() - t_all, 1)
     a.out.mkdir(parents=True, exist_ok=True)
     name = "quick" if a.quick else "latest"
