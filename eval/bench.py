@@ -269,9 +269,9 @@ def run_phase(name: str, *args: str) -> dict[str, Any]:
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def subset_file(limit: int, work: Path, change_one: bool = False) -> Path:
+def subset_file(corpus: Path, limit: int, work: Path, change_one: bool = False) -> Path:
     out = work / (f"subset-{limit}" + ("-changed" if change_one else "") + ".jsonl")
-    with open(CORPUS, encoding="utf-8") as f, open(out, "w", encoding="utf-8") as o:
+    with open(corpus, encoding="utf-8") as f, open(out, "w", encoding="utf-8") as o:
         for i, line in enumerate(f):
             if i >= limit:
                 break
@@ -283,7 +283,7 @@ def subset_file(limit: int, work: Path, change_one: bool = False) -> Path:
     return out
 
 
-def ask_questions(work: Path, n: int) -> Path:
+def ask_questions(corpus: Path, work: Path, n: int) -> Path:
     """The first n answerable questions of the Wikinews gold set (or article titles as questions)."""
     gold = ROOT / "eval" / "gold" / "wikinews.jsonl"
     qs: list[dict[str, Any]] = []
@@ -294,7 +294,7 @@ def ask_questions(work: Path, n: int) -> Path:
                 if item.get("question"):
                     qs.append({"question": item["question"], "as_of": item.get("as_of")})
     if not qs:
-        with open(CORPUS, encoding="utf-8") as f:
+        with open(corpus, encoding="utf-8") as f:
             qs = [{"question": f"What happened: {json.loads(line)['title']}?"} for _, line in zip(range(n), f, strict=False)]
     out = work / "questions.jsonl"
     out.write_text("".join(json.dumps(q) + "\n" for q in qs[:n]))
@@ -307,6 +307,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="articles to ingest (default: all; quick: 150)")
     ap.add_argument("--peer-limit", type=int, default=None, help="articles for the llama-index comparison")
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "bench")
+    ap.add_argument("--corpus", type=Path, default=CORPUS, help="the Wikinews articles.jsonl")
     ap.add_argument("--digest-days", type=int, default=None, help="days of digests (default 30; quick: 2)")
     ap.add_argument("--phase", help=argparse.SUPPRESS)
     ap.add_argument("args", nargs="*", help=argparse.SUPPRESS)
@@ -314,8 +315,8 @@ def main() -> None:
     if a.phase:
         print(json.dumps(PHASES[a.phase](*a.args)))
         return
-    if not CORPUS.exists():
-        print(f"bench: corpus not found at {CORPUS}; nothing measured", file=sys.stderr)
+    if not a.corpus.exists():
+        print(f"bench: corpus not found at {a.corpus}; nothing measured (use --corpus)", file=sys.stderr)
         sys.exit(0 if a.quick else 1)
     limit = a.limit or (150 if a.quick else 4959)
     peer_limit = a.peer_limit or (150 if a.quick else 1000)
@@ -326,7 +327,7 @@ def main() -> None:
     t_all = time.perf_counter()
     a.out.mkdir(parents=True, exist_ok=True)
     _PARTIAL.update(path=str(a.out / f"{'quick' if a.quick else 'latest'}.partial.json"), res=res)
-    full = subset_file(limit, work)
+    full = subset_file(a.corpus, limit, work)
     ix = str(work / "ours")
     res["ingest"] = {"ours": run_phase("ours", str(full), ix), "floor": run_phase("floor", str(full))}
     o, fl = res["ingest"]["ours"], res["ingest"]["floor"]
@@ -334,8 +335,8 @@ def main() -> None:
         res["ingest"]["ours_over_floor"] = round(o["seconds"] / fl["seconds"], 3)
         res["ingest"]["chunks_per_second"] = round(o["chunks"] / o["seconds"], 1)
     res["reingest_unchanged"] = run_phase("ours", str(full), ix)
-    res["reingest_one_changed"] = run_phase("ours", str(subset_file(limit, work, change_one=True)), ix)
-    psub = subset_file(peer_limit, work) if peer_limit != limit else full
+    res["reingest_one_changed"] = run_phase("ours", str(subset_file(a.corpus, limit, work, change_one=True)), ix)
+    psub = subset_file(a.corpus, peer_limit, work) if peer_limit != limit else full
     res["peer"] = {"articles": peer_limit, "peer": run_phase("peer", str(psub), str(work / "peer")),
                    "peer_fitted": run_phase("peer", str(psub), str(work / "peer-fitted"), "256"),
                    "ours": o if peer_limit == limit else run_phase("ours", str(psub), str(work / "ours-peer"))}
@@ -351,7 +352,7 @@ def main() -> None:
         res["query"]["replicated"] = {"factor": factor, **run_phase("replicate", big, str(factor))}
         res["query"]["x_large"] = run_phase("query", big, "50")
         shutil.rmtree(big, ignore_errors=True)
-    res["ask"] = run_phase("ask", ix, str(ask_questions(work, 5 if a.quick else 20)))
+    res["ask"] = run_phase("ask", ix, str(ask_questions(a.corpus, work, 5 if a.quick else 20)))
     days = a.digest_days or (2 if a.quick else 30)
     res["digest"] = run_phase("digest", ix, "2004-11-13" if a.quick else "2005-03-15", str(days))
     res["total_seconds"] = round(time.perf_counter() - t_all, 1)
