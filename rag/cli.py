@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -268,9 +269,12 @@ def _emit(text: str, out: Path | None) -> None:
     if out is None:
         typer.echo(text, nl=False)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    try:  # written beside and renamed over, so a failed run never leaves a half-written file
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
     except OSError as e:
+        tmp.unlink(missing_ok=True)
         raise RagError(f"cannot write {out}: {e.strerror or e}; choose another --out path") from e
 
 
