@@ -15,6 +15,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -48,27 +49,50 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(index_dir=tmp_path / "index", model_dir=MODEL_DIR)
 
 
+def base_settings(d: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings for an index built once per session and copied by tests (`private_copy`). Under
+    RAG_TEST_STORE=server its vectors live in their own collection on the test server."""
+    if TEST_STORE == "server":
+        return Settings(index_dir=d, model_dir=MODEL_DIR, chroma_url=request.getfixturevalue("chroma_server"),
+                        chroma_collection=f"base-{uuid.uuid4().hex[:16]}")
+    return Settings(index_dir=d, model_dir=MODEL_DIR)
+
+
+def private_copy(base: Settings, d: Path) -> Settings:
+    """A copy of the index of `base` at `d` that a test may write to. With a Chroma server, the vectors
+    are copied into the collection the environment names (set per test by `_store_under_test`)."""
+    shutil.copytree(base.index_dir, d)
+    s = Settings(index_dir=d, model_dir=MODEL_DIR)
+    if TEST_STORE == "server":
+        import sqlite3
+
+        import chromadb
+
+        client = chromadb.HttpClient(host=urlparse(s.chroma_url).hostname, port=urlparse(s.chroma_url).port)
+        src = client.get_collection(base.chroma_collection)
+        dst = client.create_collection(s.chroma_collection, metadata=src.metadata)
+        got = src.get(include=["embeddings", "metadatas", "documents"])
+        for i in range(0, len(got["ids"]), 1000):
+            dst.add(ids=got["ids"][i : i + 1000], embeddings=got["embeddings"][i : i + 1000],
+                    metadatas=got["metadatas"][i : i + 1000], documents=got["documents"][i : i + 1000])
+        with sqlite3.connect(d / "articles.sqlite") as db:
+            db.execute("UPDATE meta SET value=? WHERE key='vector_store'", (f"server:{s.chroma_collection}",))
+    return s
+
+
 @pytest.fixture(scope="session")
-def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM) -> Path:
-    """An index holding the seed articles, built once; copy it before writing to it."""
+def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM, request: pytest.FixtureRequest) -> Settings:
+    """An index holding the seed articles, built once; tests write to a `private_copy` (`seed_settings`)."""
     from rag.ingest import ingest
 
-    d = tmp_path_factory.mktemp("seed-index")
-    ingest([SEEDS], Settings(index_dir=d, model_dir=MODEL_DIR), embedder=embedder)
-    return d
+    s = base_settings(tmp_path_factory.mktemp("seed-index") / "index", request)
+    ingest([SEEDS], s, embedder=embedder)
+    return s
 
 
 @pytest.fixture
-def seed_settings(seed_index: Path, tmp_path: Path, embedder: OnnxMiniLM) -> Settings:
-    d = tmp_path / "index"
-    if TEST_STORE == "server":  # a server-side collection is not copied with the directory: build it again
-        from rag.ingest import ingest
-
-        s = Settings(index_dir=d, model_dir=MODEL_DIR)
-        ingest([SEEDS], s, embedder=embedder)
-        return s
-    shutil.copytree(seed_index, d)
-    return Settings(index_dir=d, model_dir=MODEL_DIR)
+def seed_settings(seed_index: Settings, tmp_path: Path) -> Settings:
+    return private_copy(seed_index, tmp_path / "index")
 
 
 @pytest.fixture(autouse=True)
@@ -122,19 +146,18 @@ class FakeChat:
 
 
 @pytest.fixture(scope="session")
-def story_index(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM) -> Path:
+def story_index(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM, request: pytest.FixtureRequest) -> Settings:
     """Real Wikinews stories of Feb-Apr 2005 plus planted copies (tests/newsdata.py), indexed once;
     use `ssettings` for a private copy."""
     from .newsdata import build_story_index
 
-    return build_story_index(tmp_path_factory.mktemp("stories"), embedder, MODEL_DIR)
+    d = tmp_path_factory.mktemp("stories")
+    return build_story_index(d, embedder, base_settings(d / "index", request))
 
 
 @pytest.fixture
-def ssettings(story_index: Path, tmp_path: Path) -> Settings:
-    d = tmp_path / "story-index"
-    shutil.copytree(story_index, d)
-    return Settings(index_dir=d, model_dir=MODEL_DIR)
+def ssettings(story_index: Settings, tmp_path: Path) -> Settings:
+    return private_copy(story_index, tmp_path / "story-index")
 
 
 def start_chroma(data: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -35,7 +35,7 @@ def _syndicated(a: dict[str, str]) -> dict[str, str]:
             "title": "China passes anti-secession law aimed at Taiwan", "text": "BEIJING (SP) - " + text}
 
 
-def build_story_index(d: Path, embedder: object, model_dir: Path) -> Path:
+def build_story_index(d: Path, embedder: object, settings: Settings) -> Settings:
     """An index of tests/data/wikinews_stories_2005.jsonl plus a syndicated copy, a planted conflicting
     report and an article with markup in its title."""
     from rag.ingest import ingest
@@ -50,9 +50,8 @@ def build_story_index(d: Path, embedder: object, model_dir: Path) -> Path:
     src = d / "src"
     src.mkdir()
     (src / "a.jsonl").write_text("\n".join(json.dumps(r) for r in records + extra) + "\n")
-    ix = d / "index"
-    ingest([src], Settings(index_dir=ix, model_dir=model_dir), embedder=embedder)  # type: ignore[arg-type]
-    return ix
+    ingest([src], settings, embedder=embedder)  # type: ignore[arg-type]
+    return settings
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")

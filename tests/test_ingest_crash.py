@@ -20,7 +20,9 @@ N = 40
 
 
 def rag_env(index: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    # RAG_TEST_STORE=server: the vectors go to the test's own collection on the test Chroma server
+    keep = ("RAG_CHROMA_URL", "RAG_CHROMA_COLLECTION")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_") or k in keep}
     env.update({"RAG_INDEX_DIR": str(index), "RAG_MODEL_DIR": str(MODEL_DIR), "RAG_INGEST_BATCH": "4",
                 "RAG_THREADS": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **extra})
     return env
