@@ -30,6 +30,13 @@ _QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
 STOPWORDS = frozenset(
     ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "this", "that", "these", "those", "it", "its", "it's", "he", "she", "they", "them", "his", "her", "their", "we", "our", "you", "your", "i", "me", "my", "not", "no", "than", "then", "there", "here", "which", "who", "whom", "whose", "what", "when", "where", "why", "how", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "also", "said", "says", "say", "about", "after", "before", "over", "under", "into", "onto", "out", "up", "down", "more", "most", "other", "some", "such", "only", "own", "same", "so", "too", "very", "just", "any", "each", "both", "few", "all", "nor", "per", "via", "while", "during", "between", "against", "through", "upon", "according", "told", "yes"]
 )
+# Calendar words are capitalised but name no one: the question's dates are resolved by the date filter
+# (rag.timeframe), and a passage says "today" where the question says "on 4 March".
+CALENDAR = frozenset(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+     "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday",
+     "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+)
 # Short forms of names that news text often spells out, as stems (see _stem).
 ALIASES = {"us": {"unite", "ameri"}, "u.s": {"unite", "ameri"}, "usa": {"unite", "ameri"},
            "uk": {"unite", "brita", "briti"}, "un": {"unite"}, "eu": {"europ"}}
@@ -72,17 +79,23 @@ def _weight(w: str, raw: str) -> float:
     return 2.0 if raw[:1].isupper() or raw[:1].isdigit() else 1.0
 
 
+def weighted_words(text: str) -> dict[str, float]:
+    """Content-word stems of `text` with their weight (names and numbers 2, other words 1)."""
+    words: dict[str, float] = {}
+    for raw in _WORD.findall(normalize(text)):
+        if raw.lower() not in STOPWORDS:
+            stem = _stem(raw)
+            words[stem] = max(words.get(stem, 0.0), _weight(stem, raw))
+    return words
+
+
 def support(claim: str, evidence: str, question: str = "") -> float:
     """Weighted share of the claim's content words found in the evidence, 0..1; 0 if a number is missing.
 
     Words the question already holds are left out when the answer has words of its own, so
     "The talks were held in Geneva" is judged on "held" and, twice as heavily, on the name "Geneva".
     """
-    words = {}
-    for raw in _WORD.findall(normalize(claim)):
-        if raw.lower() not in STOPWORDS:
-            stem = _stem(raw)
-            words[stem] = max(words.get(stem, 0.0), _weight(stem, raw))
+    words = weighted_words(claim)
     if not words:
         return 0.0
     ev = content_words(evidence)
@@ -96,7 +109,8 @@ def support(claim: str, evidence: str, question: str = "") -> float:
 def names(text: str, question: str = "") -> set[str]:
     """Stems of the capitalised words (names) of a claim; its first word counts only when the question
     has it too, since any sentence starts with a capital ("Yes", "Officials")."""
-    raw = [w for w in _WORD.findall(normalize(text)) if w[:1].isupper() and w.lower() not in STOPWORDS]
+    raw = [w for w in _WORD.findall(normalize(text))
+           if w[:1].isupper() and w.lower() not in STOPWORDS and w.lower().rstrip(".") not in CALENDAR]
     first = _WORD.findall(normalize(text))[:1]
     asked = content_words(question)
     return {_stem(w) for i, w in enumerate(raw) if not (first and w == first[0] and i == 0) or _stem(w) in asked}

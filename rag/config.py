@@ -100,7 +100,12 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(default=5, description="Passages put in the answer prompt at most.")
     context_tokens: int = Field(
-        default=600, description="Token budget for the passages in one prompt (prompt length is latency on CPU)."
+        default=400, description="Token budget for the passages in one prompt (prompt length is latency on CPU)."
+    )
+    passage_chars: int = Field(
+        default=420,
+        description="Longest passage put in the answer prompt: a longer chunk is cut to its whole sentences "
+        "that best match the question.",
     )
     max_answer_tokens: int = Field(default=160, description="Most tokens the model may generate for one answer.")
     min_relevance: float = Field(
@@ -118,7 +123,12 @@ class Settings(BaseSettings):
     digest_context_tokens: int = Field(
         default=220, description="Token budget for the salient sentences of one story in the digest prompt."
     )
-    digest_max_tokens: int = Field(default=80, description="Most tokens the model may generate for one story.")
+    digest_article_tokens: int = Field(
+        default=120,
+        description="Token budget per article of a story (up to digest_context_tokens): a one-article story's "
+        "lead says what happened; more reports of one event get more room.",
+    )
+    digest_max_tokens: int = Field(default=64, description="Most tokens the model may generate for one story.")
     digest_max_stories: int = Field(
         default=6, description="Stories per day written by the model (largest first); the rest keep their lead sentence."
     )

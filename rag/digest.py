@@ -142,7 +142,7 @@ def extractive(picked: Sequence[Passage], n: int = 2) -> tuple[str, list[Citatio
 
 def summarise(articles: Sequence[Article], settings: Settings, llm: ChatModel, prompt: Prompt) -> Story:
     """One story's headline and verified summary (see module doc)."""
-    picked = salient(articles, settings.digest_context_tokens)
+    picked = salient(articles, min(settings.digest_context_tokens, settings.digest_article_tokens * len(articles)))
     lead = max(picked, key=lambda p: p.score)
     lead_title = next(a.title for a in articles if a.id == lead.article_id)
     system, user = prompt.render(sentences=format_sentences(picked))
@@ -229,7 +229,7 @@ class _Run:
             self.usage["extracted_stories"] += 1
             return Story(articles[0].title, text, [a.id for a in articles], cites, extractive=True)
         k = key("story", STORY_VERSION, [(a.id, content_hash(a)) for a in articles], self.prompt.sha, self.model,
-                s.digest_context_tokens, s.digest_max_tokens)
+                s.digest_context_tokens, s.digest_article_tokens, s.digest_max_tokens)
         hit = self.cache.get(k)
         if hit is not None:
             self.usage["cached_stories"] += 1
