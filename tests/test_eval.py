@@ -325,3 +325,22 @@ def test_real_model_eval_repeats_exactly(seed_settings: Settings, embedder, loca
     assert [r.answer for r in one.items] == [r.answer for r in two.items]
     assert one.scores()["hit_at_k"] >= 0.75 and one.scores()["fact_recall"] >= 0.5
     assert one.usage()["completion_tokens"] > 0
+
+
+def test_digest_checks_run_the_real_digest_and_score_it(ssettings: Settings, embedder, tmp_path: Path) -> None:
+    """The harness's digest metrics come from rag.digest itself (a broken hook once skipped them all
+    with a note): the gold day 2005-03-15 of eval/gold/wikinews_digest.jsonl, over the story index."""
+    from rag.eval.harness import EvalReport, GoldSet, _digests
+    from rag.store import Index
+
+    line = (EVAL_DIR / "gold" / "wikinews_digest.jsonl").read_text().splitlines()[0]
+    (tmp_path / "d.jsonl").write_text(line + "\n")
+    report = EvalReport("t", "t", 5, [], {})
+    with Index.open(ssettings) as ix:
+        arts = {a.id: a for a in ix.articles()}
+    _digests(GoldSet("t", tmp_path / "d.jsonl", digest=tmp_path / "d.jsonl"), ssettings, embedder,
+             FakeChat(lambda s, u: "Headline: x\nSummary: nothing to cite"), lambda ids: {i: arts[i] for i in ids if i in arts},
+             report)
+    assert report.notes == [] and len(report.digests) == 1
+    scores = report.scores()
+    assert scores["digest_coverage"] == 1.0 and scores["digest_grouping"] == 1.0 and scores["digest_citations"] == 1.0

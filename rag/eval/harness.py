@@ -13,7 +13,6 @@ from the scores.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import shutil
 import tempfile
 import time
@@ -292,23 +291,10 @@ def eval_index(gs: GoldSet, settings: Settings, embedder: Embedder,
 
 # ---- digests -----------------------------------------------------------------------------------
 def run_digest_day(date: str, settings: Settings, index: Index, embedder: Embedder, llm: ChatModel) -> dict[str, Any]:
-    """One day's digest as the JSON shape of issue 5 ({"days": [...]}), through rag.digest's public function.
+    """One day's digest as its JSON shape ({"days": [...]})."""
+    from rag.digest import digest
 
-    Raises ImportError/AttributeError/TypeError when rag.digest is missing or has another shape.
-    """
-    import rag.digest as dg
-
-    fn: Callable[..., Any] = getattr(dg, "digest", None) or dg.make_digest
-    params = inspect.signature(fn).parameters
-    offered: dict[str, Any] = {"settings": settings, "index": index, "embedder": embedder, "llm": llm,
-                               "since": date, "until": date, "date": date, "start": date, "end": date,
-                               "date_from": date, "date_to": date}
-    kwargs = {k: v for k, v in offered.items() if k in params}
-    out = fn(**kwargs)
-    data = out.to_dict() if hasattr(out, "to_dict") else out
-    if not isinstance(data, dict) or "days" not in data:
-        raise TypeError(f"rag.digest.{fn.__name__} returned {type(data).__name__}, not {{'days': [...]}}")
-    return data
+    return digest(settings, date, date, index=index, embedder=embedder, llm=llm).to_dict()
 
 
 def _digests(gs: GoldSet, settings: Settings, embedder: Embedder, llm: ChatModel,
@@ -316,19 +302,10 @@ def _digests(gs: GoldSet, settings: Settings, embedder: Embedder, llm: ChatModel
     if gs.digest is None:
         return
     checks = load_digest_checks(gs.digest)
-    try:
-        import rag.digest  # noqa: F401
-    except ImportError:
-        report.notes.append("digest checks skipped: rag.digest is not importable yet")
-        return
     with Index.open(settings) as index:
         for chk in checks:
             t0 = time.monotonic()
-            try:
-                data = run_digest_day(chk.date, settings, index, embedder, llm)
-            except (AttributeError, TypeError) as e:
-                report.notes.append(f"digest checks skipped: rag.digest has no usable digest function ({e})")
-                return
+            data = run_digest_day(chk.date, settings, index, embedder, llm)
             day = next((d for d in data["days"] if d.get("date") == chk.date), None)
             stories = list(day.get("stories") or []) if day else []
             ids = {str(c.get("article_id")) for s in stories for c in (s.get("citations") or [])}
