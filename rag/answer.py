@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
 
 from rag.chunk import sentences
-from rag.cite import ALIASES, content_words, names, verify, weighted_words
+from rag.cite import ALIASES, content_words, names, verify
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
@@ -48,38 +47,6 @@ def unknown_names(question: str, passages: list[Passage]) -> set[str]:
     answered from them, however close the passages are in meaning."""
     seen = content_words(" ".join(p.title + " " + p.text for p in passages))
     return {n for n in names(question) if n not in seen and not (ALIASES.get(n, set()) & seen)}
-
-
-def focus(passage: Passage, question: str, max_chars: int) -> Passage:
-    """The passage cut to the sentences that bear on the question: the sentence matching most of the
-    question's words (names and numbers count double), grown by whole neighbouring sentences, the
-    better-matching side first, while the span fits in `max_chars`. The result is one contiguous span of
-    the article, so its offsets still cite it. A passage that fits, or a single sentence, is kept whole.
-
-    >>> p = Passage("a#0", "a", "T", None, None, 100, 160, "Rain fell. Talks were held in Geneva. Markets rose.")
-    >>> focus(p, "Where were the talks held?", 30).text, focus(p, "Where were the talks held?", 30).start
-    ('Talks were held in Geneva.', 111)
-    """
-    if len(passage.text) <= max_chars:
-        return passage
-    spans = sentences(passage.text)
-    if len(spans) < 2:
-        return passage
-    asked = weighted_words(question)
-    scores = []
-    for a, b in spans:
-        have = content_words(passage.text[a:b])
-        scores.append(sum(w for stem, w in asked.items() if stem in have))
-    lo = hi = max(range(len(spans)), key=lambda i: (scores[i], -i))
-    while True:
-        for i in sorted((j for j in (hi + 1, lo - 1) if 0 <= j < len(spans)), key=lambda j: -scores[j]):
-            if spans[max(hi, i)][1] - spans[min(lo, i)][0] <= max_chars:
-                lo, hi = min(lo, i), max(hi, i)
-                break
-        else:
-            break
-    a, b = spans[lo][0], spans[hi][1]
-    return replace(passage, start=passage.start + a, end=passage.start + b, text=passage.text[a:b])
 
 
 def budget(passages: list[Passage], tokens: int) -> list[Passage]:
@@ -177,7 +144,7 @@ def ask(
     if not relevant:
         usage["seconds"] = round(time.monotonic() - t_start, 3)
         return Answer(question, refusal, True, related=found[:3], usage=usage, dates=dates)
-    context = budget([focus(p, question, settings.passage_chars) for p in relevant], settings.context_tokens)
+    context = budget(relevant, settings.context_tokens)
     prompt = load_prompt("answer", {"passages", "question"})
     system, user = prompt.render(passages=format_passages(context), question=question)
     llm = llm or LLM(settings)

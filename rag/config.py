@@ -100,12 +100,7 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(default=5, description="Passages put in the answer prompt at most.")
     context_tokens: int = Field(
-        default=400, description="Token budget for the passages in one prompt (prompt length is latency on CPU)."
-    )
-    passage_chars: int = Field(
-        default=420,
-        description="Longest passage put in the answer prompt: a longer chunk is cut to its whole sentences "
-        "that best match the question.",
+        default=600, description="Token budget for the passages in one prompt (prompt length is latency on CPU)."
     )
     max_answer_tokens: int = Field(default=160, description="Most tokens the model may generate for one answer.")
     min_relevance: float = Field(
