@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from rag.chunk import sentences
 from rag.types import Citation, Passage
@@ -79,6 +80,12 @@ def _weight(w: str, raw: str) -> float:
     return 2.0 if raw[:1].isupper() or raw[:1].isdigit() else 1.0
 
 
+def calendar(text: str) -> set[str]:
+    """Stems of the month and weekday names in `text` (capitalised: "may" the verb is not one). Like
+    numbers, a claim's dates must all be in its evidence."""
+    return {_stem(w) for w in _WORD.findall(normalize(text)) if w[:1].isupper() and w.lower().rstrip(".") in CALENDAR}
+
+
 def weighted_words(text: str) -> dict[str, float]:
     """Content-word stems of `text` with their weight (names and numbers 2, other words 1)."""
     words: dict[str, float] = {}
@@ -99,7 +106,7 @@ def support(claim: str, evidence: str, question: str = "") -> float:
     if not words:
         return 0.0
     ev = content_words(evidence)
-    if not numbers(claim) <= ev | numbers(evidence):
+    if not numbers(claim) <= ev | numbers(evidence) or not calendar(claim) <= ev:
         return 0.0
     asked = content_words(question)
     new = {w: x for w, x in words.items() if w not in asked} or words
@@ -136,9 +143,25 @@ class Support:
     score: float
 
 
+def dateline(iso: str | None) -> str:
+    """A publication date as words a claim may use: "2005-03-04" -> "Friday 4 March 2005".
+
+    >>> dateline("2005-03-04"), dateline(None), dateline("2005")
+    ('Friday 4 March 2005', '', '')
+    """
+    try:
+        d = date.fromisoformat(iso or "")
+    except ValueError:
+        return ""
+    return f"{d:%A} {d.day} {d:%B %Y}"
+
+
 def best_support(claim: str, passage: Passage, question: str = "") -> Support:
-    """The one or two consecutive sentences of the passage that best support the claim."""
+    """The one or two consecutive sentences of the passage that best support the claim. The passage's
+    publication date counts as evidence with each of them: an article says "today" where the answer
+    says "on 4 March 2005", and a reader sees that date with the citation."""
     spans = sentences(passage.text) or [(0, len(passage.text))]
+    when = dateline(passage.date)
     if ungrounded_names(claim, passage, question):
         return Support(passage, passage.start, passage.end, 0.0)
     pairs = [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
@@ -146,7 +169,7 @@ def best_support(claim: str, passage: Passage, question: str = "") -> Support:
     best, best_key = Support(passage, passage.start, passage.end, 0.0), (0.0, 0)
     for s, e in spans + pairs:
         text = passage.text[s:e]
-        score = 0.0 if missing_quotes(claim, text) else support(claim, text, question)
+        score = 0.0 if missing_quotes(claim, text) else support(claim, f"{text} {when}", question)
         # At equal support the sentence that also shares the question's words is the better citation;
         # two sentences are cited only when together they support more than any one alone.
         key = (round(score, 6), len(wanted & content_words(text)) if (s, e) in spans else -1)

@@ -100,9 +100,9 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(default=5, description="Passages put in the answer prompt at most.")
     context_tokens: int = Field(
-        default=600, description="Token budget for the passages in one prompt (prompt length is latency on CPU)."
+        default=450, description="Token budget for the passages in one prompt (prompt length is latency on CPU)."
     )
-    max_answer_tokens: int = Field(default=160, description="Most tokens the model may generate for one answer.")
+    max_answer_tokens: int = Field(default=100, description="Most tokens the model may generate for one answer.")
     min_relevance: float = Field(
         default=0.25,
         description="Dense cosine below which a passage counts as unrelated; if none passes, the answer is refused.",
@@ -125,7 +125,9 @@ class Settings(BaseSettings):
     )
     digest_max_tokens: int = Field(default=64, description="Most tokens the model may generate for one story.")
     digest_max_stories: int = Field(
-        default=6, description="Stories per day written by the model (largest first); the rest keep their lead sentence."
+        default=3,
+        description="Stories per day written by the model, largest first (stories told by several articles "
+        "come first); the rest keep their own title and salient lead sentence, cited verbatim.",
     )
     brief_min_relevance: float = Field(
         default=0.3, description="Best chunk cosine to the topic below which an article is left out of a brief."

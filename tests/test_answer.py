@@ -182,3 +182,18 @@ def test_a_date_in_the_question_is_not_a_name_the_passages_must_mention(march_se
     # a real unknown name still refuses
     assert ask("What did Vladimir Putin say on 24 March 2005?", march_settings, embedder=embedder,
                llm=FakeChat()).refused  # type: ignore[arg-type]
+
+
+def test_a_date_in_the_answer_is_checked_against_the_articles_publication_date() -> None:
+    """The article says "today"; its publication date (shown with the citation) supports "on 4 March
+    2005" and nothing else."""
+    p = Passage("s#0", "s", "Italian journalist freed in Iraq", "2005-03-04", None, 0, 55,
+                "Giuliana Sgrena was freed from captivity in Iraq today.")
+    q = "Which Italian journalist was released in Iraq on 4 March 2005?"
+    ok = verify("Giuliana Sgrena was freed in Iraq on 4 March 2005 [1].", [p], q)
+    assert ok.citations and ok.citations[0].text == p.text
+    assert verify("Giuliana Sgrena was freed in Iraq on 5 March 2005 [1].", [p], q).citations == []
+    assert verify("Giuliana Sgrena was freed in Iraq on 4 April 2006 [1].", [p], q).citations == []
+    assert verify("Giuliana Sgrena was freed in Iraq on 4 April 2005 [1].", [p], q).citations == []
+    assert verify("Giuliana Sgrena was freed in Iraq on Monday [1].", [p], q).citations == []
+    assert verify("Giuliana Sgrena was freed in Iraq on Friday [1].", [p], q).citations
