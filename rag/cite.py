@@ -97,7 +97,8 @@ def weighted_words(text: str) -> dict[str, float]:
 
 
 def support(claim: str, evidence: str, question: str = "") -> float:
-    """Weighted share of the claim's content words found in the evidence, 0..1; 0 if a number is missing.
+    """Weighted share of the claim's content words found in the evidence, 0..1; 0 if a number, month or
+    weekday of the claim is missing.
 
     Words the question already holds are left out when the answer has words of its own, so
     "The talks were held in Geneva" is judged on "held" and, twice as heavily, on the name "Geneva".
