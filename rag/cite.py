@@ -107,7 +107,7 @@ def support(claim: str, evidence: str, question: str = "") -> float:
     if not words:
         return 0.0
     ev = content_words(evidence)
-    if not numbers(claim) <= ev | numbers(evidence) or not calendar(claim) <= ev:
+    if not numbers(claim) <= ev | numbers(evidence) or not calendar(claim) <= ev | calendar(evidence):
         return 0.0
     asked = content_words(question)
     new = {w: x for w, x in words.items() if w not in asked} or words

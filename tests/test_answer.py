@@ -197,3 +197,12 @@ def test_a_date_in_the_answer_is_checked_against_the_articles_publication_date()
     assert verify("Giuliana Sgrena was freed in Iraq on 4 April 2005 [1].", [p], q).citations == []
     assert verify("Giuliana Sgrena was freed in Iraq on Monday [1].", [p], q).citations == []
     assert verify("Giuliana Sgrena was freed in Iraq on Friday [1].", [p], q).citations
+
+
+def test_a_month_the_passage_names_supports_a_claim_even_when_it_is_also_a_stopword() -> None:
+    """"May" is a month and a stopword ("may"): a claim restating the passage is still supported."""
+    from rag.cite import support
+
+    text = "Elections are scheduled to take place in May, officials said on Thursday, April 14."
+    assert support(text, text) == 1.0
+    assert support("Elections will take place in June.", text) == 0.0

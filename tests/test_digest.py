@@ -118,6 +118,7 @@ def test_cache_rerun_needs_no_model_and_a_new_article_redoes_only_its_story(sset
                                                                           embedder: object) -> None:
     from rag.ingest import ingest
 
+    ssettings = ssettings.model_copy(update={"digest_max_stories": 50})  # every story model-written: cache only
     first = FakeChat(_first_sentence_reply)
     d1 = _run(ssettings, "2005-03-15", "2005-03-20", llm=first)
     n_stories = sum(len(day.stories) for day in d1.days)
