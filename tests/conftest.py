@@ -68,7 +68,8 @@ def private_copy(base: Settings, d: Path) -> Settings:
 
         import chromadb
 
-        client = chromadb.HttpClient(host=urlparse(s.chroma_url).hostname, port=urlparse(s.chroma_url).port)
+        url = urlparse(s.chroma_url)
+        client = chromadb.HttpClient(host=url.hostname, port=url.port)
         src = client.get_collection(base.chroma_collection)
         dst = client.create_collection(s.chroma_collection, metadata=src.metadata)
         got = src.get(include=["embeddings", "metadatas", "documents"])
