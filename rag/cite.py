@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from rag.chunk import sentences
+from rag.timeframe import MONTHS, WEEKDAYS
 from rag.types import Citation, Passage
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -33,11 +34,7 @@ STOPWORDS = frozenset(
 )
 # Calendar words are capitalised but name no one: the question's dates are resolved by the date filter
 # (rag.timeframe), and a passage says "today" where the question says "on 4 March".
-CALENDAR = frozenset(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
-     "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday",
-     "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-)
+CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
 # Short forms of names that news text often spells out, as stems (see _stem).
 ALIASES = {"us": {"unite", "ameri"}, "u.s": {"unite", "ameri"}, "usa": {"unite", "ameri"},
            "uk": {"unite", "brita", "briti"}, "un": {"unite"}, "eu": {"europ"}}
@@ -83,7 +80,11 @@ def _weight(w: str, raw: str) -> float:
 def calendar(text: str) -> set[str]:
     """Stems of the month and weekday names in `text` (capitalised: "may" the verb is not one). Like
     numbers, a claim's dates must all be in its evidence."""
-    return {_stem(w) for w in _WORD.findall(normalize(text)) if w[:1].isupper() and w.lower().rstrip(".") in CALENDAR}
+    return {_stem(w) for w in _WORD.findall(normalize(text)) if _is_calendar(w)}
+
+
+def _is_calendar(word: str) -> bool:
+    return word[:1].isupper() and word.lower().rstrip(".") in CALENDAR
 
 
 def weighted_words(text: str) -> dict[str, float]:
@@ -118,7 +119,7 @@ def names(text: str, question: str = "") -> set[str]:
     """Stems of the capitalised words (names) of a claim; its first word counts only when the question
     has it too, since any sentence starts with a capital ("Yes", "Officials")."""
     raw = [w for w in _WORD.findall(normalize(text))
-           if w[:1].isupper() and w.lower() not in STOPWORDS and w.lower().rstrip(".") not in CALENDAR]
+           if w[:1].isupper() and w.lower() not in STOPWORDS and not _is_calendar(w)]
     first = _WORD.findall(normalize(text))[:1]
     asked = content_words(question)
     return {_stem(w) for i, w in enumerate(raw) if not (first and w == first[0] and i == 0) or _stem(w) in asked}
