@@ -156,6 +156,8 @@ def ask(
                  llm_seconds=round(done.seconds, 3), seconds=round(time.monotonic() - t_start, 3))
     if done.prompt_seconds is not None and done.generation_seconds is not None:
         usage.update(prompt_seconds=done.prompt_seconds, generation_seconds=done.generation_seconds)
+    if done.cached_tokens is not None:
+        usage["cached_prompt_tokens"] = done.cached_tokens
     if _NOT_IN.search(done.text):
         return Answer(question, refusal, True, related=context[:3], usage=usage, dates=dates)
     checked = verify(done.text, context, question)

@@ -84,6 +84,8 @@ def usage_text(usage: dict[str, float]) -> str:
     if "calls" in usage:
         parts.append(f"{usage['calls']:g} LLM call(s), {usage.get('prompt_tokens', 0):g} prompt + "
                      f"{usage.get('completion_tokens', 0):g} completion tokens in {usage.get('llm_seconds', 0):.2f} s")
+        if "cached_prompt_tokens" in usage:
+            parts[-1] += f" ({usage['cached_prompt_tokens']:g} prompt tokens from the model's cache)"
     if "retrieve_seconds" in usage:
         parts.append(f"retrieval {usage['retrieve_seconds']:.2f} s")
     if "embed_texts" in usage:
