@@ -67,7 +67,7 @@ def _event(article: Article, topic: str, settings: Settings, llm: ChatModel) -> 
     system, user = load_prompt("brief_event", {"topic", "sentences"}).render(
         topic=topic, sentences=format_sentences(picked))
     done = llm.complete(system, user, settings.brief_event_max_tokens)
-    text, cites, fell_back = cited_or_extracted(done.text.strip(), picked, [article], 1, 1)
+    text, cites, fell_back = cited_or_extracted(done.text.strip(), picked, [article], 1, 1, done.truncated)
     return BriefItem(text, cites, article.date, extractive=fell_back)
 
 
@@ -87,7 +87,7 @@ def _overview(topic: str, timeline: list[BriefItem], sources: dict[str, Article]
     extra = [Passage(f"{c.article_id}@{c.start}", c.article_id, c.title, c.date, c.url, c.start, c.end, c.text)
              for item in chosen for c in item.citations[1:]]
     extra += [whole(sources[a]) for a in dict.fromkeys(c.article_id for item in chosen for c in item.citations)]
-    checked = verify(first_sentences(done.text.strip(), 3), context, extra=extra)
+    checked = verify(first_sentences(done.text.strip(), 3, done.truncated), context, extra=extra)
     if checked.citations:
         return [_item_of(s, checked.citations) for s in _split_cited(checked.answer)]
     ends = [timeline[0]] + ([timeline[-1]] if len(timeline) > 1 else [])

@@ -123,7 +123,9 @@ class Settings(BaseSettings):
         description="Token budget per article of a story (up to digest_context_tokens): a one-article story's "
         "lead says what happened; more reports of one event get more room.",
     )
-    digest_max_tokens: int = Field(default=64, description="Most tokens the model may generate for one story.")
+    digest_max_tokens: int = Field(
+        default=48, description="Most tokens the model may generate for one story's summary (one sentence of ~30 words)."
+    )
     digest_max_stories: int = Field(
         default=3,
         description="Stories per day written by the model, largest first (stories told by several articles "

@@ -242,6 +242,7 @@ class Completion:
     prompt_seconds: float | None = None  # server-side split, when the server reports it (llama.cpp does)
     generation_seconds: float | None = None
     cached_tokens: int | None = None  # prompt tokens the server took from its cache instead of processing
+    truncated: bool = False  # the reply was cut off by max_tokens
 
 
 def _timings(obj: Any) -> tuple[float | None, float | None, int | None]:
@@ -307,12 +308,14 @@ class LLM:
             if on_text is None:
                 r = self._client.chat.completions.create(**kwargs)
                 text = r.choices[0].message.content or ""
+                truncated = r.choices[0].finish_reason == "length"
                 pt = r.usage.prompt_tokens if r.usage else 0
                 ct = r.usage.completion_tokens if r.usage else 0
                 split = _timings(r)
             else:
                 parts: list[str] = []
                 pt = ct = 0
+                truncated = False
                 split: tuple[float | None, float | None, int | None] = (None, None, None)
                 stream = self._client.chat.completions.create(
                     **kwargs, stream=True, stream_options={"include_usage": True}
@@ -321,6 +324,8 @@ class LLM:
                     if ev.choices and ev.choices[0].delta.content:
                         parts.append(ev.choices[0].delta.content)
                         on_text(ev.choices[0].delta.content)
+                    if ev.choices and ev.choices[0].finish_reason:
+                        truncated = ev.choices[0].finish_reason == "length"
                     if ev.usage:
                         pt, ct = ev.usage.prompt_tokens, ev.usage.completion_tokens
                     if _timings(ev)[0] is not None:
@@ -338,7 +343,7 @@ class LLM:
         self.prompt_tokens += pt
         self.completion_tokens += ct
         self.seconds += dt
-        return Completion(text, pt, ct, dt, *split)
+        return Completion(text, pt, ct, dt, *split, truncated=truncated)
 
     def usage(self) -> dict[str, float]:
         return {"calls": self.calls, "prompt_tokens": self.prompt_tokens,

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from rag.cite import SUPPORT_MIN, best_support, content_words, parse_markers, strip_markers, support
 from rag.cli import app
 from rag.config import Settings
-from rag.digest import digest, format_sentences, parse_reply
+from rag.digest import digest, format_sentences, parse_summary
 from rag.render_digest import render_digest
 from rag.store import Index
 from rag.stories import cluster, salient
@@ -30,7 +30,7 @@ def _first_sentence_reply(system: str, user: str) -> str:
     """A model that copies the first numbered sentence (output depends on input)."""
     m = re.search(r"^\[(\d+)\] (.+)$", user, flags=re.M)
     assert m, user
-    return f"Headline: {' '.join(m.group(2).split()[:8])}\nSummary: {m.group(2)} [{m.group(1)}]"
+    return f"{m.group(2)} [{m.group(1)}]"
 
 
 def _run(settings: Settings, start: str, end: str | None = None, llm: FakeChat | None = None) -> Digest:
@@ -47,6 +47,7 @@ def _check_citations(d: Digest, settings: Settings) -> int:
                 by_n = {c.n: c for c in s.citations}
                 assert s.citations and s.summary
                 assert {c.article_id for c in s.citations} <= set(s.article_ids)
+                assert s.headline in {ix.article(i).title for i in s.article_ids}  # a title, never model text
                 for c in s.citations:
                     assert ix.article(c.article_id).text[c.start : c.end] == c.text
                     n += 1
@@ -101,6 +102,7 @@ def test_unverifiable_model_output_falls_back_to_the_articles_sentences(ssetting
     for s in d.days[0].stories:
         assert s.extractive
         assert "Aliens" not in s.summary and "Aliens" not in s.headline
+        assert s.headline in {d.articles[i].title for i in s.article_ids}  # headlines are the articles' own titles
     assert _check_citations(d, ssettings) >= len(d.days[0].stories)
 
 
@@ -234,9 +236,9 @@ def test_only_http_urls_become_links() -> None:
 def test_cluster_and_reply_parsing_units() -> None:
     assert cluster([[1, 0], [0.99, 0.14], [0, 1]], 0.7) == [[0, 1], [2]]
     assert cluster([], 0.7) == []
-    assert parse_reply("**Headline:** Talks end\n**Summary:** They ended [1].") == ("Talks end", "They ended [1].")
-    assert parse_reply("Talks ended [1].") == ("", "Talks ended [1].")
-    assert parse_reply("Headline: Vlok repents [3]\nSummary: x")[0] == "Vlok repents"
+    assert parse_summary("**Headline:** Talks end\n**Summary:** They ended [1].") == "They ended [1]."
+    assert parse_summary("Talks ended [1].\nThey resume in May [2].") == "Talks ended [1]. They resume in May [2]."
+    assert parse_summary("Summary: Vlok repents [3]\n\nSummary: x") == "Vlok repents [3]"
     from rag.digest import first_sentences
 
     assert first_sentences("Talks ended in Geneva [1]. The offer was made, and Olmert hopes", 3) == \
