@@ -353,6 +353,22 @@ def doctor(
         raise typer.Exit(1)
 
 
+@app.command()
+def serve(
+    port: Annotated[int | None, typer.Option("--port", help="Port on 127.0.0.1 (default: a free one).")] = None,
+) -> None:
+    """Keep the local model loaded: ask, digest and brief in other shells use it instead of loading it."""
+    from rag.llm import serve as run
+
+    try:
+        settings = _settings(None)
+        run(settings, port, on_ready=lambda url: typer.echo(
+            f"serving {settings.local_model} at {url}: rag ask, digest and brief with this RAG_MODEL_DIR use it; "
+            "Ctrl-C stops it", err=True))
+    except RagError as e:
+        _fail(e)
+
+
 @app.command("settings")
 def show_settings() -> None:
     """List every setting, its environment variable, default and description."""

