@@ -7,8 +7,8 @@ whole articles as unnumbered fallback evidence). Unsupported sentences are dropp
 the summary is the salient sentences themselves, cited by their own offsets (never unsourced text).
 
 A story's headline is the title of its lead article (the one its most salient sentence comes from),
-as its journalists wrote it: exact and checkable, and ~18 generated tokens (~1.6 s on this CPU) fewer
-per story than a model-written headline, which mostly paraphrased that title anyway.
+as its journalists wrote it: exact and checkable; model-written headlines mostly paraphrased it. With the
+summary capped at one sentence (settings.digest_max_tokens), a day costs ~20% less model time.
 
 The model writes the day's `digest_max_stories` largest stories; any further (single-article) stories
 keep their own title and lead sentence, so a day's cost is bounded whatever its size.

@@ -280,6 +280,7 @@ def serve(settings: Settings, port: int | None = None, on_ready: Callable[[str],
     tmp.write_text(json.dumps({"pid": os.getpid(), "port": server.port, "model": settings.local_model,
                                "sha256": PACKAGED_MODELS[settings.local_model].sha256}))
     os.replace(tmp, path)
+
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
