@@ -263,7 +263,7 @@ def phase_ask_cli(index_dir: str, questions_file: str, n: str, served: str = "0"
             "cached_prompt_tokens_p50": _pct(cached, 0.5)}
 
 
-def phase_digest(index_dir: str, start: str, days: str, busiest: str = "2") -> dict[str, Any]:
+def phase_digest(index_dir: str, start: str, days: str, busiest: str = "1") -> dict[str, Any]:
     from datetime import date, timedelta
 
     try:

@@ -1,8 +1,8 @@
 """Days -> stories -> Digest: what happened each day, every summary sentence cited.
 
 Per day: cluster the day's articles into stories (cosine of their lead chunks' stored vectors, see
-rag.stories), pick each story's salient sentences within a token budget, ask the model for a 1-3
-sentence summary citing those sentences, then verify every sentence (rag.cite.verify, with the story's
+rag.stories), pick each story's salient sentences within a token budget, ask the model for a one-sentence
+summary citing those sentences (up to three are kept if it writes more), then verify every sentence (rag.cite.verify, with the story's
 whole articles as unnumbered fallback evidence). Unsupported sentences are dropped; if none survives,
 the summary is the salient sentences themselves, cited by their own offsets (never unsourced text).
 

@@ -337,13 +337,12 @@ class LLM:
 
         self.settings = settings
         self._local: LocalServer | None = None
-        served = served_url(settings)
         if settings.llm_base_url:
             if not settings.llm_model:
                 raise ConfigError("RAG_LLM_BASE_URL is set but RAG_LLM_MODEL is not: set the model name to use")
             base_url, self.model = settings.llm_base_url, settings.llm_model
             key = settings.api_key() or "none"
-        elif served:
+        elif served := served_url(settings):
             base_url, self.model, key = served, settings.local_model, "local"
         else:
             self._local = LocalServer(settings)
