@@ -127,7 +127,9 @@ class Index:
                 # idempotent: also brings an index made by an older version up to the current tables
                 tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
                 if create or ("articles" in tables and "lsh" not in tables):
-                    self.db.executescript(_SCHEMA)
+                    # one transaction: a run killed while creating it leaves all the tables or none
+                    # (executescript alone commits each statement, and a reader then finds half a schema)
+                    self.db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
             self.db.row_factory = sqlite3.Row
             empty = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='articles'").fetchone() is None
         except (OSError, sqlite3.Error) as e:
