@@ -17,6 +17,7 @@ from the shell (a new process per question, model load included), and digests pe
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -222,7 +223,7 @@ def phase_ask(index_dir: str, questions_file: str) -> dict[str, Any]:
             t = time.perf_counter()
             a = ask(q["question"], s, index=ix, embedder=emb, llm=llm,
                     as_of=None if not q.get("as_of") else __import__("datetime").date.fromisoformat(q["as_of"]))
-            rows.append({"total": time.perf_counter() - t, **a.usage, "refused": a.refused})
+            rows.append({"total": time.perf_counter() - t, **a.usage, "refused": a.refused, "answer": a.answer})
     def col(k: str) -> list[float]:
         return [float(r.get(k, 0.0)) for r in rows]
     return {
@@ -232,6 +233,7 @@ def phase_ask(index_dir: str, questions_file: str) -> dict[str, Any]:
         "prompt_processing": {"p50": _pct(col("prompt_seconds"), 0.5), "p95": _pct(col("prompt_seconds"), 0.95)},
         "generation": {"p50": _pct(col("generation_seconds"), 0.5), "p95": _pct(col("generation_seconds"), 0.95)},
         "prompt_tokens_p50": _pct(col("prompt_tokens"), 0.5), "refused": sum(r["refused"] for r in rows),
+        "answers_sha256": hashlib.sha256("\n".join(r["answer"] for r in rows).encode()).hexdigest()[:16],
         "rss_mb": _rss_mb(),
     }
 
@@ -326,10 +328,11 @@ PHASES = {"ours": phase_ours, "floor": phase_floor, "peer": phase_peer, "replica
 _PARTIAL: dict[str, Any] = {}  # results so far, written after every phase (a long run can be stopped)
 
 
-def run_phase(name: str, *args: str) -> dict[str, Any]:
+def run_phase(name: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run one phase in a child process (its own peak RSS); `env` adds settings for that child only."""
     if _PARTIAL.get("path"):
         Path(_PARTIAL["path"]).write_text(json.dumps(_PARTIAL["res"], indent=2))
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
     p = subprocess.run([sys.executable, "-m", "eval.bench", "--phase", name, *args], cwd=ROOT, env=env,
                        capture_output=True, text=True)
     if p.returncode != 0:
@@ -369,6 +372,103 @@ def ask_questions(corpus: Path, work: Path, n: int) -> Path:
     return out
 
 
+def backends(corpus: Path, out: Path, questions_n: int, rounds: int) -> dict[str, Any]:
+    """#7's comparison, on the Wikinews gold subset (264 articles, which hold the gold answers):
+    ingest into embedded Chroma vs a real `chroma run` server on 127.0.0.1, dense query latency on each,
+    and answers from the packaged model in-process vs through RAG_LLM_BASE_URL to a separate `rag serve`
+    process (the code path of any OpenAI-compatible server). Runs alternate (A B B A ...) so the
+    machine's drift falls on both sides; only one model process runs at a time."""
+    sys.path.insert(0, str(ROOT))
+    from tests.servers import start_chroma, stop_chroma
+
+    work = Path(tempfile.mkdtemp(prefix="rag-bench-backends-"))
+    want = {x.strip() for x in (ROOT / "eval" / "gold" / "wikinews_subset.txt").read_text().splitlines()
+            if x.strip() and not x.startswith("#")}
+    sub = work / "subset.jsonl"
+    with open(corpus, encoding="utf-8") as f, open(sub, "w", encoding="utf-8") as o:
+        o.writelines(line for line in f if line.strip() and json.loads(line).get("id") in want)
+    res: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                                        "python": platform.python_version()},
+                           "articles": len(want), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    t_all = time.perf_counter()
+    proc, url = start_chroma(work / "chroma")
+    try:
+        ingest: dict[str, list[dict[str, Any]]] = {"embedded": [], "server": []}
+        for r in range(rounds):
+            for store in (("embedded", "server") if r % 2 == 0 else ("server", "embedded")):
+                env = {"RAG_CHROMA_URL": url, "RAG_CHROMA_COLLECTION": f"bench-{r}"} if store == "server" else {}
+                row = run_phase("ours", str(sub), str(work / f"{store}-{r}"), env=env)
+                if "seconds" in row:
+                    row["other_seconds"] = round(row["seconds"] - row["embed_seconds"], 2)
+                ingest[store].append(row)
+        res["ingest"] = ingest
+        res["query"] = {"embedded": run_phase("query", str(work / "embedded-0"), "50"),
+                        "server": run_phase("query", str(work / "server-0"), "50",
+                                            env={"RAG_CHROMA_URL": url, "RAG_CHROMA_COLLECTION": "bench-0"})}
+    finally:
+        stop_chroma(proc)
+    questions = str(ask_questions(corpus, work, questions_n))
+    ix = str(work / "embedded-0")
+    asks: dict[str, list[dict[str, Any]]] = {"in_process": [], "http": []}
+    for r in range(rounds):
+        for how in (("in_process", "http") if r % 2 == 0 else ("http", "in_process")):
+            if how == "in_process":
+                asks[how].append(run_phase("ask", ix, questions, env={"RAG_USE_SERVED_MODEL": "0"}))
+                continue
+            exe = shutil.which("rag") or str(Path(sys.executable).parent / "rag")
+            server = subprocess.Popen([exe, "serve"], stderr=subprocess.PIPE, text=True,
+                                      env={k: v for k, v in os.environ.items() if k != "RAG_LLM_BASE_URL"})
+            try:
+                line = server.stderr.readline() if server.stderr else ""
+                if " at " not in line:
+                    asks[how].append({"error": f"rag serve did not start: {line.strip()}"})
+                    continue
+                base_url = line.split(" at ", 1)[1].split(": rag ask", 1)[0]  # "serving M at URL: rag ask, ..."
+                asks[how].append(run_phase("ask", ix, questions, env={
+                    "RAG_LLM_BASE_URL": base_url, "RAG_LLM_MODEL": "qwen2.5-coder-1.5b", "RAG_LLM_API_KEY": "none"}))
+            finally:
+                server.terminate()
+                server.wait(timeout=60)
+    res["ask"] = asks
+    res["total_seconds"] = round(time.perf_counter() - t_all, 1)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "backends.json").write_text(json.dumps(res, indent=2))
+    (out / "backends.md").write_text(backends_table(res))
+    shutil.rmtree(work, ignore_errors=True)
+    return res
+
+
+def backends_table(r: dict[str, Any]) -> str:
+    def runs(rows: list[dict[str, Any]], k: str) -> str:
+        return ", ".join(str(x.get(k, x.get("error", "n/a"))) for x in rows)
+
+    i, q, a = r["ingest"], r["query"], r["ask"]
+    m = r["machine"]
+    lines = [
+        f"Backends, {r['started']}, {m['cpus']} CPUs, Python {m['python']}; the {r['articles']} Wikinews "
+        f"articles of the gold subset; total {r.get('total_seconds')} s",
+        "",
+        "| measure | embedded / in-process | Chroma server / HTTP server |",
+        "|---|---|---|",
+        f"| ingest, s per run | {runs(i['embedded'], 'seconds')} | {runs(i['server'], 'seconds')} |",
+        f"| ... of which the embedder, s | {runs(i['embedded'], 'embed_seconds')} | {runs(i['server'], 'embed_seconds')} |",
+        f"| ... everything else (read, chunk, SQLite, vector store), s | {runs(i['embedded'], 'other_seconds')} | {runs(i['server'], 'other_seconds')} |",
+        f"| chunks | {runs(i['embedded'], 'chunks')} | {runs(i['server'], 'chunks')} |",
+        f"| dense query, p50 / p95 ms | {q['embedded'].get('dense', {}).get('p50_ms')} / {q['embedded'].get('dense', {}).get('p95_ms')} "
+        f"| {q['server'].get('dense', {}).get('p50_ms')} / {q['server'].get('dense', {}).get('p95_ms')} |",
+        f"| hybrid query, p50 / p95 ms | {q['embedded'].get('hybrid', {}).get('p50_ms')} / {q['embedded'].get('hybrid', {}).get('p95_ms')} "
+        f"| {q['server'].get('hybrid', {}).get('p50_ms')} / {q['server'].get('hybrid', {}).get('p95_ms')} |",
+        f"| answer, p50 s per run (questions per run: {runs(a['in_process'], 'questions')}) "
+        f"| {', '.join(str(x.get('total', {}).get('p50', x.get('error'))) for x in a['in_process'])} "
+        f"| {', '.join(str(x.get('total', {}).get('p50', x.get('error'))) for x in a['http'])} |",
+        f"| answer, p95 s per run | {', '.join(str(x.get('total', {}).get('p95')) for x in a['in_process'])} "
+        f"| {', '.join(str(x.get('total', {}).get('p95')) for x in a['http'])} |",
+        f"| model load, s | {runs(a['in_process'], 'model_load_seconds')} | {runs(a['http'], 'model_load_seconds')} (client only; `rag serve` loaded it) |",
+        f"| answers' sha256 (same text on both paths?) | {runs(a['in_process'], 'answers_sha256')} | {runs(a['http'], 'answers_sha256')} |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="a small run for CI (a few minutes)")
@@ -381,6 +481,11 @@ def main() -> None:
     ap.add_argument("--floor-every", type=int, default=None,
                     help="the floor embeds every Nth chunk and scales its time by N (default 3; quick: 1, all)")
     ap.add_argument("--digest-days", type=int, default=None, help="days of digests (default 30; quick: 2)")
+    ap.add_argument("--backends", action="store_true",
+                    help="instead: embedded Chroma vs a Chroma server, and the model in-process vs over HTTP "
+                         "(writes OUT/backends.json and .md)")
+    ap.add_argument("--questions", type=int, default=8, help="with --backends: questions per answer run")
+    ap.add_argument("--rounds", type=int, default=2, help="with --backends: runs per side, alternated")
     ap.add_argument("--phase", help=argparse.SUPPRESS)
     ap.add_argument("args", nargs="*", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -390,6 +495,9 @@ def main() -> None:
     if not a.corpus.exists():
         print(f"bench: corpus not found at {a.corpus}; nothing measured (use --corpus)", file=sys.stderr)
         sys.exit(0 if a.quick else 1)
+    if a.backends:
+        print(backends_table(backends(a.corpus, a.out, a.questions, a.rounds)))
+        return
     limit = a.limit or (150 if a.quick else 4959)
     peer_limit = a.peer_limit or (150 if a.quick else 600)
     work = Path(tempfile.mkdtemp(prefix="rag-bench-"))

@@ -7,11 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +22,8 @@ os.environ["RAG_USE_SERVED_MODEL"] = "0"
 from rag.config import Settings  # noqa: E402
 from rag.embed import OnnxMiniLM  # noqa: E402
 from rag.llm import Completion  # noqa: E402
+
+from .servers import start_chroma, stop_chroma  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -161,45 +158,6 @@ def story_index(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM, 
 @pytest.fixture
 def ssettings(story_index: Settings, tmp_path: Path) -> Settings:
     return private_copy(story_index, tmp_path / "story-index")
-
-
-def start_chroma(data: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `chroma run` (shipped with chromadb) on 127.0.0.1 and a free port, persisting under `data`;
-    wait for its heartbeat. Returns the process and the URL; stop it with `stop_chroma`."""
-    exe = Path(sys.executable).parent / "chroma"
-    if not exe.exists():
-        exe = Path(shutil.which("chroma") or "chroma")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data.mkdir(parents=True, exist_ok=True)
-    with open(data / "server.log", "wb") as log:
-        proc = subprocess.Popen(
-            [str(exe), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"chroma run exited {proc.returncode}: {(data / 'server.log').read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                return proc, url
-        except OSError:
-            if time.monotonic() > deadline:
-                stop_chroma(proc)
-                raise RuntimeError("chroma run did not answer its heartbeat in 60 s") from None
-            time.sleep(0.2)
-
-
-def stop_chroma(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,8 @@ from rag.ingest import ingest
 from rag.llm import LLM
 from rag.store import Index
 
-from .conftest import MODEL_DIR, SEEDS, TEST_STORE, FakeChat, start_chroma, stop_chroma
+from .conftest import MODEL_DIR, SEEDS, TEST_STORE, FakeChat
+from .servers import start_chroma, stop_chroma
 
 runner = CliRunner()
 GENEVA_Q = "Which city hosted the US-Ukraine talks?"
