@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.answer import format_passages
 from rag.chunk import chunk_article, sentences
 from rag.cite import parse_markers, verify
+from rag.config import Settings
 from rag.render import answer_text
 from rag.timeframe import resolve
 from rag.types import Answer, Article, Citation, Passage
+
+from .newsdata import CHROMIUM, chromium
 
 HOSTILE = (
     "Officials met in Geneva. \u202eevil reversed text\u202c \x1b[2J\x1b[31mred\x07 "
@@ -69,3 +74,59 @@ def test_date_resolution_never_crashes(q: str, as_of: date) -> None:
     span = resolve(q, as_of)
     if span is not None and span.since and span.until:
         assert span.since <= span.until
+
+
+# ---- HTML output: article text that carries scripts runs nothing in a real browser ----------------------
+# Each payload, if it ran, would set an attribute the DOM dump shows (`data-ran="..."`, assembled at run time
+# so the escaped source text never contains it).
+_RUN = "document.documentElement.setAttribute('data-'+'ran','{}')"
+HOSTILE_JS = {
+    "id": "hostile-js", "date": "2005-02-02", "source": f"<iframe srcdoc=\"<script>parent.{_RUN.format('source')}</script>\">",
+    "url": f"javascript:{_RUN.format('url')}",
+    "title": f"Zanzibar ferry workers strike <img src=x onerror=\"{_RUN.format('title')}\">",
+    "text": f"Ferry workers in Zanzibar went on strike on Wednesday <script>{_RUN.format('text')}</script> over unpaid wages. "
+            f"The strike <svg onload=\"{_RUN.format('svg')}\"></svg> halted crossings to Dar es Salaam for the day. "
+            "Union leaders said the ferries would stay in port until the wages were paid.",
+}
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")
+def test_scripts_in_articles_run_nothing_in_the_digest_and_brief_pages(settings: Settings, embedder: object,
+                                                                       tmp_path: Path) -> None:
+    import json
+    import re
+
+    from rag.brief import brief
+    from rag.digest import digest
+    from rag.ingest import ingest
+    from rag.render_brief import render_brief
+    from rag.render_digest import render_digest
+
+    from .conftest import FakeChat
+
+    src = tmp_path / "hostile.jsonl"
+    src.write_text(json.dumps(HOSTILE_JS) + "\n")
+    assert ingest([src], settings, embedder=embedder).added == 1  # type: ignore[arg-type]
+
+    def echo_first(system: str, user: str) -> str:  # a model that repeats the payload-bearing first sentence
+        m = re.search(r"^\[(\d+)\] (?:\([\d-]+\) )?(.+)$", user, flags=re.M)
+        assert m, user
+        return f"{m.group(2)} [{m.group(1)}]"
+
+    d = digest(settings, "2005-02-02", "2005-02-02", llm=FakeChat(echo_first))
+    b = brief("Zanzibar ferry workers strike", settings, llm=FakeChat(echo_first))
+    assert d.days[0].stories and b.timeline
+    budget = "--virtual-time-budget=3000"  # let load and error events fire before the DOM is dumped
+    for name, page_html in (("digest", render_digest(d, "html")), ("brief", render_brief(b, "html"))):
+        page = tmp_path / f"{name}.html"
+        page.write_text(page_html)
+        dom = chromium([budget, "--dump-dom", page.as_uri()], tmp_path)
+        assert "&lt;script&gt;document.documentElement" in dom  # the payload reached the page, shown as text
+        assert "Zanzibar ferry workers strike &lt;img src=x onerror=" in dom
+        assert "data-ran=" not in dom, (name, re.findall(r'data-ran="[^"]*"', dom))
+        assert 'href="javascript:' not in dom
+    # the detector works: the same payloads pasted in raw do run in this browser
+    raw = tmp_path / "raw.html"
+    raw.write_text(f"<!doctype html><title>x</title><h1>{HOSTILE_JS['title']}</h1><p>{HOSTILE_JS['text']}</p>")
+    ran = chromium([budget, "--dump-dom", raw.as_uri()], tmp_path)
+    assert re.search(r'data-ran="(text|svg|title)"', ran), ran[:500]
