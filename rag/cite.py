@@ -35,9 +35,19 @@ STOPWORDS = frozenset(
 # Calendar words are capitalised but name no one: the question's dates are resolved by the date filter
 # (rag.timeframe), and a passage says "today" where the question says "on 4 March".
 CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
-# Short forms of names that news text often spells out, as stems (see _stem).
+# Other names for what a passage may call otherwise, as stems (see _stem): short forms news text spells
+# out, and capitals standing for their governments ("the plan Washington presented" over a passage saying
+# "the United States presented"). An alias grounds only a name the question itself uses: the model may
+# repeat the question's words, never bring in a name of its own that the cited passage lacks.
 ALIASES = {"us": {"unite", "ameri"}, "u.s": {"unite", "ameri"}, "usa": {"unite", "ameri"},
-           "uk": {"unite", "brita", "briti"}, "un": {"unite"}, "eu": {"europ"}}
+           "uk": {"unite", "brita", "briti"}, "un": {"unite"}, "eu": {"europ"},
+           "washi": {"unite", "ameri", "us", "u.s"}, "mosco": {"russi", "kreml"}, "kreml": {"russi", "mosco"},
+           "kyiv": {"ukrai", "kiev"}, "kiev": {"ukrai", "kyiv"}, "beiji": {"china", "chine"},
+           "londo": {"brita", "briti", "uk"}, "pari": {"franc", "frenc"}, "berli": {"germa"},
+           "bruss": {"europ", "eu"}, "tehra": {"iran"}, "tokyo": {"japan"}, "seoul": {"korea"},
+           "pyong": {"korea"}, "jerus": {"israe"}, "damas": {"syria"}, "beiru": {"leban"}, "baghd": {"iraq"},
+           "kabul": {"afgha"}, "ankar": {"turke", "turki"}, "delhi": {"india"}, "islam": {"pakis"},
+           "taipe": {"taiwa"}, "cairo": {"egypt"}, "riyad": {"saudi"}, "ottaw": {"canad"}, "canbe": {"austr"}}
 SUPPORT_MIN = 0.6  # share of the sentence's new content words found in the passage
 
 
@@ -127,8 +137,12 @@ def names(text: str, question: str = "") -> set[str]:
 
 def ungrounded_names(claim: str, passage: Passage, question: str = "") -> set[str]:
     """Names in the claim that the passage (its title and text) never mentions: "Putin said ..." cited to
-    a passage without Putin is not supported, however many of its other words match."""
-    return names(claim, question) - content_words(passage.title + " " + passage.text)
+    a passage without Putin is not supported, however many of its other words match. A name the question
+    itself uses is grounded by its alias too ("the plan Washington presented" in the question and the
+    answer, "the United States presented" in the passage)."""
+    seen = content_words(passage.title + " " + passage.text)
+    asked = content_words(question)
+    return {n for n in names(claim, question) - seen if not (n in asked and ALIASES.get(n, set()) & seen)}
 
 
 def missing_quotes(sentence: str, evidence: str) -> list[str]:

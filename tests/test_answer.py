@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import ask
+from rag.answer import ask, unknown_names
 from rag.cite import verify
 from rag.config import Settings
 from rag.ingest import ingest
@@ -162,6 +162,25 @@ def test_question_about_someone_no_passage_names_is_refused(seed_settings: Setti
             llm=fake)
     assert a.refused and not a.citations and a.related
     assert fake.prompts == []  # decided before any generation
+
+
+def test_a_capital_standing_for_its_government_is_not_an_unknown_name() -> None:
+    """News says "Washington" for the US government; the seed article says "The United States". The question
+    reaches the model, while a name that no passage mentions in any form still stops it."""
+    us = Passage("a#0", "a", "Peace plan", "2025-11-24", None, 0, 80,
+                 "The United States surprised Kyiv last week by presenting a 28-point peace plan.")
+    other = Passage("b#0", "b", "Peace plan", "2025-11-24", None, 0, 60, "A 28-point peace plan was presented last week.")
+    q = "How many points were in the peace plan Washington presented?"
+    assert unknown_names(q, [us]) == set()
+    assert unknown_names(q, [other]) == {"washi"}
+    assert unknown_names("What did Vladimir Putin say in Washington?", [us]) == {"vladi", "putin"}
+    # the answer may repeat the question's "Washington" over the passage's "United States"...
+    v = verify("28 points were in the peace plan Washington presented.", [us], q)
+    assert v.answer == "28 points were in the peace plan Washington presented [1]." and v.citations[0].text == us.text
+    assert not verify("Washington presented a 30-point plan [1].", [us], q).citations  # ...not change its number
+    # a capital the question did not use must be in the cited passage itself
+    assert not verify("The plan Washington presented had 28 points [1].", [us], "How many points were in the plan?").citations
+    assert verify("The plan Washington presented had 28 points [1].", [us], q).citations
 
 
 def test_fabricated_attribution_is_not_supported() -> None:
