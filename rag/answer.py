@@ -75,6 +75,23 @@ def resolve_dates(
     return DateRange(lo, hi)
 
 
+def date_refusal(dates: DateRange, held: tuple[str | None, str | None], read_against: date | None) -> str:
+    """The refusal for a date-filtered question; when no indexed article can fall in the window, it says
+    which days the index holds and, for dates read from the question, how to read them against another day.
+
+    >>> date_refusal(DateRange("2026-11-23", "2026-11-23"), ("2025-11-24", "2025-11-24"), date(2026, 11, 27))
+    "No indexed article is dated 2026-11-23 to 2026-11-23 (the question's dates read against 2026-11-27); the index holds articles dated 2025-11-24 to 2025-11-24: pass --as-of YYYY-MM-DD to read them against another day."
+    """
+    window = f"{dates.since or 'any time'} to {dates.until or 'now'}"
+    lo, hi = held
+    if lo is None or hi is None or not ((dates.until and dates.until < lo) or (dates.since and dates.since > hi)):
+        return f"No indexed article dated {window} answers this question."
+    if read_against is None:
+        return f"No indexed article is dated {window}; the index holds articles dated {lo} to {hi}."
+    return (f"No indexed article is dated {window} (the question's dates read against {read_against.isoformat()}); "
+            f"the index holds articles dated {lo} to {hi}: pass --as-of YYYY-MM-DD to read them against another day.")
+
+
 class _SentenceStream:
     """Feeds generated text in; emits each sentence once it is complete and verified."""
 
@@ -130,14 +147,13 @@ def ask(
         t0 = time.monotonic()
         found = (retriever or Retriever(index, embedder, settings)).search(question, settings.top_k, dates)
         t_retrieve = time.monotonic() - t0
+        held = index.date_span() if dates else (None, None)
     finally:
         if own_index:
             index.close()
     usage: dict[str, float] = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "llm_seconds": 0.0,
                                "retrieve_seconds": round(t_retrieve, 4)}
-    refusal = REFUSAL if not dates else (
-        f"No indexed article dated {dates.since or 'any time'} to {dates.until or 'now'} answers this question."
-    )
+    refusal = REFUSAL if not dates else date_refusal(dates, held, None if since or until else as_of or date.today())
     relevant = [p for p in found if p.score >= settings.min_relevance]
     if relevant and unknown_names(question, relevant):
         relevant = []  # the question is about someone or something no retrieved passage mentions

@@ -183,6 +183,22 @@ def test_a_capital_standing_for_its_government_is_not_an_unknown_name() -> None:
     assert verify("The plan Washington presented had 28 points [1].", [us], q).citations
 
 
+def test_a_date_outside_the_index_says_which_days_it_holds_and_how_to_ask(seed_settings: Settings,
+                                                                          embedder: object) -> None:
+    """"on Monday" asked a year after the seed article is read against today: the refusal says the index
+    holds 2025-11-24 and names --as-of; read against the article's week, the same question is answered."""
+    q = "What did Trump write on Monday about the Russia-Ukraine talks?"
+    fake = FakeChat()
+    late = ask(q, seed_settings, as_of=date(2026, 11, 27), embedder=embedder, llm=fake)  # type: ignore[arg-type]
+    assert late.refused and fake.prompts == []
+    assert "2026-11-23" in late.answer and "2025-11-24 to 2025-11-24" in late.answer and "--as-of" in late.answer
+    span = ask("What did Trump write?", seed_settings, since="2024-01-01", until="2024-12-31",
+               embedder=embedder, llm=fake)  # type: ignore[arg-type]
+    assert span.refused and "holds articles dated 2025-11-24" in span.answer and "--as-of" not in span.answer
+    on_time = ask(q, seed_settings, as_of=date(2025, 11, 25), embedder=embedder, llm=fake)  # type: ignore[arg-type]
+    assert not on_time.refused and on_time.citations and len(fake.prompts) == 1
+
+
 def test_fabricated_attribution_is_not_supported() -> None:
     p = _passages()[0]
     v = verify("Putin said that more time is needed [1].", [p], "What did Putin say?")
