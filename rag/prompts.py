@@ -11,7 +11,10 @@ from pathlib import Path
 
 from rag.errors import ConfigError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+# A source checkout (or an editable install) reads prompts/ at the top of the repo; a wheel carries the same
+# files as rag/templates (pyproject.toml maps the one onto the other).
+_SOURCE = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = _SOURCE if _SOURCE.is_dir() else Path(__file__).resolve().parent / "templates"
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,9 @@ def load_sets(config: Path = CONFIG) -> dict[str, GoldSet]:
     try:
         raw = tomllib.loads(config.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"cannot read the eval config {config}: {e}") from e
+        hint = ("; the gold sets live in eval/ of a source checkout: run `rag eval` from a clone installed "
+                "with `pip install -e .`" if not config.exists() else "")
+        raise ConfigError(f"cannot read the eval config {config}: {e}{hint}") from e
     base = config.parent
     out = {}
     for name, t in raw.items():
