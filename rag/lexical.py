@@ -82,7 +82,7 @@ class Lexical:
         mask = None
         if since or until:
             mask = np.array(
-                [bool(d) and (not since or d >= since) and (not until or d <= until) for d in self.dates],
+                [d is not None and d != "" and (not since or d >= since) and (not until or d <= until) for d in self.dates],
                 dtype=np.float32,
             )
             if not mask.any():

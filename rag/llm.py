@@ -184,7 +184,7 @@ class PromptStates:
         )
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
-                return r.status == 200
+                return bool(r.status == 200)
         except OSError:  # URLError and HTTPError (e.g. a file from another llama.cpp version) included
             return False
 
@@ -373,6 +373,7 @@ class LLM:
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
             max_tokens=max_tokens, temperature=0.0, seed=self.settings.seed,
         )
+        split: tuple[float | None, float | None, int | None] = (None, None, None)
         try:
             if on_text is None:
                 r = self._client.chat.completions.create(**kwargs)
@@ -385,7 +386,6 @@ class LLM:
                 parts: list[str] = []
                 pt = ct = 0
                 truncated = False
-                split: tuple[float | None, float | None, int | None] = (None, None, None)
                 stream = self._client.chat.completions.create(
                     **kwargs, stream=True, stream_options={"include_usage": True}
                 )

@@ -202,8 +202,9 @@ class Index:
 
     def _open_collection(self) -> Any:
         import chromadb
+        from chromadb.config import Settings as ChromaSettings
 
-        chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
         try:
             if self.settings.chroma_url:
                 from urllib.parse import urlparse

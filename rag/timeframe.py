@@ -72,10 +72,10 @@ def _point(text: str, as_of: date) -> tuple[date, date] | None:
     else:
         return None
     try:
-        d = date(int(year), mon, day) if year else _recent(mon, day, as_of)
+        found = date(int(year), mon, day) if year else _recent(mon, day, as_of)
     except ValueError:
         return None
-    return (d, d) if d else None
+    return (found, found) if found else None
 
 
 _POINT = rf"(\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MON}(?:,? \d{{4}})?|{_MON} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?|{_MON},? \d{{4}}|{_WD}|(?:19|20)\d\d)"
