@@ -38,7 +38,8 @@ CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
 # Other names for what a passage may call otherwise, as stems (see _stem): short forms news text spells
 # out, and capitals standing for their governments ("the plan Washington presented" over a passage saying
 # "the United States presented"). An alias grounds only a name the question itself uses: the model may
-# repeat the question's words, never bring in a name of its own that the cited passage lacks.
+# repeat the question's words, never bring in a name of its own that the cited passage lacks. (No
+# Islamabad: its stem is Islam's.)
 ALIASES = {"us": {"unite", "ameri"}, "u.s": {"unite", "ameri"}, "usa": {"unite", "ameri"},
            "uk": {"unite", "brita", "briti"}, "un": {"unite"}, "eu": {"europ"},
            "washi": {"unite", "ameri", "us", "u.s"}, "mosco": {"russi", "kreml"}, "kreml": {"russi", "mosco"},
@@ -46,7 +47,7 @@ ALIASES = {"us": {"unite", "ameri"}, "u.s": {"unite", "ameri"}, "usa": {"unite",
            "londo": {"brita", "briti", "uk"}, "pari": {"franc", "frenc"}, "berli": {"germa"},
            "bruss": {"europ", "eu"}, "tehra": {"iran"}, "tokyo": {"japan"}, "seoul": {"korea"},
            "pyong": {"korea"}, "jerus": {"israe"}, "damas": {"syria"}, "beiru": {"leban"}, "baghd": {"iraq"},
-           "kabul": {"afgha"}, "ankar": {"turke", "turki"}, "delhi": {"india"}, "islam": {"pakis"},
+           "kabul": {"afgha"}, "ankar": {"turke", "turki"}, "delhi": {"india"},
            "taipe": {"taiwa"}, "cairo": {"egypt"}, "riyad": {"saudi"}, "ottaw": {"canad"}, "canbe": {"austr"}}
 SUPPORT_MIN = 0.6  # share of the sentence's new content words found in the passage
 
