@@ -423,9 +423,10 @@ def backends(corpus: Path, out: Path, questions_n: int, rounds: int) -> dict[str
                 if " at " not in line:
                     asks[how].append({"error": f"rag serve did not start: {line.strip()}"})
                     continue
-                base_url = line.split(" at ", 1)[1].split(": rag ask", 1)[0]  # "serving M at URL: rag ask, ..."
+                served, rest = line.removeprefix("serving ").split(" at ", 1)  # "serving M at URL: rag ask, ..."
                 asks[how].append(run_phase("ask", ix, questions, env={
-                    "RAG_LLM_BASE_URL": base_url, "RAG_LLM_MODEL": "qwen2.5-coder-1.5b", "RAG_LLM_API_KEY": "none"}))
+                    "RAG_LLM_BASE_URL": rest.split(": rag ask", 1)[0], "RAG_LLM_MODEL": served,
+                    "RAG_LLM_API_KEY": "none"}))
             finally:
                 server.terminate()
                 server.wait(timeout=60)
