@@ -378,7 +378,6 @@ def backends(corpus: Path, out: Path, questions_n: int, rounds: int) -> dict[str
     and answers from the packaged model in-process vs through RAG_LLM_BASE_URL to a separate `rag serve`
     process (the code path of any OpenAI-compatible server). Runs alternate (A B B A ...) so the
     machine's drift falls on both sides; only one model process runs at a time."""
-    sys.path.insert(0, str(ROOT))
     from tests.servers import start_chroma, stop_chroma
 
     work = Path(tempfile.mkdtemp(prefix="rag-bench-backends-"))

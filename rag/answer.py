@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 
 from rag.chunk import sentences
-from rag.cite import ALIASES, content_words, names, verify
+from rag.cite import content_words, mentioned, names, verify
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
@@ -46,7 +46,7 @@ def unknown_names(question: str, passages: list[Passage]) -> set[str]:
     "What did Vladimir Putin say about the talks?" over passages that never name Putin cannot be
     answered from them, however close the passages are in meaning."""
     seen = content_words(" ".join(p.title + " " + p.text for p in passages))
-    return {n for n in names(question) if n not in seen and not (ALIASES.get(n, set()) & seen)}
+    return {n for n in names(question) if not mentioned(n, seen)}
 
 
 def budget(passages: list[Passage], tokens: int) -> list[Passage]:

@@ -136,6 +136,15 @@ def names(text: str, question: str = "") -> set[str]:
     return {_stem(w) for i, w in enumerate(raw) if not (first and w == first[0] and i == 0) or _stem(w) in asked}
 
 
+def mentioned(name: str, seen: set[str]) -> bool:
+    """The name's stem, or one of its ALIASES, is among the content words `seen`.
+
+    >>> mentioned("washi", content_words("The United States presented a plan")), mentioned("putin", set())
+    (True, False)
+    """
+    return name in seen or bool(ALIASES.get(name, set()) & seen)
+
+
 def ungrounded_names(claim: str, passage: Passage, question: str = "") -> set[str]:
     """Names in the claim that the passage (its title and text) never mentions: "Putin said ..." cited to
     a passage without Putin is not supported, however many of its other words match. A name the question
@@ -143,7 +152,7 @@ def ungrounded_names(claim: str, passage: Passage, question: str = "") -> set[st
     answer, "the United States presented" in the passage)."""
     seen = content_words(passage.title + " " + passage.text)
     asked = content_words(question)
-    return {n for n in names(claim, question) - seen if not (n in asked and ALIASES.get(n, set()) & seen)}
+    return {n for n in names(claim, question) - seen if not (n in asked and mentioned(n, seen))}
 
 
 def missing_quotes(sentence: str, evidence: str) -> list[str]:

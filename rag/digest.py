@@ -2,9 +2,10 @@
 
 Per day: cluster the day's articles into stories (cosine of their lead chunks' stored vectors, see
 rag.stories), pick each story's salient sentences within a token budget, ask the model for a one-sentence
-summary citing those sentences (up to three are kept if it writes more), then verify every sentence (rag.cite.verify, with the story's
-whole articles as unnumbered fallback evidence). Unsupported sentences are dropped; if none survives,
-the summary is the salient sentences themselves, cited by their own offsets (never unsourced text).
+summary citing those sentences (up to three are kept if it writes more), then verify every sentence
+(rag.cite.verify, with the story's whole articles as unnumbered fallback evidence). Unsupported sentences
+are dropped; if none survives, the summary is the salient sentences themselves, cited by their own
+offsets (never unsourced text).
 
 A story's headline is the title of its lead article (the one its most salient sentence comes from),
 as its journalists wrote it: exact and checkable; model-written headlines mostly paraphrased it. With the

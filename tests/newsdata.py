@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -55,6 +56,16 @@ def build_story_index(d: Path, embedder: object, settings: Settings) -> Settings
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def copy_first(system: str, user: str) -> str:
+    """A model (for FakeChat) that restates the first numbered line of a digest or brief prompt, "[n] text"
+    or "[n] (date) text", citing it: its output depends on its input."""
+    from rag.cite import strip_markers
+
+    m = re.search(r"^\[(\d+)\] (?:\([\d-]+\) )?(.+)$", user, flags=re.M)
+    assert m, user
+    return f"{strip_markers(m.group(2))} [{m.group(1)}]"
 
 
 def chromium(args: list[str], tmp_path: Path) -> str:

@@ -21,7 +21,7 @@ from rag.store import Index
 from rag.types import Article, Brief
 
 from .conftest import FakeChat
-from .newsdata import CHROMIUM, chromium
+from .newsdata import CHROMIUM, chromium, copy_first
 
 runner = CliRunner()
 SYRIA = "Syria's withdrawal from Lebanon"
@@ -32,13 +32,6 @@ TAIWAN = "China's anti-secession law and Taiwan"
 TAIWAN_STORY = {"wikinews-4910", "wikinews-5404", "wikinews-5804", "wikinews-5805", "syndicated-5805", "wikinews-5861",
                 "wikinews-6441", "wikinews-6486", "wikinews-6487", "wikinews-6633", "wikinews-6884"}
 UNRELATED = {"wikinews-5833", "wikinews-5834", "wikinews-5796", "wikinews-5799", "wikinews-5685"}
-
-
-def _copy_first(system: str, user: str) -> str:
-    """A model that restates the first numbered line (output depends on input)."""
-    m = re.search(r"^\[(\d+)\] (?:\([\d-]+\) )?(.+)$", user, flags=re.M)
-    assert m, user
-    return f"{strip_markers(m.group(2))} [{m.group(1)}]"
 
 
 def _check(b: Brief, settings: Settings) -> None:
@@ -61,7 +54,7 @@ def _check(b: Brief, settings: Settings) -> None:
 def test_brief_considers_the_whole_story_in_date_order_with_verified_citations(
     ssettings: Settings, topic: str, story: set[str], other: set[str]
 ) -> None:
-    chat = FakeChat(_copy_first)
+    chat = FakeChat(copy_first)
     b = brief(topic, ssettings, llm=chat)
     assert story <= set(b.articles)  # recall: every article of the story, not the top 5 chunks
     assert not (set(b.articles) & (other | UNRELATED))  # the relevance cut keeps other stories out
@@ -75,7 +68,7 @@ def test_brief_considers_the_whole_story_in_date_order_with_verified_citations(
 
 
 def test_planted_disagreement_is_reported_citing_both_sides(ssettings: Settings) -> None:
-    b = brief(SYRIA, ssettings, llm=FakeChat(_copy_first))
+    b = brief(SYRIA, ssettings, llm=FakeChat(copy_first))
     sides = [{c.article_id for c in x.citations} for x in b.conflicts]
     assert {"wikinews-5495", "planted-conflict"} in sides
     x = b.conflicts[sides.index({"wikinews-5495", "planted-conflict"})]
@@ -95,7 +88,7 @@ def test_reports_far_apart_are_updates_not_conflicts() -> None:
 
 def test_token_budget_leaves_out_the_least_relevant_and_says_so(ssettings: Settings) -> None:
     small = ssettings.model_copy(update={"brief_max_articles": 3})
-    b = brief(SYRIA, small, llm=FakeChat(_copy_first))
+    b = brief(SYRIA, small, llm=FakeChat(copy_first))
     assert b.coverage["used"] == 3 and len(b.timeline) == 3
     left = [x["id"] for x in b.coverage["left_out"]]  # type: ignore[union-attr]
     assert len(left) == len(b.articles) - 3 and set(left) | {c.article_id for i in b.timeline for c in i.citations} \
@@ -105,7 +98,7 @@ def test_token_budget_leaves_out_the_least_relevant_and_says_so(ssettings: Setti
 
 def test_overview_prompt_stays_within_budget_and_says_what_it_read(ssettings: Settings) -> None:
     tight = ssettings.model_copy(update={"brief_context_tokens": 150})
-    chat = FakeChat(_copy_first)
+    chat = FakeChat(copy_first)
     b = brief(SYRIA, tight, llm=chat)
     overview_prompt = chat.prompts[-1][1]
     shown = re.findall(r"^\[\d+\] \((\d{4}-\d\d-\d\d)\)", overview_prompt, flags=re.M)
@@ -120,8 +113,8 @@ def test_rerun_is_cached_and_a_new_article_redoes_only_itself_and_the_overview(
 ) -> None:
     from rag.ingest import ingest
 
-    first = brief(TAIWAN, ssettings, llm=FakeChat(_copy_first))
-    again = FakeChat(_copy_first)
+    first = brief(TAIWAN, ssettings, llm=FakeChat(copy_first))
+    again = FakeChat(copy_first)
     assert brief(TAIWAN, ssettings, llm=again).to_dict() == first.to_dict() and again.prompts == []
     new = {"id": "new-taiwan", "title": "Taiwan's parliament debates response to anti-secession law",
            "date": "2005-03-29", "source": "Test",
@@ -130,7 +123,7 @@ def test_rerun_is_cached_and_a_new_article_redoes_only_itself_and_the_overview(
                    "called for an anti-invasion law in response to the anti-secession law."}
     (tmp_path / "n.jsonl").write_text(json.dumps(new) + "\n")
     ingest([tmp_path / "n.jsonl"], ssettings, embedder=embedder)  # type: ignore[arg-type]
-    third = FakeChat(_copy_first)
+    third = FakeChat(copy_first)
     b = brief(TAIWAN, ssettings, llm=third)
     assert "new-taiwan" in b.articles
     assert len(third.prompts) == 2  # the new article's entry, then the overview
@@ -142,7 +135,7 @@ def test_cli_brief_json_and_unrelated_topic(ssettings: Settings, monkeypatch: py
 
     module = importlib.import_module("rag.brief")  # the package exports a function of that name
     real = module.brief
-    monkeypatch.setattr(module, "brief", lambda *a, **k: real(*a, **{**k, "llm": FakeChat(_copy_first)}))
+    monkeypatch.setattr(module, "brief", lambda *a, **k: real(*a, **{**k, "llm": FakeChat(copy_first)}))
     r = runner.invoke(app, ["brief", TAIWAN, "--since", "2005-03-10", "--until", "2005-03-20", "--json",
                             "--index", str(ssettings.index_dir)])
     assert r.exit_code == 0, r.output
@@ -159,7 +152,7 @@ def test_cli_brief_json_and_unrelated_topic(ssettings: Settings, monkeypatch: py
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")
 def test_brief_html_renders_in_headlesschromium(ssettings: Settings, tmp_path: Path) -> None:
-    b = brief(SYRIA, ssettings, llm=FakeChat(_copy_first))
+    b = brief(SYRIA, ssettings, llm=FakeChat(copy_first))
     page = tmp_path / "brief.html"
     page.write_text(render_brief(b, "html"))
     dom = chromium(["--dump-dom", page.as_uri()], tmp_path)

@@ -17,7 +17,7 @@ from rag.render import answer_text
 from rag.timeframe import resolve
 from rag.types import Answer, Article, Citation, Passage
 
-from .newsdata import CHROMIUM, chromium
+from .newsdata import CHROMIUM, chromium, copy_first
 
 HOSTILE = (
     "Officials met in Geneva. \u202eevil reversed text\u202c \x1b[2J\x1b[31mred\x07 "
@@ -108,13 +108,8 @@ def test_scripts_in_articles_run_nothing_in_the_digest_and_brief_pages(settings:
     src.write_text(json.dumps(HOSTILE_JS) + "\n")
     assert ingest([src], settings, embedder=embedder).added == 1  # type: ignore[arg-type]
 
-    def echo_first(system: str, user: str) -> str:  # a model that repeats the payload-bearing first sentence
-        m = re.search(r"^\[(\d+)\] (?:\([\d-]+\) )?(.+)$", user, flags=re.M)
-        assert m, user
-        return f"{m.group(2)} [{m.group(1)}]"
-
-    d = digest(settings, "2005-02-02", "2005-02-02", llm=FakeChat(echo_first))
-    b = brief("Zanzibar ferry workers strike", settings, llm=FakeChat(echo_first))
+    d = digest(settings, "2005-02-02", "2005-02-02", llm=FakeChat(copy_first))
+    b = brief("Zanzibar ferry workers strike", settings, llm=FakeChat(copy_first))
     assert d.days[0].stories and b.timeline
     budget = "--virtual-time-budget=3000"  # let load and error events fire before the DOM is dumped
     for name, page_html in (("digest", render_digest(d, "html")), ("brief", render_brief(b, "html"))):
