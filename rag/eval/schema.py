@@ -50,6 +50,10 @@ class GoldItem(_Strict):
         default=None, pattern=r"^\d{4}-\d{2}-\d{2}$",
         description="The day relative dates in the question are read against (default: the set's as_of).",
     )
+    split: Literal["tune", "test"] | None = Field(
+        default=None,
+        description="tune: heuristics, prompts and thresholds may be changed while looking at it; test: reported only.",
+    )
     note: str = ""
 
     @property
