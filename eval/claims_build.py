@@ -1,0 +1,333 @@
+"""Build and check eval/gold/claims.jsonl: labelled (claim, evidence) pairs that grade a citation verifier.
+
+Standard library only; the Wikinews corpus path is passed on the command line. Sub-commands:
+
+  python eval/claims_build.py pick CORPUS                  # the sampled article ids, stratified by year
+  python eval/claims_build.py show CORPUS ID [ID ...]      # articles as numbered sentences, to write claims from
+  python eval/claims_build.py reldate CORPUS               # sentences with "yesterday", "on Tuesday", "last month"...
+  python eval/claims_build.py auto CORPUS USED_IDS_FILE    # draft lines for the script-built kinds (verbatim, unrelated)
+  python eval/claims_build.py assemble CORPUS DRAFT ... > eval/gold/claims.jsonl
+  python eval/claims_build.py check CORPUS [eval/gold/claims.jsonl]
+
+Drafts (hand-written, not kept) are text files: a line "@wikinews-NNNN" opens an article, then one claim
+a line: "KIND I[-J] | claim | note", where I..J (inclusive, 0-based, at most 3) are sentence numbers as `show`
+prints them; the evidence is those whole sentences, cut from the article text. Lines starting "#" are
+comments. `assemble` numbers the claims, derives the label from the kind and the split from the article.
+
+Sentences are split as rag.chunk.sentences splits them (same boundary rule and abbreviation list, copied
+here so this script needs nothing but the standard library).
+
+Split: by article, "tune" when random.Random(f"{SEED}/{article_id}").random() < 0.4, else "test".
+Note tags counted by `check`: "[reldate]" (a relative date in the evidence resolved, rightly for
+paraphrase, wrongly for date) and "[subject]" (name claims whose swapped name is the claim's first words).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+import sys
+from collections import Counter, defaultdict
+
+SEED = 4406
+TUNE_SHARE = 0.4
+KINDS = {
+    "verbatim": "supported", "paraphrase": "supported", "summary": "supported",
+    "name": "unsupported", "number": "unsupported", "date": "unsupported", "negation": "unsupported",
+    "role": "unsupported", "unrelated": "unsupported",
+}
+MINIMUM = {"verbatim": 60, "paraphrase": 90, "summary": 40, "name": 55, "number": 50, "date": 45,
+           "negation": 45, "role": 45, "unrelated": 40}
+KEYS = ["id", "kind", "label", "claim", "article_id", "evidence", "split", "note"]
+# Articles per year for `pick` (2018 has 2 articles and is left out).
+YEAR_QUOTA = {2004: 12, 2005: 34, 2006: 34, 2007: 34, 2008: 30, 2009: 24, 2010: 22, 2011: 16, 2012: 12,
+              2013: 10, 2014: 7, 2015: 6, 2016: 8, 2017: 6}
+
+# --- sentences, as rag.chunk.sentences ---------------------------------------------------------------
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "col", "lt", "sgt", "capt", "gov", "sen",
+    "rep", "rev", "hon", "pres", "vs", "etc", "inc", "ltd", "co", "corp", "no", "fig", "jan", "feb", "mar",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m",
+    "p.m", "approx", "est", "dept", "univ", "mt", "ft",
+}
+_BOUNDARY = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+|\n\s*""")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
+
+
+def _is_abbreviation(piece: str) -> bool:
+    m = _WORD_BEFORE.search(piece)
+    return bool(m) and (m.group(1).lower() in _ABBREVIATIONS or len(m.group(1)) == 1)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        if "\n" not in m.group(0):
+            nxt = text[m.end(): m.end() + 1]
+            if _is_abbreviation(text[start:m.start()].rstrip("\"'”’)]")) or (nxt and nxt.islower()):
+                continue
+        _add(text, start, m.end(), spans)
+        start = m.end()
+    _add(text, start, len(text), spans)
+    return spans
+
+
+def _add(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append((start, end))
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+def load(corpus: str) -> dict[str, dict]:
+    with open(corpus, encoding="utf-8") as f:
+        return {a["id"]: a for a in map(json.loads, f)}
+
+
+def split_of(article_id: str) -> str:
+    return "tune" if random.Random(f"{SEED}/{article_id}").random() < TUNE_SHARE else "test"
+
+
+def weekday(iso: str) -> str:
+    return dt.date.fromisoformat(iso).strftime("%A")
+
+
+WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.,%$£€-]*")
+
+
+def words(text: str) -> list[str]:
+    return [w.strip(".,").lower() for w in WORD.findall(text)]
+
+
+def is_subsequence(small: list[str], big: list[str]) -> bool:
+    it = iter(big)
+    return all(any(w == b for b in it) for w in small)
+
+
+# --- pick / show / reldate ---------------------------------------------------------------------------
+def pick(arts: dict[str, dict]) -> list[str]:
+    """Articles stratified by year (quota per year), long enough to hold a few sentences, seeded."""
+    by_year: dict[int, list[str]] = defaultdict(list)
+    for a in arts.values():
+        if len(sentences(a["text"])) >= 5:
+            by_year[int(a["date"][:4])].append(a["id"])
+    rnd = random.Random(SEED)
+    out: list[str] = []
+    for year, n in sorted(YEAR_QUOTA.items()):
+        ids = sorted(by_year[year])
+        out += rnd.sample(ids, min(n, len(ids)))
+    return out
+
+
+def show(arts: dict[str, dict], ids: list[str]) -> None:
+    for i in ids:
+        a = arts[i]
+        print(f"@{i}  {a['date']} ({weekday(a['date'])})  {a['title']}")
+        for n, (s, e) in enumerate(sentences(a["text"])):
+            print(f"  {n:2d} {a['text'][s:e]}")
+        print()
+
+
+RELDATE = re.compile(r"\b(yesterday|last (?:week|month|year)|(?:on|last) (?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)\b")
+
+
+def reldate(arts: dict[str, dict]) -> None:
+    for a in sorted(arts.values(), key=lambda a: a["date"]):
+        for n, (s, e) in enumerate(sentences(a["text"])):
+            sent = a["text"][s:e]
+            if RELDATE.search(sent) and n > 0:
+                print(f"{a['id']}\t{a['date']} {weekday(a['date'])[:3]}\t{n}\t{sent}")
+
+
+# --- auto: script-built drafts for verbatim and unrelated --------------------------------------------
+STOP = set("the a an and or of to in on at by for with from as is are was were be been has have had it its "
+           "this that he she they his her their said says will would not but also which who after".split())
+
+
+def content(text: str) -> set[str]:
+    return {w for w in words(text) if w not in STOP and len(w) > 2}
+
+
+def clean(sent: str) -> bool:
+    """A sentence fit to stand alone as a claim: plain, declarative, no quote marks or wiki debris."""
+    return (40 <= len(sent) <= 220 and sent[0].isupper() and sent.endswith(".") and not re.search(r"[\"“”()\[\]:;]", sent)
+            and not re.match(r"(He|She|It|They|This|These|The company|But|And)\b", sent))
+
+
+def auto(arts: dict[str, dict], used: set[str], n_verbatim: int = 70, n_unrelated: int = 48) -> None:
+    rnd = random.Random(SEED + 1)
+    pool = [i for i in pick_pool(arts) if i not in used]
+    rnd.shuffle(pool)
+    print("# verbatim: a whole sentence (review; shorten some by deleting words)")
+    for i in pool[:n_verbatim]:
+        spans = sentences(arts[i]["text"])
+        ok = [n for n, (s, e) in enumerate(spans) if n > 0 and clean(arts[i]["text"][s:e])]
+        if ok:
+            n = rnd.choice(ok)
+            s, e = spans[n]
+            print(f"@{i}\nverbatim {n} | {arts[i]['text'][s:e]} | whole sentence")
+    print("\n# unrelated: a sentence of another article, same period, most shared content words")
+    by_id = sorted(arts)
+    for i in pool[n_verbatim: n_verbatim + n_unrelated]:
+        a = arts[i]
+        spans = sentences(a["text"])
+        ok = [n for n, (s, e) in enumerate(spans) if n > 0 and 40 <= e - s <= 300]
+        if not ok:
+            continue
+        n = rnd.choice(ok)
+        ev = a["text"][spans[n][0]:spans[n][1]]
+        day = dt.date.fromisoformat(a["date"])
+        best = (0, "", "")
+        for j in by_id:
+            b = arts[j]
+            if j == i or b["title"] == a["title"] or abs((dt.date.fromisoformat(b["date"]) - day).days) > 60:
+                continue
+            for s, e in sentences(b["text"])[1:]:
+                sent = b["text"][s:e]
+                if clean(sent):
+                    score = len(content(sent) & content(ev))
+                    if score > best[0]:
+                        best = (score, j, sent)
+        if best[0]:
+            print(f"@{i}\n# evidence: {ev}\nunrelated {n} | {best[2]} | sentence of {best[1]} ({arts[best[1]]['date']}), another story")
+
+
+def pick_pool(arts: dict[str, dict]) -> list[str]:
+    return sorted(i for i, a in arts.items() if len(sentences(a["text"])) >= 5 and a["date"] < "2018")
+
+
+# --- assemble ----------------------------------------------------------------------------------------
+def assemble(arts: dict[str, dict], drafts: list[str]) -> None:
+    n = 0
+    for path in drafts:
+        article = None
+        for lineno, line in enumerate(open(path, encoding="utf-8"), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("@"):
+                article = line[1:].split()[0]
+                if article not in arts:
+                    sys.exit(f"{path}:{lineno}: unknown article {article}")
+                continue
+            try:
+                head, claim, note = (p.strip() for p in line.split(" | "))
+                kind, rng = head.split()
+                lo, _, hi = rng.partition("-")
+                lo, hi = int(lo), int(hi or lo)
+            except ValueError:
+                sys.exit(f"{path}:{lineno}: expected 'KIND I[-J] | claim | note': {line}")
+            if kind not in KINDS or article is None or not 0 <= hi - lo <= 2:
+                sys.exit(f"{path}:{lineno}: bad kind, article or range: {line}")
+            text = arts[article]["text"]
+            spans = sentences(text)
+            n += 1
+            print(json.dumps({"id": f"c{n:04d}", "kind": kind, "label": KINDS[kind], "claim": claim,
+                              "article_id": article, "evidence": text[spans[lo][0]:spans[hi][1]],
+                              "split": split_of(article), "note": note}, ensure_ascii=False))
+
+
+# --- check -------------------------------------------------------------------------------------------
+def check(arts: dict[str, dict], path: str) -> int:
+    errors: list[str] = []
+    rows = []
+    for lineno, line in enumerate(open(path, encoding="utf-8"), 1):
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError as e:
+            errors.append(f"{lineno}: not JSON ({e})")
+            continue
+        rows.append((lineno, r))
+    seen_ids: set[str] = set()
+    per_span: Counter = Counter()
+    split_by_article: dict[str, set[str]] = defaultdict(set)
+    for lineno, r in rows:
+        where = f"{path}:{lineno}"
+        if list(r) != KEYS:
+            errors.append(f"{where}: keys {list(r)} != {KEYS}")
+            continue
+        if not re.fullmatch(r"c\d{4}", r["id"]) or r["id"] in seen_ids:
+            errors.append(f"{where}: bad or repeated id {r['id']}")
+        seen_ids.add(r["id"])
+        if KINDS.get(r["kind"]) != r["label"]:
+            errors.append(f"{where}: kind {r['kind']} with label {r['label']}")
+        a = arts.get(r["article_id"])
+        if a is None:
+            errors.append(f"{where}: unknown article {r['article_id']}")
+            continue
+        text, ev = a["text"], r["evidence"]
+        starts = {s: k for k, (s, e) in enumerate(sentences(text))}
+        ends = {e: k for k, (s, e) in enumerate(sentences(text))}
+        pos = text.find(ev)
+        if pos < 0:
+            errors.append(f"{where}: evidence is not in the article text")
+        elif pos not in starts or pos + len(ev) not in ends or not 0 <= ends[pos + len(ev)] - starts[pos] <= 2:
+            errors.append(f"{where}: evidence is not 1-3 whole sentences")
+        if r["split"] not in ("tune", "test") or r["split"] != split_of(r["article_id"]):
+            errors.append(f"{where}: split {r['split']} is not the article's ({split_of(r['article_id'])})")
+        split_by_article[r["article_id"]].add(r["split"])
+        per_span[(r["article_id"], ev)] += 1
+        if not r["claim"].strip() or not r["note"].strip():
+            errors.append(f"{where}: empty claim or note")
+        if r["kind"] == "verbatim" and not is_subsequence(words(r["claim"]), words(ev)):
+            errors.append(f"{where}: verbatim claim is not the evidence with words deleted")
+        if r["kind"] != "verbatim" and r["claim"].strip() == ev.strip():
+            errors.append(f"{where}: a {r['kind']} claim equal to its evidence")
+        if r["kind"] == "unrelated":
+            m = re.search(r"wikinews-\d+", r["note"])
+            if not m or m.group(0) == r["article_id"] or m.group(0) not in arts or r["claim"] not in arts[m.group(0)]["text"]:
+                errors.append(f"{where}: unrelated claim must be a sentence of the other article named in the note")
+    for (art, ev), k in per_span.items():
+        if k > 4:
+            errors.append(f"{art}: {k} claims on one evidence span (max 4): {ev[:60]}")
+    for e in errors:
+        print("ERROR", e)
+    recs = [r for _, r in rows]
+    kinds = Counter(r["kind"] for r in recs)
+    print(f"{len(recs)} claims, {len(split_by_article)} articles "
+          f"({sum(split_of(a) == 'tune' for a in split_by_article)} tune, "
+          f"{sum(split_of(a) == 'test' for a in split_by_article)} test), seed {SEED}")
+    print("label:", dict(Counter(r["label"] for r in recs)))
+    print("split:", dict(Counter(r["split"] for r in recs)))
+    print("years:", dict(sorted(Counter(arts[r["article_id"]]["date"][:4] for r in recs).items())))
+    print(f"{'kind':<11} {'tune':>5} {'test':>5} {'total':>6} {'min':>4}")
+    for k in KINDS:
+        t = Counter(r["split"] for r in recs if r["kind"] == k)
+        flag = "" if kinds[k] >= MINIMUM[k] else "  < minimum"
+        print(f"{k:<11} {t['tune']:>5} {t['test']:>5} {kinds[k]:>6} {MINIMUM[k]:>4}{flag}")
+    tags = Counter((r["kind"], tag) for r in recs for tag in ("[reldate]", "[subject]") if tag in r["note"])
+    print("tags:", {f"{k} {t}": v for (k, t), v in sorted(tags.items())})
+    return 1 if errors else 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 3:
+        print(__doc__)
+        return 2
+    cmd, arts = argv[1], load(argv[2])
+    if cmd == "pick":
+        print("\n".join(pick(arts)))
+    elif cmd == "show":
+        show(arts, argv[3:])
+    elif cmd == "reldate":
+        reldate(arts)
+    elif cmd == "auto":
+        auto(arts, set(open(argv[3]).read().split()))
+    elif cmd == "assemble":
+        assemble(arts, argv[3:])
+    elif cmd == "check":
+        return check(arts, argv[3] if len(argv) > 3 else "eval/gold/claims.jsonl")
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

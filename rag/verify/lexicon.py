@@ -1,0 +1,59 @@
+"""The verifier's data files, read once: aliases.toml (other names), polarity.toml (negators, opposites),
+thresholds.toml (the coverage cut-offs). Each entry of those files says why it is there."""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+HERE = Path(__file__).parent
+
+
+def fold(text: str) -> str:
+    """Lower case without accents or curly apostrophes: 'Erdoğan’s' -> "erdogan's"."""
+    t = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
+    return "".join(c for c in t if not unicodedata.combining(c)).lower()
+
+
+def _read(name: str) -> dict[str, object]:
+    path = HERE / name
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"cannot read the verifier's data file {path}: {e}") from e
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    groups: tuple[frozenset[str], ...]  # names of one thing
+    capitals: tuple[frozenset[str], ...]  # capitals standing for governments (question names only)
+    negators: frozenset[str]  # single words
+    negator_phrases: tuple[str, ...]  # multi-word ("failed to")
+    opposites: dict[str, frozenset[str]]  # lemma -> its opposites
+    thresholds: dict[str, float]
+
+
+@cache
+def lexicon() -> Lexicon:
+    aliases, polarity, thresholds = _read("aliases.toml"), _read("polarity.toml"), _read("thresholds.toml")
+
+    def groups(key: str, data: dict[str, object]) -> tuple[frozenset[str], ...]:
+        return tuple(frozenset(fold(n) for n in g["names"]) for g in data.get(key, []))  # type: ignore[attr-defined, index]
+
+    words = [fold(w) for g in polarity.get("negator", []) for w in g["words"]]  # type: ignore[attr-defined, index]
+    opposites: dict[str, set[str]] = {}
+    for g in polarity.get("opposite", []):  # type: ignore[attr-defined]
+        a, b = (fold(x) for x in g["pair"])
+        opposites.setdefault(a, set()).add(b)
+        opposites.setdefault(b, set()).add(a)
+    return Lexicon(
+        groups("group", aliases), groups("capital", aliases),
+        frozenset(w for w in words if " " not in w), tuple(w for w in words if " " in w),
+        {k: frozenset(v) for k, v in opposites.items()},
+        {k: float(v) for k, v in thresholds.items()},  # type: ignore[arg-type]
+    )
