@@ -7,19 +7,27 @@ Standard library only; the Wikinews corpus path is passed on the command line. S
   python eval/claims_build.py reldate CORPUS               # sentences with "yesterday", "on Tuesday", "last month"...
   python eval/claims_build.py auto CORPUS USED_IDS_FILE    # draft lines for the script-built kinds (verbatim, unrelated)
   python eval/claims_build.py assemble CORPUS DRAFT ... > eval/gold/claims.jsonl
-  python eval/claims_build.py check CORPUS [eval/gold/claims.jsonl]
+  python eval/claims_build.py check CORPUS [eval/gold/claims.jsonl]   # validate; prints counts; exit 1 on any error
 
-Drafts (hand-written, not kept) are text files: a line "@wikinews-NNNN" opens an article, then one claim
-a line: "KIND I[-J] | claim | note", where I..J (inclusive, 0-based, at most 3) are sentence numbers as `show`
-prints them; the evidence is those whole sentences, cut from the article text. Lines starting "#" are
-comments. `assemble` numbers the claims, derives the label from the kind and the split from the article.
+How the file was made: `pick` sampled articles over 2004-2017, `show` printed them, and the paraphrase, summary,
+name, number, date, negation and role claims were written by hand into drafts; `auto` proposed verbatim sentences
+and unrelated pairs (a sentence of another article from within 60 days sharing the most content words), which
+were reviewed (bad ones dropped, some verbatim shortened by deleting words). Over-represented kinds were then
+thinned at random (seed below), always from the article with the most claims, and every remaining claim was
+re-read against its evidence. The drafts are not kept: claims.jsonl is the source of truth, `check` its guard.
+
+Drafts are text files: a line "@wikinews-NNNN" opens an article, then one claim a line:
+"KIND I[-J] | claim | note", where I..J (inclusive, 0-based, at most 3 sentences) are sentence numbers as `show`
+prints them; the evidence is those whole sentences, cut from the article text. Lines starting "#" are comments.
+`assemble` numbers the claims, derives the label from the kind and the split from the article.
 
 Sentences are split as rag.chunk.sentences splits them (same boundary rule and abbreviation list, copied
 here so this script needs nothing but the standard library).
 
 Split: by article, "tune" when random.Random(f"{SEED}/{article_id}").random() < 0.4, else "test".
-Note tags counted by `check`: "[reldate]" (a relative date in the evidence resolved, rightly for
-paraphrase, wrongly for date) and "[subject]" (name claims whose swapped name is the claim's first words).
+Note tags counted by `check`: "[reldate]" (a relative date in the evidence resolved against the article's
+publication date: rightly for paraphrase, wrongly for date) and "[subject]" (name claims whose swapped name is
+the claim's first words).
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ KINDS = {
 }
 MINIMUM = {"verbatim": 60, "paraphrase": 90, "summary": 40, "name": 55, "number": 50, "date": 45,
            "negation": 45, "role": 45, "unrelated": 40}
+TAG_MINIMUM = {("paraphrase", "[reldate]"): 15, ("date", "[reldate]"): 12, ("name", "[subject]"): 25}
+MIN_ARTICLES = 200
 KEYS = ["id", "kind", "label", "claim", "article_id", "evidence", "split", "note"]
 # Articles per year for `pick` (2018 has 2 articles and is left out).
 YEAR_QUOTA = {2004: 12, 2005: 34, 2006: 34, 2007: 34, 2008: 30, 2009: 24, 2010: 22, 2011: 16, 2012: 12,
@@ -146,8 +156,11 @@ def reldate(arts: dict[str, dict]) -> None:
 
 
 # --- auto: script-built drafts for verbatim and unrelated --------------------------------------------
-STOP = set("the a an and or of to in on at by for with from as is are was were be been has have had it its "
-           "this that he she they his her their said says will would not but also which who after".split())
+STOP = frozenset(
+    ["the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was",
+     "were", "be", "been", "has", "have", "had", "it", "its", "this", "that", "he", "she", "they", "his", "her",
+     "their", "said", "says", "will", "would", "not", "but", "also", "which", "who", "after"]
+)
 
 
 def content(text: str) -> set[str]:
@@ -207,7 +220,9 @@ def assemble(arts: dict[str, dict], drafts: list[str]) -> None:
     n = 0
     for path in drafts:
         article = None
-        for lineno, line in enumerate(open(path, encoding="utf-8"), 1):
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        for lineno, line in enumerate(lines, 1):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
@@ -237,7 +252,9 @@ def assemble(arts: dict[str, dict], drafts: list[str]) -> None:
 def check(arts: dict[str, dict], path: str) -> int:
     errors: list[str] = []
     rows = []
-    for lineno, line in enumerate(open(path, encoding="utf-8"), 1):
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    for lineno, line in enumerate(lines, 1):
         try:
             r = json.loads(line)
         except json.JSONDecodeError as e:
@@ -288,7 +305,7 @@ def check(arts: dict[str, dict], path: str) -> int:
             errors.append(f"{art}: {k} claims on one evidence span (max 4): {ev[:60]}")
     for e in errors:
         print("ERROR", e)
-    recs = [r for _, r in rows]
+    recs = [r for _, r in rows if list(r) == KEYS and r["article_id"] in arts]  # counts: well-formed rows only
     kinds = Counter(r["kind"] for r in recs)
     print(f"{len(recs)} claims, {len(split_by_article)} articles "
           f"({sum(split_of(a) == 'tune' for a in split_by_article)} tune, "
@@ -303,7 +320,13 @@ def check(arts: dict[str, dict], path: str) -> int:
         print(f"{k:<11} {t['tune']:>5} {t['test']:>5} {kinds[k]:>6} {MINIMUM[k]:>4}{flag}")
     tags = Counter((r["kind"], tag) for r in recs for tag in ("[reldate]", "[subject]") if tag in r["note"])
     print("tags:", {f"{k} {t}": v for (k, t), v in sorted(tags.items())})
-    return 1 if errors else 0
+    short = [k for k in KINDS if kinds[k] < MINIMUM[k]]
+    short += [f"{k} {t} < {n}" for (k, t), n in TAG_MINIMUM.items() if tags[(k, t)] < n]
+    if len(split_by_article) < MIN_ARTICLES:
+        short.append(f"{len(split_by_article)} articles < {MIN_ARTICLES}")
+    for s in short:
+        print("SHORT", s)
+    return 1 if errors or short else 0
 
 
 def main(argv: list[str]) -> int:
@@ -318,7 +341,8 @@ def main(argv: list[str]) -> int:
     elif cmd == "reldate":
         reldate(arts)
     elif cmd == "auto":
-        auto(arts, set(open(argv[3]).read().split()))
+        with open(argv[3], encoding="utf-8") as f:
+            auto(arts, set(f.read().split()))
     elif cmd == "assemble":
         assemble(arts, argv[3:])
     elif cmd == "check":

@@ -1,8 +1,14 @@
-"""Question -> Answer: retrieve, build a budgeted prompt, generate, then verify every sentence.
+"""Question -> Answer: retrieve, select the evidence sentences, generate, then verify every sentence.
 
-"The articles do not answer this" is a result (`refused=True`, with the closest passages as
-`related`), not an exception: when nothing relevant is retrieved, when the model says so, or when no
-sentence of its answer survives verification.
+"The articles do not answer this" is a result (`refused=True`), not an exception, and it says why:
+`refusal = {"stage", "detail"}` where stage is
+- `date_window`: the question's dates (or --since/--until) fall where the index holds no article;
+- `no_passage`: nothing retrieved is related to the question (dense cosine under RAG_MIN_RELEVANCE);
+- `unknown_name`: the model found no answer, and a name the question uses is in none of the evidence;
+- `model`: the model found no answer in the evidence (NOT IN ARTICLES);
+- `unverified`: the model answered, but no sentence passed verification (the detail gives each reason).
+A name of the question that no passage mentions does not refuse before the model runs: it lowers
+nothing and decides nothing; generation and verification decide.
 """
 
 from __future__ import annotations
@@ -12,21 +18,24 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from rag.chunk import sentences
-from rag.cite import content_words, mentioned, names, verify
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
+from rag.evidence import select
 from rag.llm import LLM, ChatModel
 from rag.prompts import load_prompt
 from rag.retrieve import DateRange, Retriever, Searcher
 from rag.store import Index
 from rag.timeframe import resolve
-from rag.types import Answer, Passage
+from rag.types import Answer, Passage, Refusal
+from rag.verify import Verified, make_judge, verify
+from rag.verify.lexicon import fold
 
 REFUSAL = "The indexed articles do not answer this question."
 _NOT_IN = re.compile(r"NOT IN (THE )?ARTICLES", re.I)
-CHARS_PER_TOKEN = 4.0  # English news text with the Qwen tokenizer, measured ~4.3
+_ANSWER = re.compile(r"answer\s*:", re.I)
+_EVIDENCE_LINE = re.compile(r"^\s*evidence\b[^\n]*(\n|$)", re.I)
+_PARTS = re.compile(r"\b(and|both|between|versus|vs\.?|compared?|combined|total|difference|together)\b", re.I)
 
 
 def format_passages(passages: list[Passage]) -> str:
@@ -36,30 +45,43 @@ def format_passages(passages: list[Passage]) -> str:
     for n, p in enumerate(passages, 1):
         text = re.sub(r"\[(\d+)\]", r"(\1)", p.text)
         title = p.title.replace('"', "'")
-        blocks.append(f'Passage [{n}] from "{title}" ({p.date or "undated"}):\n{text}')
+        blocks.append(f'[{n}] "{title}" ({p.date or "undated"}): {text}')
     return "\n\n".join(blocks)
 
 
-def unknown_names(question: str, passages: list[Passage]) -> set[str]:
-    """Names the question uses (capitalised words after its first) that no passage mentions.
+def question_names(question: str) -> list[str]:
+    """The name phrases of a question (spaCy's parse, first word included), e.g. ['Take-Two', 'GTA']."""
+    from rag.verify.facts import claim_facts
 
-    "What did Vladimir Putin say about the talks?" over passages that never name Putin cannot be
-    answered from them, however close the passages are in meaning."""
-    seen = content_words(" ".join(p.title + " " + p.text for p in passages))
-    return {n for n in names(question) if not mentioned(n, seen)}
+    return [" ".join(n) for n in claim_facts(question, None).names]
 
 
-def budget(passages: list[Passage], tokens: int) -> list[Passage]:
-    """The best passages whose text fits in the token budget (always at least one)."""
-    out: list[Passage] = []
-    used = 0.0
-    for p in passages:
-        cost = len(p.text) / CHARS_PER_TOKEN + 12
-        if out and used + cost > tokens:
-            break
-        out.append(p)
-        used += cost
-    return out
+def unknown_names(question: str, passages: list[Passage]) -> list[str]:
+    """Names the question uses that no passage (title or text) mentions: a signal for the refusal's reason."""
+    seen = fold(" ".join(p.title + " " + p.text for p in passages))
+    return [n for n in question_names(question) if not all(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", seen)
+                                                             for w in n.split())]
+
+
+def parts(question: str) -> list[str]:
+    """The pieces of a question about two things ("the X deal and the Y deal"): its names, when it has two or
+    more and joins them; each must get evidence of its own."""
+    if not _PARTS.search(question):
+        return []
+    found = question_names(question)
+    return found if len(found) >= 2 else []
+
+
+def answer_part(text: str, final: bool = True) -> str:
+    """The answer of a reply written as 'Evidence: [n]' then 'Answer: ...' (prompts/answer.md); a reply
+    without those labels is all answer. While streaming (final=False) nothing is answer before 'Answer:'
+    unless the reply did not start with 'Evidence'."""
+    m = _ANSWER.search(text)
+    if m:
+        return text[m.end():].lstrip()
+    if re.match(r"\s*evid", text, re.I) or (not final and len(text.strip()) < 8):
+        return _EVIDENCE_LINE.sub("", text, count=1) if final else ""
+    return text
 
 
 def resolve_dates(
@@ -72,7 +94,7 @@ def resolve_dates(
     if span is None:
         return DateRange()
     lo, hi = span.iso()
-    return DateRange(lo, hi)
+    return DateRange(lo, hi, event=True)
 
 
 def date_refusal(dates: DateRange, held: tuple[str | None, str | None], read_against: date | None) -> str:
@@ -93,20 +115,23 @@ def date_refusal(dates: DateRange, held: tuple[str | None, str | None], read_aga
 
 
 class _SentenceStream:
-    """Feeds generated text in; emits each sentence once it is complete and verified."""
+    """Feeds generated text in; emits each answer sentence once it is complete and verified."""
 
-    def __init__(self, context: list[Passage], question: str, emit: Callable[[str], None]) -> None:
-        self.context, self.question, self.emit = context, question, emit
+    def __init__(self, check: Callable[[str], Verified], emit: Callable[[str], None]) -> None:
+        self.check, self.emit = check, emit
         self.buffer = ""
         self.shown = 0
 
     def feed(self, text: str, final: bool = False) -> None:
+        from rag.chunk import sentences
+
         self.buffer += text
-        spans = sentences(self.buffer)
+        body = answer_part(self.buffer, final)
+        spans = sentences(body)
         complete = spans if final else spans[:-1]
-        if not complete:
+        if not complete or _NOT_IN.search(body):
             return
-        checked = verify(self.buffer[: complete[-1][1]], self.context, self.question)
+        checked = self.check(body[: complete[-1][1]])
         parts = sentences(checked.answer)
         for s, e in parts[self.shown :]:
             self.emit(checked.answer[s:e] + " ")
@@ -129,9 +154,10 @@ def ask(
     """Answer a question from the indexed articles with verified citations (see module doc).
 
     Dates: `since`/`until` (ISO) filter on publication day; without them a date expression in the
-    question ("yesterday", "on 24 November", "last week") is resolved against `as_of` (default today).
-    `on_text` receives the answer sentence by sentence, each only after it passed verification.
-    `retriever` replaces the index's own search (the eval harness records or breaks retrieval with it).
+    question ("yesterday", "on 24 November", "last week") is resolved against `as_of` (default today)
+    and ranks articles by date fit (rag.retrieve). `on_text` receives the answer sentence by sentence,
+    each only after it passed verification. `retriever` replaces the index's own search (the eval
+    harness records or breaks retrieval with it).
     """
     if not question.strip():
         raise InputError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
@@ -139,13 +165,23 @@ def ask(
     t_start = time.monotonic()
     own_index = index is None
     index = index or Index.open(settings)
+    pieces = parts(question)
     try:
         if index.counts()[0] == 0:
             raise IndexEmptyError(f"the index at {index.dir} holds no articles: run `rag ingest PATH` first")
         embedder = embedder or make_embedder(settings)
         index.check_embedder(embedder.name, write=False)
         t0 = time.monotonic()
-        found = (retriever or Retriever(index, embedder, settings)).search(question, settings.top_k, dates)
+        search = retriever or Retriever(index, embedder, settings)
+        n = max(settings.top_k, settings.evidence_chunks)
+        extra: list[Passage] = []
+        for piece in pieces:  # each part of a two-part question gets its own search (before the main one,
+            others = [q for q in pieces if q != piece]  # whose results the eval records)
+            query = question
+            for o in others:
+                query = re.sub(re.escape(o), " ", query, flags=re.I)
+            extra += search.search(query, max(3, n // 2), dates)
+        found = search.search(question, n, dates)
         t_retrieve = time.monotonic() - t0
         held = index.date_span() if dates else (None, None)
     finally:
@@ -153,31 +189,60 @@ def ask(
             index.close()
     usage: dict[str, float] = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "llm_seconds": 0.0,
                                "retrieve_seconds": round(t_retrieve, 4)}
-    refusal = REFUSAL if not dates else date_refusal(dates, held, None if since or until else as_of or date.today())
-    relevant = [p for p in found if p.score >= settings.min_relevance]
-    if relevant and unknown_names(question, relevant):
-        relevant = []  # the question is about someone or something no retrieved passage mentions
-    if not relevant:
+
+    def refuse(stage: str, detail: str, related: list[Passage], checked: Verified | None = None) -> Answer:
         usage["seconds"] = round(time.monotonic() - t_start, 3)
-        return Answer(question, refusal, True, related=found[:3], usage=usage, dates=dates)
-    context = budget(relevant, settings.context_tokens)
+        text = REFUSAL if stage not in ("date_window",) else detail
+        return Answer(question, text, True, related=related[:3], usage=usage, dates=dates,
+                      dropped=checked.dropped if checked else [], refusal=Refusal(stage, detail))
+
+    read_against = None if since or until else as_of or date.today()
+    outside = date_refusal(dates, held, read_against) if dates else ""
+    if dates and outside.startswith("No indexed article is dated"):
+        return refuse("date_window", outside, found)
+    seen: set[str] = set()
+    pool = [p for p in [*found, *extra] if p.score >= settings.min_relevance
+            and not (p.chunk_id in seen or seen.add(p.chunk_id))]  # type: ignore[func-returns-value]
+    if not pool:
+        if dates and not dates.event:
+            return refuse("date_window", outside or f"No article published {dates.since or 'any time'} to "
+                          f"{dates.until or 'now'} is related to the question.", found)
+        best = max((p.score for p in found), default=0.0)
+        return refuse("no_passage", f"no passage is related to the question (best cosine {best:.2f}, "
+                      f"threshold RAG_MIN_RELEVANCE={settings.min_relevance})", found)
+    context = select(question, pool, settings.context_tokens, embedder, settings.evidence, pieces)
     prompt = load_prompt("answer", {"passages", "question"})
     system, user = prompt.render(passages=format_passages(context), question=question)
     llm = llm or LLM(settings)
-    stream = _SentenceStream(context, question, on_text) if on_text else None
+    judge = make_judge(llm, settings)
+
+    def check(text: str) -> Verified:
+        return verify(text, context, question, extra=pool, judge=judge)
+
+    stream = _SentenceStream(check, on_text) if on_text else None
     done = llm.complete(system, user, settings.max_answer_tokens, on_text=stream.feed if stream else None)
     if stream:
         stream.feed("", final=True)
     usage.update(calls=1, prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
-                 llm_seconds=round(done.seconds, 3), seconds=round(time.monotonic() - t_start, 3))
+                 llm_seconds=round(done.seconds, 3))
     if done.prompt_seconds is not None and done.generation_seconds is not None:
         usage.update(prompt_seconds=done.prompt_seconds, generation_seconds=done.generation_seconds)
     if done.cached_tokens is not None:
         usage["cached_prompt_tokens"] = done.cached_tokens
-    if _NOT_IN.search(done.text):
-        return Answer(question, refusal, True, related=context[:3], usage=usage, dates=dates)
-    checked = verify(done.text, context, question)
+    body = answer_part(done.text)
+    checked = check(body) if not _NOT_IN.search(body) else Verified("", [])
+    if judge is not None:
+        usage.update(judge_calls=judge.calls, judge_seconds=round(judge.seconds, 3))
+        usage["calls"] += judge.calls
     if not checked.citations:
-        return Answer(question, refusal, True, related=context[:3], dropped=checked.dropped, usage=usage, dates=dates)
+        if _NOT_IN.search(body) or not body.strip():
+            missing = unknown_names(question, context)
+            if missing:
+                return refuse("unknown_name", f"the model found no answer; the evidence never names "
+                              f"{', '.join(repr(m) for m in missing)}", context)
+            return refuse("model", "the model found no answer in the evidence", context)
+        why = "; ".join(f"{d[:80]!r}: {r}" for d, r in zip(checked.dropped, checked.reasons, strict=True))
+        return refuse("unverified", f"no sentence of the model's answer passed verification ({why})", context, checked)
+    usage["seconds"] = round(time.monotonic() - t_start, 3)
     return Answer(question, checked.answer, False, checked.citations, dropped=checked.dropped, usage=usage,
                   dates=dates)

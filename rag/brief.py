@@ -25,7 +25,7 @@ from datetime import date as Date
 import numpy as np
 
 from rag.cache import JsonCache, key
-from rag.cite import strip_markers, verify
+from rag.cite import strip_markers
 from rag.config import Settings
 from rag.conflicts import Conflict, find_conflicts
 from rag.digest import cited_or_extracted, first_sentences, format_sentences, model_name
@@ -39,6 +39,7 @@ from rag.retrieve import DateRange
 from rag.store import Index
 from rag.stories import salient, whole
 from rag.types import Article, Brief, BriefItem, Citation, Passage
+from rag.verify import make_judge, verify
 
 BRIEF_VERSION = 1  # bump when selection, prompts' use or verification changes
 Progress = Callable[[int, int, str], None]
@@ -67,7 +68,8 @@ def _event(article: Article, topic: str, settings: Settings, llm: ChatModel) -> 
     system, user = load_prompt("brief_event", {"topic", "sentences"}).render(
         topic=topic, sentences=format_sentences(picked))
     done = llm.complete(system, user, settings.brief_event_max_tokens)
-    text, cites, fell_back = cited_or_extracted(done.text.strip(), picked, [article], 1, 1, done.truncated)
+    text, cites, fell_back = cited_or_extracted(done.text.strip(), picked, [article], 1, 1, done.truncated,
+                                                make_judge(llm, settings))
     return BriefItem(text, cites, article.date, extractive=fell_back)
 
 
@@ -87,7 +89,8 @@ def _overview(topic: str, timeline: list[BriefItem], sources: dict[str, Article]
     extra = [Passage(f"{c.article_id}@{c.start}", c.article_id, c.title, c.date, c.url, c.start, c.end, c.text)
              for item in chosen for c in item.citations[1:]]
     extra += [whole(sources[a]) for a in dict.fromkeys(c.article_id for item in chosen for c in item.citations)]
-    checked = verify(first_sentences(done.text.strip(), 3, done.truncated), context, extra=extra)
+    checked = verify(first_sentences(done.text.strip(), 3, done.truncated), context, extra=extra,
+                     judge=make_judge(llm, settings))
     if checked.citations:
         return [_item_of(s, checked.citations) for s in _split_cited(checked.answer)]
     ends = [timeline[0]] + ([timeline[-1]] if len(timeline) > 1 else [])

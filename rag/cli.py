@@ -142,8 +142,50 @@ def ask(
         if stream and not answer.refused:
             typer.echo("\n")
         typer.echo(answer_text(answer, texts, skip_answer=stream and not answer.refused))
+        if answer.refusal and answer.refusal.detail != answer.answer:
+            typer.echo(f"why: {answer.refusal.detail} (stage: {answer.refusal.stage})")
     if verbose:
         typer.echo(usage_text(answer.usage), err=True)
+
+
+@app.command()
+def check(
+    text: Annotated[str | None, typer.Argument(help="The text to check (or use --file).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Read the text from this file ('-' for stdin).")] = None,
+    lines: Annotated[bool, typer.Option("--lines", help="Each non-empty line is one statement.")] = False,
+    article: Annotated[list[str] | None, typer.Option("--article", help="Check only against this article (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only evidence published on or after this day.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only evidence published on or before this day.")] = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Check each sentence of a text against the indexed articles. Exit status 1 if any is not supported."""
+    from rag.check import check_text
+    from rag.render import check_text as render
+
+    try:
+        if (text is None) == (file is None):
+            raise RagError("give the text to check as an argument or with --file PATH (not both)")
+        if file is not None:
+            try:
+                body = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                raise RagError(f"cannot read {file}: {getattr(e, 'strerror', None) or e}; give a UTF-8 text file") from None
+        else:
+            body = text or ""
+        result = check_text(body, _settings(index), lines=lines, article_ids=article or None,
+                            since=_iso(since, "--since"), until=_iso(until, "--until"))
+    except RagError as e:
+        _fail(e)
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        typer.echo(render(result))
+    if verbose:
+        typer.echo(" ".join(f"{k}={v}" for k, v in result.usage.items()), err=True)
+    if result.supported < len(result.statements):
+        raise typer.Exit(1)
 
 
 @app.command()

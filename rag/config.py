@@ -103,9 +103,25 @@ class Settings(BaseSettings):
         default="hybrid",
         description="hybrid: dense (Chroma) and BM25 fused by reciprocal rank; dense or lexical alone for comparison.",
     )
-    top_k: int = Field(default=5, description="Passages put in the answer prompt at most.")
+    top_k: int = Field(default=5, description="Chunks retrieved per question that the retrieval metrics (hit@k, MRR) score.")
+    evidence_chunks: int = Field(
+        default=8, description="Chunks (from as many articles as they come from) whose sentences compete for the "
+        "answer prompt; the best sentences within RAG_CONTEXT_TOKENS are kept."
+    )
+    evidence: Literal["hybrid", "dense", "lexical"] = Field(
+        default="hybrid", description="How evidence sentences are scored against the question: the embedder's "
+        "cosine, BM25-like term weights over the candidate sentences, or both fused by rank."
+    )
     context_tokens: int = Field(
-        default=450, description="Token budget for the passages in one prompt (prompt length is latency on CPU)."
+        default=450, description="Token budget for the evidence in one prompt (prompt length is latency on CPU)."
+    )
+    event_lag_days: int = Field(
+        default=3, description="A date read from the question is an event's: articles published up to this many "
+        "days after it are searched first (with those whose text dates an event to it), the rest at half weight."
+    )
+    verify_judge: Literal["auto", "off"] = Field(
+        default="auto", description="auto: a sentence the verifier's explicit checks pass but cannot decide (a "
+        "paraphrase) is put to the model as a yes/no question; off: such sentences are dropped."
     )
     max_answer_tokens: int = Field(default=100, description="Most tokens the model may generate for one answer.")
     min_relevance: float = Field(

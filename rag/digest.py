@@ -3,7 +3,7 @@
 Per day: cluster the day's articles into stories (cosine of their lead chunks' stored vectors, see
 rag.stories), pick each story's salient sentences within a token budget, ask the model for a one-sentence
 summary citing those sentences (up to three are kept if it writes more), then verify every sentence
-(rag.cite.verify, with the story's whole articles as unnumbered fallback evidence). Unsupported sentences
+(rag.verify.verify, with the story's whole articles as unnumbered fallback evidence). Unsupported sentences
 are dropped; if none survives, the summary is the salient sentences themselves, cited by their own
 offsets (never unsourced text).
 
@@ -36,7 +36,6 @@ from datetime import timedelta
 
 from rag.cache import JsonCache, key
 from rag.chunk import chunk_article, embed_text
-from rag.cite import verify
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
 from rag.errors import ConfigError
@@ -46,6 +45,7 @@ from rag.prompts import Prompt, load_prompt
 from rag.store import Index
 from rag.stories import Previous, centroid, cluster, continues, salient, whole
 from rag.types import Article, Citation, DayDigest, Digest, Passage, Story, StoryRef
+from rag.verify import Judge, make_judge, verify
 
 CLUSTER_VERSION = 1  # bump when clustering changes: old cache entries are then ignored
 STORY_VERSION = 3  # bump when salient selection, parsing or verification changes
@@ -147,18 +147,20 @@ def summarise(articles: Sequence[Article], settings: Settings, llm: ChatModel, p
     headline = next(a.title for a in articles if a.id == lead.article_id)
     system, user = prompt.render(sentences=format_sentences(picked))
     done = llm.complete(system, user, settings.digest_max_tokens)
-    text, cites, fell_back = cited_or_extracted(parse_summary(done.text), picked, articles, 3, 2, done.truncated)
+    text, cites, fell_back = cited_or_extracted(parse_summary(done.text), picked, articles, 3, 2, done.truncated,
+                                                make_judge(llm, settings))
     return Story(headline, text, [a.id for a in articles], cites, extractive=fell_back)
 
 
 def cited_or_extracted(
     text: str, picked: Sequence[Passage], articles: Sequence[Article], max_sentences: int, fallback: int,
-    truncated: bool = False,
+    truncated: bool = False, judge: Judge | None = None,
 ) -> tuple[str, list[Citation], bool]:
     """(text, citations, extracted): the model's first max_sentences whole sentences, verified against the
     numbered sentences it saw (and the whole articles); if none survives, the `fallback` most salient
     sentences themselves, cited by their own offsets."""
-    checked = verify(first_sentences(text, max_sentences, truncated), list(picked), extra=[whole(a) for a in articles])
+    checked = verify(first_sentences(text, max_sentences, truncated), list(picked), extra=[whole(a) for a in articles],
+                     judge=judge)
     if checked.citations:
         return checked.answer, checked.citations, False
     out, cites = extractive(picked, fallback)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import textwrap
 from collections.abc import Callable, Iterator
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from rag.ingest import IngestReport
 from rag.types import Answer
+
+if TYPE_CHECKING:
+    from rag.check import CheckReport
 
 
 def _clean(text: str) -> str:
@@ -55,6 +58,22 @@ def answer_text(a: Answer, articles: dict[str, str] | None = None, skip_answer: 
         for p in a.related:
             lines.append(f"- {_clean(p.title)} ({p.date or 'undated'}) {p.article_id} [{p.start}:{p.end}]")
             lines.append(textwrap.indent(textwrap.fill(_clean(p.text[:300]), 96), "    "))
+    return "\n".join(lines)
+
+
+def check_text(report: CheckReport) -> str:
+    """Each statement marked with its verdict, its reason, and the evidence span that decided it."""
+    marks = {"supported": "✓", "contradicted": "✗", "unsupported": "✗", "no_evidence": "?"}
+    lines = []
+    for st in report.statements:
+        v = st.verdict
+        lines.append(f"{marks[v.verdict]} {v.verdict}: {_clean(st.text)}")
+        lines.append(f"    {_clean(v.reason)}")
+        for c in st.citations():
+            lines.append(f"    {_clean(c.title)} ({c.date or 'undated'}) {c.article_id} [{c.start}:{c.end}]")
+            lines.append(textwrap.indent(textwrap.fill(f"«{_clean(c.text)}»", 96), "    "))
+    n = len(report.statements)
+    lines.append(f"\n{report.supported} of {n} statement{'s' if n != 1 else ''} supported")
     return "\n".join(lines)
 
 

@@ -1,5 +1,11 @@
 """Question -> ranked Passages: dense (Chroma cosine) and lexical (BM25) candidates fused by
-reciprocal rank, filtered by publication date, with near-identical passages removed.
+reciprocal rank, filtered or ranked by date, with near-identical passages removed.
+
+Two kinds of dates: `since`/`until` given by the user are hard filters on publication day. A date read
+from the question ("on 3 May 2007") is the date of an event, reported that day or days later, or dated
+back by a later article ("last month"): it ranks instead of filtering. Candidates come from articles
+published in the window or up to `event_lag_days` after it, from chunks whose text places an event in
+the window (rag.textdates, stored at ingest), and, at half weight, from the whole index.
 
 Every returned passage carries its dense cosine to the question in `score` (also for passages that
 only BM25 found), so that one relevance threshold can decide "the corpus does not hold this".
@@ -8,6 +14,7 @@ only BM25 found), so that one relevance threshold can decide "the corpus does no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,6 +32,7 @@ RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al. 2009)
 class DateRange:
     since: str | None = None  # ISO dates, inclusive
     until: str | None = None
+    event: bool = False  # read from the question: the date of an event, which ranks rather than filters
 
     def where(self) -> dict[str, Any] | None:
         conds: list[dict[str, Any]] = []
@@ -40,16 +48,17 @@ class DateRange:
         return bool(self.since or self.until)
 
 
-def fuse(rankings: list[list[str]], k: int = RRF_K) -> list[str]:
-    """Reciprocal rank fusion: ids ordered by the sum of 1/(k + rank) over the rankings.
+def fuse(rankings: list[list[str]], k: int = RRF_K, weights: list[float] | None = None) -> list[str]:
+    """Reciprocal rank fusion: ids ordered by the sum of weight/(k + rank) over the rankings.
 
     >>> fuse([["a", "b", "c"], ["c", "a"]])
     ['a', 'c', 'b']
     """
     score: dict[str, float] = {}
-    for ranking in rankings:
+    for i, ranking in enumerate(rankings):
+        w = weights[i] if weights else 1.0
         for r, cid in enumerate(ranking):
-            score[cid] = score.get(cid, 0.0) + 1.0 / (k + r + 1)
+            score[cid] = score.get(cid, 0.0) + w / (k + r + 1)
     return sorted(score, key=lambda c: -score[c])
 
 
@@ -79,22 +88,30 @@ class Retriever:
         n = max(30, 4 * k)
         vec = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
         rankings: list[list[str]] = []
+        weights: list[float] = []
         cosine: dict[str, float] = {}
-        if mode in ("hybrid", "dense"):
-            dense = self.index.dense_query(vec.tolist(), n, dates.where())
-            cosine.update(dense)
-            rankings.append([c for c, _ in dense])
-        if mode in ("hybrid", "lexical"):
-            rankings.append([c for c, _ in self.lexical.search(query, n, dates.since, dates.until)])
-        ranked = fuse(rankings)[: 3 * k]
-        missing = [c for c in ranked if c not in cosine]
-        if missing:
-            stored = dict(zip(missing, self.index.vectors(missing), strict=True))
-            unseen = [c for c, v in stored.items() if v is None]
-            if unseen:  # see Index.vectors: embed what the store could not give
-                stored.update(zip(unseen, self.embedder.embed(self.index.chunk_texts(unseen)), strict=True))
-            for cid, v in stored.items():
-                cosine[cid] = float(np.dot(vec, np.asarray(v, dtype=np.float32)))
+        windows = [(dates, 1.0)]
+        if dates.event:  # see module doc: the report may come days later, or date the event back
+            lag = (date.fromisoformat(dates.until) + timedelta(self.settings.event_lag_days)).isoformat() \
+                if dates.until else None
+            windows = [(DateRange(dates.since, lag), 1.0), (DateRange(), 0.5)]
+        for window, w in windows:
+            if mode in ("hybrid", "dense"):
+                dense = self.index.dense_query(vec.tolist(), n, window.where())
+                cosine.update(dense)
+                rankings.append([c for c, _ in dense])
+                weights.append(w)
+            if mode in ("hybrid", "lexical"):
+                rankings.append([c for c, _ in self.lexical.search(query, n, window.since, window.until)])
+                weights.append(w)
+        if dates.event and dates.since and dates.until:
+            told = self.index.event_chunks(dates.since, dates.until)
+            if told:
+                self._cosines(vec, told, cosine)
+                rankings.append(sorted(told, key=lambda c: -cosine[c])[:n])
+                weights.append(1.0)
+        ranked = fuse(rankings, weights=weights)[: 3 * k]
+        self._cosines(vec, ranked, cosine)
         passages = self.index.passages(ranked, [cosine[c] for c in ranked])
         out: list[Passage] = []
         for p in passages:
@@ -104,6 +121,19 @@ class Retriever:
             if len(out) == k:
                 break
         return out
+
+
+    def _cosines(self, vec: np.ndarray, ids: list[str], cosine: dict[str, float]) -> None:
+        """Fill in the dense cosine of chunks that dense search did not return (stored vectors)."""
+        missing = [c for c in ids if c not in cosine]
+        if not missing:
+            return
+        stored = dict(zip(missing, self.index.vectors(missing), strict=True))
+        unseen = [c for c, v in stored.items() if v is None]
+        if unseen:  # see Index.vectors: embed what the store could not give
+            stored.update(zip(unseen, self.embedder.embed(self.index.chunk_texts(unseen)), strict=True))
+        for cid, v in stored.items():
+            cosine[cid] = float(np.dot(vec, np.asarray(v, dtype=np.float32)))
 
 
 def _near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:

@@ -56,7 +56,24 @@ CREATE TABLE IF NOT EXISTS minhash (article_id TEXT PRIMARY KEY, sig BLOB NOT NU
 CREATE TABLE IF NOT EXISTS lsh (key INTEGER NOT NULL, article_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS lsh_key ON lsh(key);
 CREATE INDEX IF NOT EXISTS lsh_article ON lsh(article_id);
+CREATE TABLE IF NOT EXISTS chunk_dates (chunk_id TEXT NOT NULL, article_id TEXT NOT NULL, lo INTEGER NOT NULL,
+    hi INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS chunk_dates_lo ON chunk_dates(lo);
+CREATE INDEX IF NOT EXISTS chunk_dates_article ON chunk_dates(article_id);
 """
+
+
+def _event_rows(articles: dict[str, Article], chunks: Sequence[Chunk]) -> list[tuple[str, str, int, int]]:
+    """(chunk id, article id, first day, last day) of each event date a chunk's text mentions (rag.textdates)."""
+    from rag.textdates import event_days
+
+    out = []
+    for c in chunks:
+        published = articles[c.article_id].date
+        if published:
+            for lo, hi in event_days(c.text, published):
+                out.append((c.id, c.article_id, date_epoch(lo.isoformat()) or 0, date_epoch(hi.isoformat()) or 0))
+    return out
 
 
 def date_epoch(iso: str | None) -> int | None:
@@ -64,6 +81,10 @@ def date_epoch(iso: str | None) -> int | None:
     if not iso:
         return None
     return (Date.fromisoformat(iso) - Date(1970, 1, 1)).days
+
+
+FULL_BELOW = 1 << 20  # bytes free under which a write's failure is the disk being full (Chroma's segment
+# files are written in blocks larger than what is left, so its writes fail before the last byte is used)
 
 
 def _dir_state(path: Path) -> str | None:
@@ -77,7 +98,7 @@ def _dir_state(path: Path) -> str | None:
         return None
     if st.f_flag & os.ST_RDONLY or not os.access(p, os.W_OK):
         return "read-only"
-    if st.f_bavail == 0:
+    if st.f_bavail * st.f_frsize < FULL_BELOW:
         return "full"
     return None
 
@@ -126,10 +147,12 @@ class Index:
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 # idempotent: also brings an index made by an older version up to the current tables
                 tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                if create or ("articles" in tables and "lsh" not in tables):
+                if create or ("articles" in tables and not {"lsh", "chunk_dates"} <= tables):
                     # one transaction: a run killed while creating it leaves all the tables or none
                     # (executescript alone commits each statement, and a reader then finds half a schema)
                     self.db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+                    if "articles" in tables and "chunk_dates" not in tables:
+                        self._backfill_event_dates()
             self.db.row_factory = sqlite3.Row
             empty = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='articles'").fetchone() is None
         except (OSError, sqlite3.Error) as e:
@@ -380,6 +403,7 @@ class Index:
                 self.collection.delete(where={"article_id": {"$in": part}})
         with self.transaction() as db:
             db.executemany("DELETE FROM chunks WHERE article_id=?", [(i,) for i in ids])
+            db.executemany("DELETE FROM chunk_dates WHERE article_id=?", [(i,) for i in ids])
 
     def add_chunks(self, articles: dict[str, Article], chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         """Add chunk vectors to Chroma and chunk rows to SQLite (articles stay pending)."""
@@ -408,6 +432,28 @@ class Index:
                 'INSERT OR REPLACE INTO chunks(id, article_id, idx, start, "end") VALUES (?,?,?,?,?)',
                 [(c.id, c.article_id, c.index, c.start, c.end) for c in chunks],
             )
+            db.executemany("DELETE FROM chunk_dates WHERE chunk_id=?", [(c.id,) for c in chunks])
+            db.executemany("INSERT INTO chunk_dates(chunk_id, article_id, lo, hi) VALUES (?,?,?,?)",
+                           _event_rows(articles, chunks))
+
+    def _backfill_event_dates(self) -> None:
+        """An index made before chunks carried event dates gets them (text rules only, no embedding)."""
+        rows = self.db.execute('SELECT c.id, c.article_id, c.idx, c.start, c."end", a.date, a.text FROM chunks c '
+                               "JOIN articles a ON a.id=c.article_id").fetchall()
+        chunks = [Chunk(r[1], r[2], r[3], r[4], r[6][r[3]:r[4]]) for r in rows]
+        dated = {r[1]: Article(r[1], "", "", r[5]) for r in rows}
+        with self.transaction() as db:
+            db.executemany("INSERT INTO chunk_dates(chunk_id, article_id, lo, hi) VALUES (?,?,?,?)",
+                           _event_rows(dated, chunks))
+
+    def event_chunks(self, since: str, until: str, limit: int = 200) -> list[str]:
+        """Ids of indexed chunks whose text places an event within since..until (ISO days, inclusive)."""
+        rows = self.db.execute(
+            "SELECT DISTINCT d.chunk_id FROM chunk_dates d JOIN articles a ON a.id=d.article_id "
+            "WHERE a.status='indexed' AND d.lo <= ? AND d.hi >= ? LIMIT ?",
+            (date_epoch(until), date_epoch(since), limit),
+        )
+        return [r[0] for r in rows]
 
     def generation(self) -> int:
         """A counter bumped by every write that changes what can be retrieved (derived indexes key on it)."""

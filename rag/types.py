@@ -91,6 +91,17 @@ class Citation:
         }
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why an answer was refused: the stage that decided (rag.answer) and a detail for the reader."""
+
+    stage: str  # date_window | no_passage | unknown_name | model | unverified
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"stage": self.stage, "detail": self.detail}
+
+
 @dataclass
 class Answer:
     question: str
@@ -101,11 +112,13 @@ class Answer:
     dropped: list[str] = field(default_factory=list)  # sentences removed by verification
     usage: dict[str, float] = field(default_factory=dict)
     dates: Any = None  # the DateRange searched (rag.retrieve), or None
+    refusal: Refusal | None = None  # set when refused
 
     def to_dict(self) -> dict[str, object]:
         return {
             "answer": self.answer,
             "refused": self.refused,
+            "refusal": self.refusal.to_dict() if self.refusal else None,
             "citations": [c.to_dict() for c in self.citations],
             "usage": dict(self.usage),
         }

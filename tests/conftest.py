@@ -121,6 +121,8 @@ class FakeChat:
         self.prompts: list[tuple[str, str]] = []
 
     def complete(self, system: str, user: str, max_tokens: int, on_text: Callable[[str], None] | None = None) -> Completion:
+        if system.startswith("You check claims"):  # the verifier's judgement (prompts/judge.md)
+            return Completion(self._judge(user), len(user) // 4, 1, 0.0)
         self.prompts.append((system, user))
         text = self.reply(system, user) if self.reply else self._extract(user)
         if on_text:
@@ -131,13 +133,21 @@ class FakeChat:
         return {"calls": len(self.prompts)}
 
     @staticmethod
+    def _judge(user: str) -> str:
+        """YES when every content word of the claim is in the evidence: a judgement that reads its input."""
+        from rag.cite import content_words
+
+        evidence, claim = user.rsplit("Claim:", 1)
+        return "YES" if content_words(claim.replace("Supported?", "")) <= content_words(evidence) else "NO"
+
+    @staticmethod
     def _extract(user: str) -> str:
         from rag.cite import content_words
 
         q = user.rsplit("Question:", 1)[-1]
         qw = content_words(q)
         best, best_n, best_score = "", 0, 0
-        for m in re.finditer(r"^Passage \[(\d+)\][^\n]*\n(.*?)(?=^Passage \[\d+\]|^Question:|\Z)", user, flags=re.M | re.S):
+        for m in re.finditer(r'^\[(\d+)\] "[^"\n]*" \([^)\n]*\): (.*?)(?=^\[\d+\] "|^Question:|\Z)', user, flags=re.M | re.S):
             for sent in re.split(r"(?<=[.!?])\s+", m.group(2)):
                 score = len(content_words(sent) & qw)
                 if score > best_score:

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from rag.config import Settings
+from rag.types import Citation, Passage
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "wikinews_stories_2005.jsonl"
@@ -77,3 +78,13 @@ def chromium(args: list[str], tmp_path: Path) -> str:
     return r.stdout
 
 
+
+
+def supported_by(claim: str, cited: list[Citation]) -> bool:
+    """The verifier's explicit checks accept the claim over its cited spans taken together (no judgement)."""
+    from rag.cite import strip_markers
+    from rag.verify import check_claim
+
+    text = " ".join(c.text for c in cited)
+    p = Passage("cited", cited[0].article_id, cited[0].title, cited[0].date, None, 0, len(text), text)
+    return check_claim(strip_markers(claim), [p]).supported

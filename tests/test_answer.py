@@ -4,18 +4,19 @@ and articles that try to give instructions."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from rag.answer import ask, unknown_names
-from rag.cite import verify
+from rag.answer import answer_part, ask, unknown_names
 from rag.config import Settings
 from rag.ingest import ingest
 from rag.retrieve import Retriever
 from rag.store import Index
 from rag.types import Passage
+from rag.verify import check_claim, verify
 
 from .conftest import MODEL_DIR, FakeChat
 
@@ -44,16 +45,21 @@ def test_hybrid_beats_dense_on_a_number(march_settings: Settings, embedder: obje
     assert dense > hybrid
 
 
-def test_yesterday_resolves_against_as_of(march_settings: Settings, embedder: object) -> None:
+def _prompt_dates(prompt: str) -> list[str]:
+    return [m.group(1) for m in re.finditer(r'^\[\d+\] "[^"\n]*" \(([^)\n]*)\):', prompt, flags=re.M)]
+
+
+def test_yesterday_resolves_against_as_of_and_ranks_by_date(march_settings: Settings, embedder: object) -> None:
+    """A date read from the question is an event's: reports of that day and the days after come first,
+    but other days are not dropped (a later article may date the event back)."""
     fake = FakeChat()
     a = ask("What happened in Kyrgyzstan yesterday?", march_settings, as_of=date(2005, 3, 25),
             embedder=embedder, llm=fake)  # type: ignore[arg-type]
-    assert a.dates.since == a.dates.until == "2005-03-24"
-    # only passages from that day reached the prompt, and every citation is from that day
-    prompt = fake.prompts[0][1]
-    dated = [line for line in prompt.splitlines() if line.startswith("Passage [")]
-    assert dated and all("(2005-03-24)" in line for line in dated)
-    assert all(c.date == "2005-03-24" for c in a.citations)
+    assert (a.dates.since, a.dates.until, a.dates.event) == ("2005-03-24", "2005-03-24", True)
+    dated = _prompt_dates(fake.prompts[0][1])
+    assert dated and "2005-03-24" <= dated[0] <= "2005-03-27"  # the strongest evidence fits the date
+    plain = ask("What happened in Kyrgyzstan?", march_settings, embedder=embedder, llm=FakeChat())  # type: ignore[arg-type]
+    assert plain.dates.event is False
 
 
 def test_explicit_range_excludes_other_days(march_settings: Settings, embedder: object) -> None:
@@ -61,8 +67,7 @@ def test_explicit_range_excludes_other_days(march_settings: Settings, embedder: 
     a = ask("What did Bobby Fischer do?", march_settings, since="2005-03-15", until="2005-03-16",
             embedder=embedder, llm=fake)  # type: ignore[arg-type]
     seen = [p.date for p in a.related] + [c.date for c in a.citations]
-    seen += [line.rsplit("(", 1)[1].rstrip("):") for u in fake.prompts for line in u[1].splitlines()
-             if line.startswith("Passage [")]
+    seen += [d for u in fake.prompts for d in _prompt_dates(u[1])]
     assert seen, "something in range should have been retrieved"
     assert all(d is not None and "2005-03-15" <= d <= "2005-03-16" for d in seen)
 
@@ -101,20 +106,25 @@ def test_wrong_number_is_unsupported() -> None:
 def test_unrelated_question_is_refused_without_calling_the_model(march_settings: Settings, embedder: object) -> None:
     fake = FakeChat()
     a = ask("How do I bake sourdough bread at home?", march_settings, embedder=embedder, llm=fake)  # type: ignore[arg-type]
-    assert a.refused and not a.citations
+    assert a.refused and not a.citations and fake.prompts == []
     assert "do not answer" in a.answer
+    assert a.refusal is not None and a.refusal.stage == "no_passage" and "RAG_MIN_RELEVANCE" in a.refusal.detail
+    assert a.to_dict()["refusal"] == {"stage": "no_passage", "detail": a.refusal.detail}
 
 
 def test_model_refusal_is_a_result(seed_settings: Settings, embedder: object) -> None:
-    a = ask("What is the population of Geneva?", seed_settings, embedder=embedder,  # type: ignore[arg-type]
-            llm=FakeChat(lambda s, u: "NOT IN ARTICLES"))
+    a = ask("At what time of day did the Geneva talks between the US and Ukraine start?", seed_settings,
+            embedder=embedder, llm=FakeChat(lambda s, u: "NOT IN ARTICLES"))  # type: ignore[arg-type]
     assert a.refused and a.citations == [] and a.related
+    assert a.refusal is not None and a.refusal.stage == "model"
 
 
 def test_unverifiable_answer_is_refused(seed_settings: Settings, embedder: object) -> None:
     a = ask("Which city hosted the talks?", seed_settings, embedder=embedder,  # type: ignore[arg-type]
             llm=FakeChat(lambda s, u: "The talks took place in Vienna under Austrian mediation [1]."))
     assert a.refused and a.dropped
+    assert a.refusal is not None and a.refusal.stage == "unverified" and "Vienna" in a.refusal.detail
+    assert a.to_dict()["refused"] is True and a.to_dict()["answer"] == a.answer
 
 
 def test_streamed_sentences_are_the_verified_ones(seed_settings: Settings, embedder: object) -> None:
@@ -124,6 +134,26 @@ def test_streamed_sentences_are_the_verified_ones(seed_settings: Settings, embed
             llm=FakeChat(lambda s, u: reply), on_text=got.append)
     assert "".join(got).strip() == a.answer
     assert "Bananas" not in a.answer and "Geneva" in a.answer and "Ushakov" in a.answer
+
+
+def test_a_reply_that_points_to_its_evidence_first_streams_only_the_answer(seed_settings: Settings,
+                                                                          embedder: object) -> None:
+    got: list[str] = []
+    reply = "Evidence: [1]\nAnswer: The talks were in Geneva [1]."
+    a = ask("Where were the talks?", seed_settings, embedder=embedder,  # type: ignore[arg-type]
+            llm=FakeChat(lambda s, u: reply), on_text=got.append)
+    assert not a.refused and "".join(got).strip() == a.answer and "Evidence" not in a.answer
+    assert answer_part("Evidence: [2]\nAnswer: Paris [2].") == "Paris [2]."
+    assert answer_part("Paris [2].") == "Paris [2]."
+    assert answer_part("Evidence: [2]", final=False) == ""
+
+
+def test_nothing_is_streamed_when_the_reply_ends_refused(seed_settings: Settings, embedder: object) -> None:
+    """A reply that says NOT IN ARTICLES shows no sentence before the refusal (none contradicts it)."""
+    got: list[str] = []
+    a = ask("Where were the talks?", seed_settings, embedder=embedder,  # type: ignore[arg-type]
+            llm=FakeChat(lambda s, u: "NOT IN ARTICLES"), on_text=got.append)
+    assert a.refused and got == []
 
 
 @pytest.mark.slow
@@ -156,31 +186,37 @@ def test_injected_instruction_changes_nothing(settings: Settings, embedder: obje
         assert "PWNED" not in c.text and "Moscow" not in c.text
 
 
-def test_question_about_someone_no_passage_names_is_refused(seed_settings: Settings, embedder: object) -> None:
+def test_a_name_no_passage_mentions_is_decided_by_generation_and_verification(seed_settings: Settings,
+                                                                             embedder: object) -> None:
+    """The question's names are not a verdict before the model runs: the model is asked, and an answer
+    naming someone the evidence never names is dropped by verification."""
     fake = FakeChat(lambda s, u: "Vladimir Putin said the Geneva talks were productive [1].")
     a = ask("What did Vladimir Putin say about the Geneva talks?", seed_settings, embedder=embedder,  # type: ignore[arg-type]
             llm=fake)
+    assert fake.prompts, "the model was asked"
     assert a.refused and not a.citations and a.related
-    assert fake.prompts == []  # decided before any generation
+    assert a.refusal is not None and a.refusal.stage == "unverified" and "Putin" in a.refusal.detail
+    declined = ask("What did Vladimir Putin say about the Geneva talks?", seed_settings, embedder=embedder,  # type: ignore[arg-type]
+                   llm=FakeChat(lambda s, u: "NOT IN ARTICLES"))
+    assert declined.refusal is not None and declined.refusal.stage == "unknown_name"
+    assert "vladimir putin" in declined.refusal.detail
 
 
-def test_a_capital_standing_for_its_government_is_not_an_unknown_name() -> None:
-    """News says "Washington" for the US government; the seed article says "The United States". The question
-    reaches the model, while a name that no passage mentions in any form still stops it."""
+def test_a_capital_standing_for_its_government_is_grounded_only_when_the_question_uses_it() -> None:
+    """News says "Washington" for the US government; the seed article says "The United States". The answer
+    may repeat the question's "Washington"; a capital the question did not use must be in the evidence."""
     us = Passage("a#0", "a", "Peace plan", "2025-11-24", None, 0, 80,
                  "The United States surprised Kyiv last week by presenting a 28-point peace plan.")
     other = Passage("b#0", "b", "Peace plan", "2025-11-24", None, 0, 60, "A 28-point peace plan was presented last week.")
     q = "How many points were in the peace plan Washington presented?"
-    assert unknown_names(q, [us]) == set()
-    assert unknown_names(q, [other]) == {"washi"}
-    assert unknown_names("What did Vladimir Putin say in Washington?", [us]) == {"vladi", "putin"}
-    # the answer may repeat the question's "Washington" over the passage's "United States"...
+    assert unknown_names(q, [us]) == ["washington"] and unknown_names(q, [other]) == ["washington"]
+    assert unknown_names("What did Vladimir Putin say?", [us]) == ["vladimir putin"]
     v = verify("28 points were in the peace plan Washington presented.", [us], q)
     assert v.answer == "28 points were in the peace plan Washington presented [1]." and v.citations[0].text == us.text
     assert not verify("Washington presented a 30-point plan [1].", [us], q).citations  # ...not change its number
-    # a capital the question did not use must be in the cited passage itself
     assert not verify("The plan Washington presented had 28 points [1].", [us], "How many points were in the plan?").citations
     assert verify("The plan Washington presented had 28 points [1].", [us], q).citations
+    assert not verify("The plan Washington presented had 28 points [1].", [other], q).citations
 
 
 def test_a_date_outside_the_index_says_which_days_it_holds_and_how_to_ask(seed_settings: Settings,
@@ -197,6 +233,7 @@ def test_a_date_outside_the_index_says_which_days_it_holds_and_how_to_ask(seed_s
     assert span.refused and "holds articles dated 2025-11-24" in span.answer and "--as-of" not in span.answer
     on_time = ask(q, seed_settings, as_of=date(2025, 11, 25), embedder=embedder, llm=fake)  # type: ignore[arg-type]
     assert not on_time.refused and on_time.citations and len(fake.prompts) == 1
+    assert late.refusal is not None and late.refusal.stage == "date_window"
 
 
 def test_fabricated_attribution_is_not_supported() -> None:
@@ -213,10 +250,11 @@ def test_a_date_in_the_question_is_not_a_name_the_passages_must_mention(march_se
     a = ask("What happened in Kyrgyzstan on 24 March 2005?", march_settings, embedder=embedder, llm=fake)  # type: ignore[arg-type]
     assert a.dates.since == a.dates.until == "2005-03-24"
     assert fake.prompts, "refused before asking the model"
-    assert not a.refused and all(c.date == "2005-03-24" for c in a.citations)
-    # a real unknown name still refuses
-    assert ask("What did Vladimir Putin say on 24 March 2005?", march_settings, embedder=embedder,
-               llm=FakeChat()).refused  # type: ignore[arg-type]
+    assert not a.refused and a.citations
+    # a name no evidence mentions is named in the refusal when the model finds no answer
+    declined = ask("What did Ewa Kowalczyk say on 24 March 2005?", march_settings, embedder=embedder,  # type: ignore[arg-type]
+                   llm=FakeChat(lambda s, u: "NOT IN ARTICLES"))
+    assert declined.refused and declined.refusal is not None and declined.refusal.stage == "unknown_name"
 
 
 def test_a_date_in_the_answer_is_checked_against_the_articles_publication_date() -> None:
@@ -236,8 +274,9 @@ def test_a_date_in_the_answer_is_checked_against_the_articles_publication_date()
 
 def test_a_month_the_passage_names_supports_a_claim_even_when_it_is_also_a_stopword() -> None:
     """"May" is a month and a stopword ("may"): a claim restating the passage is still supported."""
-    from rag.cite import support
-
     text = "Elections are scheduled to take place in May, officials said on Thursday, April 14."
-    assert support(text, text) == 1.0
-    assert support("Elections will take place in June.", text) == 0.0
+    p = Passage("e#0", "e", "Elections", "2005-04-15", None, 0, len(text), text)
+    assert check_claim(text, [p]).supported
+    assert check_claim("Elections will take place in May.", [p]).supported
+    v = check_claim("Elections will take place in June.", [p])
+    assert not v.supported and v.reason.startswith("dates:")

@@ -128,21 +128,31 @@ def _cite(n: int, text: str, start: int = 0) -> Citation:
     return Citation(n, "a", "T", None, None, start, start + len(text), text)
 
 
-def test_citation_recall_and_precision_in_the_manner_of_alce() -> None:
+def test_citation_metrics_use_the_gold_evidence_not_the_verifier() -> None:
+    """Citations are graded against the gold passages and facts: a citation elsewhere that states no gold
+    fact is imprecise, and a two-article answer citing one article recalls half."""
     geneva = _cite(1, "The talks were held in Geneva on Sunday.")
-    rubio = _cite(2, "Marco Rubio said more time is needed.", 100)
-    ans = Answer("Where were the talks?", "The talks were held in Geneva [1]. Rubio said more time is needed [2].",
-                 False, [geneva, rubio])
-    assert m.citation_recall(ans).value == 1.0
-    assert m.citation_precision(ans).value == 1.0
-    # a citation that supports nothing is imprecise; a sentence cited by the wrong passage is unsupported
-    extra = Answer(ans.question, "The talks were held in Geneva [1][2]. Rubio said more time is needed [1].",
-                   False, [geneva, rubio])
-    assert m.citation_recall(extra).value == 0.5
-    assert m.citation_precision(extra).value == pytest.approx(1 / 3)
-    bare = Answer(ans.question, "The talks were held in Geneva.", False, [])
-    assert m.citation_recall(bare).value == 0.0 and m.citation_precision(bare).value == 0.0
-    assert m.citation_recall(Answer("q", "x", True)).value is None
+    other = _cite(2, "Marco Rubio said more time is needed.", 100)
+    gold = [m.Hit("a", 0, 40)]
+    assert m.citation_precision([geneva], gold, [["Geneva"]], False).value == 1.0
+    assert m.citation_precision([geneva, other], gold, [["Geneva"]], False).value == 0.5
+    elsewhere = Citation(1, "b", "T", None, None, 500, 540, "Delegates met in Geneva.")
+    assert m.citation_precision([elsewhere], gold, [["Geneva"]], False).value == 1.0  # states the gold fact
+    assert m.citation_precision([], gold, [["Geneva"]], False).value == 0.0
+    assert m.citation_precision([geneva], gold, [["Geneva"]], True).value is None
+    two = [m.Hit("a", 0, 40), m.Hit("c", 0, 50)]
+    assert m.citation_recall([geneva], two, False).value == 0.5
+    assert m.citation_recall([geneva, Citation(2, "c", "T", None, None, 10, 20, "x")], two, False).value == 1.0
+    assert m.citation_recall([], two, True).value is None
+
+
+def test_answer_accuracy_needs_every_fact_and_claims_score_against_their_label() -> None:
+    ans = Answer("q", "The plan had 28 points [1].", False)
+    assert m.answer_accuracy(ans, [["28"]], True).value == 1.0
+    assert m.answer_accuracy(ans, [["28"], ["Geneva"]], True).value == 0.0
+    assert m.answer_accuracy(ans, [], False).value is None
+    assert m.claim_passed(True, "supported").value == 1.0 and m.claim_passed(True, "unsupported").value == 0.0
+    assert m.claim_passed(False, "unsupported").value == 1.0
 
 
 def test_quote_check() -> None:
@@ -154,7 +164,7 @@ def test_quote_check() -> None:
     # rag.cite puts the marks after a closing quote: 'said "...". [1]' -> they still belong to that sentence
     c2 = _cite(1, 'On Monday Zelensky said "negotiations are ongoing."')
     after = Answer("q", 'Zelensky said "negotiations are ongoing." [1] On Monday Zelensky spoke [1].', False, [c2])
-    assert m.quote_check(after).value == 1.0 and m.citation_recall(after).value == 1.0
+    assert m.quote_check(after).value == 1.0
 
 
 def test_citation_offsets_and_digest_metrics() -> None:
@@ -188,7 +198,8 @@ def baseline(seed_settings: Settings, embedder):
 
 def test_baseline_fake_pipeline_scores_well(baseline) -> None:
     s = baseline.scores()
-    assert s["hit_at_k"] >= 0.9 and s["citation_recall"] == 1.0 and s["citation_precision"] >= 0.95
+    # the fake copies the sentence sharing most words with the question, not always the gold one
+    assert s["hit_at_k"] >= 0.9 and s["citation_recall"] >= 0.7 and s["citation_precision"] >= 0.7
     assert s["fact_recall"] >= 0.7 and s["refusal_accuracy"] >= 0.7
     assert baseline.usage()["prompt_tokens"] > 0
     assert all(r.seconds > 0 for r in baseline.items)
@@ -214,20 +225,22 @@ def test_a_model_without_citations_or_support_is_refused(seed_settings: Settings
     assert r.scores()["refusal_accuracy"] < baseline.scores()["refusal_accuracy"] - 0.5
 
 
-def test_skipped_verification_drops_citation_recall(seed_settings: Settings, embedder, baseline,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """A regression in rag.cite that lets unverified, uncited text through is caught by citation recall."""
+def test_skipped_verification_drops_citation_precision(seed_settings: Settings, embedder, baseline,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A regression that lets unverified, mis-cited text through is caught by the gold-evidence citation
+    metrics, which do not call the verifier."""
     import rag.answer
-    from rag.cite import Verified, strip_markers
+    from rag.cite import strip_markers
+    from rag.verify import Verified
 
-    def no_check(answer: str, context: list[Passage], question: str = "", min_support: float = 0.6) -> Verified:
+    def no_check(answer: str, context: list[Passage], question: str = "", **kw: object) -> Verified:
         return Verified(strip_markers(answer), [_cite(1, "placeholder")])
 
     monkeypatch.setattr(rag.answer, "verify", no_check)
     r = _run(seed_settings, embedder, FakeChat(lambda s, u: "Talks will surely end the war by Christmas [1]."))
     assert r.scores()["citation_recall"] == 0.0 and r.scores()["citation_precision"] == 0.0
     assert {"citation_recall", "citation_precision"} <= set(r.below())
-    assert baseline.scores()["citation_recall"] == 1.0
+    assert baseline.scores()["citation_recall"] >= 0.7 and baseline.scores()["citation_precision"] >= 0.7
 
 
 class Unrelated:
@@ -253,7 +266,7 @@ def test_report_shows_failing_items_with_answer_gold_and_why(seed_settings: Sett
     r = _run(seed_settings, embedder, FakeChat(lambda s, u: "NOT IN ARTICLES"), limit=3)
     md = markdown(r)
     assert "## refusal_accuracy" in md and "| metric | mean | threshold | status |" in md
-    assert "### s01 (fact)" in md and "- answer (refused)" in md and "- gold facts: Truth Social" in md
+    assert "### s01 (fact" in md and "- answer (refused at model)" in md and "- gold facts: Truth Social" in md
     assert "refused an answerable question" in md
     d = r.to_dict()
     assert d["passed"] is False and len(d["items"]) == 3 and d["usage"]["items"] == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -11,11 +12,12 @@ from hypothesis import strategies as st
 
 from rag.answer import format_passages
 from rag.chunk import chunk_article, sentences
-from rag.cite import parse_markers, verify
+from rag.cite import parse_markers
 from rag.config import Settings
 from rag.render import answer_text
 from rag.timeframe import resolve
 from rag.types import Answer, Article, Citation, Passage
+from rag.verify import verify
 
 from .newsdata import CHROMIUM, chromium, copy_first
 
@@ -29,8 +31,8 @@ HOSTILE = (
 def test_prompt_neutralises_markers_and_delimiters_in_article_text() -> None:
     p = Passage("x#0", "x", 'Title "quoted"', "2025-01-01", None, 0, len(HOSTILE), HOSTILE)
     text = format_passages([p])
-    assert text.count("Passage [") == 1  # only the real delimiter; the article's imitation is defused
-    body = text.split("\n", 1)[1]
+    assert len(re.findall(r'^\[\d+\] "', text, flags=re.M)) == 1  # only the real delimiter; the imitation is defused
+    body = text.split("): ", 1)[1]
     assert "[9]" not in body and "[1]" not in body and "(9)" in body
 
 

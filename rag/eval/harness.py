@@ -13,6 +13,7 @@ from the scores.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import tempfile
 import time
@@ -36,8 +37,11 @@ from rag.types import Answer, Article, Passage
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 CONFIG = EVAL_DIR / "thresholds.toml"
-METRICS = ("hit_at_k", "mrr", "fact_recall", "refusal_accuracy", "citation_recall", "citation_precision",
-           "quote_check", "digest_coverage", "digest_grouping", "digest_citations")
+CLAIM_KINDS = ("verbatim", "paraphrase", "summary", "name", "number", "date", "negation", "role", "unrelated")
+METRICS = ("hit_at_k", "mrr", "answer_accuracy", "fact_recall", "refusal_accuracy", "citation_recall",
+           "citation_precision", "quote_check", "digest_coverage", "digest_grouping", "digest_citations",
+           *(f"claim_{k}" for k in CLAIM_KINDS))
+STAGES = ("date_window", "no_passage", "unknown_name", "model", "unverified")
 
 
 class CorpusMissing(RagError):
@@ -52,6 +56,7 @@ class GoldSet:
     subset: Path | None = None
     digest: Path | None = None
     as_of: str | None = None  # "today" for the questions' relative dates, fixed so that runs repeat
+    claims: Path | None = None  # a labelled claim set (the verifier's own eval) instead of questions
     thresholds: dict[str, float] = field(default_factory=dict)
 
 
@@ -68,10 +73,11 @@ def load_sets(config: Path = CONFIG) -> dict[str, GoldSet]:
         unknown = set(t.get("thresholds", {})) - set(METRICS)
         if unknown:
             raise ConfigError(f"{config}: [{name}.thresholds] names unknown metrics {sorted(unknown)}; use {METRICS}")
-        if "gold" not in t:
-            raise ConfigError(f"{config}: [{name}] needs a 'gold' path")
+        if "gold" not in t and "claims" not in t:
+            raise ConfigError(f"{config}: [{name}] needs a 'gold' (questions) or 'claims' path")
         out[name] = GoldSet(
-            name, (base / t["gold"]).resolve(),
+            name, (base / (t.get("gold") or t["claims"])).resolve(),
+            claims=(base / t["claims"]).resolve() if t.get("claims") else None,
             corpus=(base / t["corpus"]).resolve() if t.get("corpus") else None,
             subset=(base / t["subset"]).resolve() if t.get("subset") else None,
             digest=(base / t["digest"]).resolve() if t.get("digest") else None,
@@ -113,6 +119,8 @@ class ItemResult:
     seconds: float
     prompt_tokens: int
     completion_tokens: int
+    split: str | None = None
+    stage: str | None = None  # the refusal's stage, when refused
 
     def failed(self) -> dict[str, m.Score]:
         return {k: s for k, s in self.scores.items() if s.value is not None and s.value < 1.0}
@@ -120,7 +128,8 @@ class ItemResult:
     def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id, "kind": self.kind, "question": self.question, "answer": self.answer,
-            "refused": self.refused, "citations": self.citations, "facts": self.facts,
+            "refused": self.refused, "stage": self.stage, "split": self.split, "citations": self.citations,
+            "facts": self.facts,
             "gold_passages": self.gold_passages, "retrieved": self.retrieved,
             "scores": {k: {"value": s.value, "why": s.why} for k, s in self.scores.items()},
             "seconds": round(self.seconds, 3), "prompt_tokens": self.prompt_tokens,
@@ -148,13 +157,35 @@ class EvalReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
-    def scores(self) -> dict[str, float | None]:
-        """Mean of each metric over the items it applies to (None when it applied to none)."""
+    def scores(self, split: str | None = None) -> dict[str, float | None]:
+        """Mean of each metric over the items it applies to (None when it applied to none); `split` keeps
+        only the items of that split (tune or test)."""
         out: dict[str, float | None] = {}
         for name in METRICS:
-            src = self.digests if name.startswith("digest") else self.items
+            src = self.digests if name.startswith("digest") else [r for r in self.items
+                                                                    if split is None or r.split == split]
             vals = [r.scores[name].value for r in src if name in r.scores and r.scores[name].value is not None]
             out[name] = round(sum(vals) / len(vals), 4) if vals else None  # type: ignore[arg-type]
+        return out
+
+    def splits(self) -> list[str]:
+        return sorted({r.split for r in self.items if r.split})
+
+    def stages(self, split: str | None = None) -> dict[str, dict[str, int]]:
+        """Refusals of answerable questions by stage, per kind (and 'all'), plus answered/wrong counts."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.items:
+            if split is not None and r.split != split or r.kind == "unanswerable":
+                continue
+            for k in (r.kind, "all"):
+                row = out.setdefault(k, {"n": 0, "correct": 0, "wrong": 0, **{st: 0 for st in STAGES}})
+                row["n"] += 1
+                if r.refused:
+                    row[r.stage or "model"] = row.get(r.stage or "model", 0) + 1
+                elif r.scores.get("answer_accuracy", m.Score(None, "")).value == 1.0:
+                    row["correct"] += 1
+                else:
+                    row["wrong"] += 1
         return out
 
     def below(self) -> dict[str, tuple[float, float]]:
@@ -176,6 +207,8 @@ class EvalReport:
     def to_dict(self) -> dict[str, object]:
         return {
             "set": self.set, "gold": self.gold, "k": self.k, "scores": self.scores(),
+            "by_split": {sp: {"scores": self.scores(sp), "stages": self.stages(sp)} for sp in self.splits()},
+            "stages": self.stages(),
             "thresholds": self.thresholds,
             "below": {k: {"mean": v, "threshold": t} for k, (v, t) in self.below().items()},
             "passed": not self.below(), "usage": self.usage(), "notes": self.notes,
@@ -205,16 +238,18 @@ def score_item(item: GoldItem, answer: Answer, retrieved: list[Passage], gold: l
     hits = [m.Hit(p.article_id, p.start, p.end) for p in retrieved]
     cites = [c.to_dict() for c in answer.citations]
     offsets = m.citation_offsets(cites, articles)
-    recall = m.citation_recall(answer)
-    if offsets.value is not None and offsets.value < 1.0:  # a citation that is not the article's text supports nothing
-        recall = m.Score(min(recall.value or 0.0, offsets.value), f"{recall.why}; {offsets.why}")
+    precision = m.citation_precision(answer.citations, gold, item.facts, answer.refused)
+    if offsets.value is not None and offsets.value < 1.0:  # a citation that is not the article's text cites nothing
+        precision = m.Score(min(precision.value or 0.0, offsets.value), f"{precision.why}; {offsets.why}")
     return {
         "hit_at_k": m.hit_at_k(hits, gold, k) if item.answerable else m.Score(None, "unanswerable"),
         "mrr": m.reciprocal_rank(hits, gold) if item.answerable else m.Score(None, "unanswerable"),
+        "answer_accuracy": m.answer_accuracy(answer, item.facts, item.answerable),
         "fact_recall": m.fact_recall(answer, item.facts, item.answerable),
         "refusal_accuracy": m.refusal_accuracy(answer, item.answerable),
-        "citation_recall": recall,
-        "citation_precision": m.citation_precision(answer),
+        "citation_recall": m.citation_recall(answer.citations, gold, answer.refused) if item.answerable
+        else m.Score(None, "unanswerable"),
+        "citation_precision": precision,
         "quote_check": m.quote_check(answer),
     }
 
@@ -344,6 +379,8 @@ def run_eval(
     gs = find_set(gold, config)
     if corpus is not None:
         gs.corpus = Path(corpus).resolve()
+    if gs.claims is not None:
+        return run_claims(gs, settings, llm=llm, limit=limit, progress=progress)
     items = load_gold(gs.gold)[:limit]
     t_start = time.monotonic()
     embedder = embedder or make_embedder(settings)
@@ -373,6 +410,7 @@ def run_eval(
                     [f"{p.article_id}[{p.start}:{p.end}]" for p in rec.last],
                     score_item(it, ans, rec.last, gold_hits, s.top_k, cited | articles),
                     dt, int(ans.usage.get("prompt_tokens", 0)), int(ans.usage.get("completion_tokens", 0)),
+                    it.split, ans.refusal.stage if ans.refusal else None,
                 )
                 report.items.append(r)
                 if progress:
@@ -386,3 +424,45 @@ def run_eval(
 def _articles(settings: Settings, ids: list[str]) -> dict[str, Article]:
     with Index.open(settings) as ix:
         return {i: ix.article(i) for i in ids if ix.has_article(i)}
+
+
+# ---- the verifier's own eval: labelled claims ---------------------------------------------------------
+def run_claims(gs: GoldSet, settings: Settings, *, llm: ChatModel | None = None, limit: int | None = None,
+               progress: Callable[[int, int, ItemResult], None] | None = None) -> EvalReport:
+    """Check every labelled claim against its evidence span with rag.verify (the judgement included unless
+    RAG_VERIFY_JUDGE=off) and score the verdict against the label, per kind (metrics `claim_<kind>`)."""
+    from rag.eval.schema import load_claims
+    from rag.verify import check_claim, make_judge
+
+    if gs.corpus is None or not gs.corpus.exists():
+        raise CorpusMissing(f"the corpus of claim set {gs.name!r} is not at {gs.corpus}: skipping it (pass --corpus PATH)")
+    claims = load_claims(gs.gold)[:limit]
+    want = {c.article_id for c in claims}
+    articles: dict[str, dict[str, Any]] = {}
+    with gs.corpus.open(encoding="utf-8") as f:
+        for line in f:
+            rec = json.loads(line)
+            if rec.get("id") in want:
+                articles[rec["id"]] = rec
+    t_start = time.monotonic()
+    judge = make_judge(llm or LLM(settings), settings) if settings.verify_judge != "off" else None
+    report = EvalReport(gs.name, str(gs.gold), 0, [], gs.thresholds)
+    for n, c in enumerate(claims, 1):
+        a = articles.get(c.article_id)
+        if a is None or c.evidence not in a["text"]:
+            raise GoldError(f"{gs.gold}: claim {c.id}: its evidence is not a span of article {c.article_id!r}")
+        start = a["text"].index(c.evidence)
+        p = Passage(f"{c.article_id}@{start}", c.article_id, a.get("title") or "", a.get("date"), a.get("url"),
+                    start, start + len(c.evidence), c.evidence)
+        t0 = time.monotonic()
+        v = check_claim(c.claim, [p], judge=judge)
+        r = ItemResult(c.id, c.kind, c.claim, f"{v.verdict}: {v.reason}", not v.supported, [], [], [c.evidence], [],
+                       {f"claim_{c.kind}": m.claim_passed(v.supported, c.label)}, time.monotonic() - t0, 0, 0,
+                       c.split, None)
+        report.items.append(r)
+        if progress:
+            progress(n, len(claims), r)
+    if judge is not None:
+        report.notes.append(f"judgement: {judge.calls} model calls ({judge.seconds:.1f} s), {judge.cached} cached")
+    report.seconds = time.monotonic() - t_start
+    return report

@@ -3,12 +3,14 @@
 `value` is in 0..1, or None when the metric does not apply to the item (retrieval for an unanswerable
 question, citation checks for a refused answer); aggregates are means over the items where it applies.
 
-Citation recall and precision follow ALCE (Gao et al. 2023), with the support check `rag ask` itself
-uses (`rag.cite.best_support` at `rag.cite.SUPPORT_MIN`) in place of ALCE's NLI model:
-- recall: share of answer sentences supported by their cited passages (one of them, or all together);
-- precision: share of citations that support their sentence alone, or without which the sentence's
-  other citations no longer support it (ALCE's "needed").
-Not handled: paraphrase that shares no words with the passage counts as unsupported, as in rag.cite.
+No metric here calls the verifier it grades (rag.verify): citations are scored against the gold set's
+own evidence, and the verifier is graded on its own labelled claims (`claim_*`, eval/gold/claims.jsonl):
+- citation precision: share of citations that overlap a gold passage, or whose text states a gold fact
+  (another report of the same fact is a precise citation too);
+- citation recall: share of the gold passages that some citation overlaps (a two-article answer must cite
+  both articles).
+Not handled: a correct citation of a passage the gold set does not list and that states no gold fact
+verbatim (a paraphrase) counts as imprecise.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.chunk import sentences
-from rag.cite import SUPPORT_MIN, best_support, missing_quotes, normalize, parse_markers, strip_markers, support
-from rag.types import Answer, Article, Citation, Passage
+from rag.cite import missing_quotes, normalize, parse_markers, strip_markers
+from rag.types import Answer, Article, Citation
 
 
 @dataclass(frozen=True)
@@ -106,19 +108,6 @@ def refusal_accuracy(answer: Answer, answerable: bool) -> Score:
 
 
 # ---- citations ---------------------------------------------------------------------------------
-def _as_passage(c: Citation) -> Passage:
-    return Passage(f"{c.article_id}@{c.start}", c.article_id, c.title, c.date, c.url, c.start, c.end, c.text)
-
-
-def _supports(claim: str, cited: Sequence[Citation], question: str) -> bool:
-    if not cited:
-        return False
-    if any(best_support(claim, _as_passage(c), question).score >= SUPPORT_MIN for c in cited):
-        return True
-    joined = " ".join(c.text for c in cited)
-    return not missing_quotes(claim, joined) and support(claim, joined, question) >= SUPPORT_MIN
-
-
 _LEADING_MARKS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 
 
@@ -138,45 +127,44 @@ def _claims(answer: Answer) -> list[tuple[str, list[int]]]:
     return out
 
 
-def citation_recall(answer: Answer) -> Score:
-    """Share of answer sentences that their cited passages support (ALCE citation recall)."""
-    if answer.refused:
-        return Score(None, "refused")
-    by_n = {c.n: c for c in answer.citations}
-    claims = _claims(answer)
-    if not claims:
-        return Score(0.0, "empty answer")
-    bad = [cl for cl, ns in claims if not _supports(cl, [by_n[n] for n in ns if n in by_n], answer.question)]
-    why = f"{len(claims) - len(bad)}/{len(claims)} sentences supported" + (
-        f"; unsupported: {' / '.join(repr(b[:80]) for b in bad)}" if bad else "")
-    return Score((len(claims) - len(bad)) / len(claims), why)
+def citation_recall(citations: Sequence[Citation], gold: Sequence[Hit], refused: bool) -> Score:
+    """Share of gold passages overlapped by one of the answer's citations."""
+    if refused or not gold:
+        return Score(None, "refused" if refused else "no gold passage")
+    cited = [Hit(c.article_id, c.start, c.end) for c in citations]
+    found = [g for g in gold if any(_overlaps(c, g) for c in cited)]
+    missed = [f"{g.article_id}[{g.start}:{g.end}]" for g in gold if g not in found]
+    return Score(len(found) / len(gold), f"{len(found)}/{len(gold)} gold passages cited"
+                 + (f"; not cited: {', '.join(missed)}" if missed else ""))
 
 
-def citation_precision(answer: Answer) -> Score:
-    """Share of citation marks that support their sentence or are needed for it (ALCE citation precision)."""
-    if answer.refused:
+def citation_precision(citations: Sequence[Citation], gold: Sequence[Hit], facts: Sequence[Sequence[str]],
+                       refused: bool) -> Score:
+    """Share of citations that overlap a gold passage or state a gold fact (module doc)."""
+    if refused:
         return Score(None, "refused")
-    by_n = {c.n: c for c in answer.citations}
-    total, good, bad = 0, 0, []
-    for claim, ns in _claims(answer):
-        cited = [by_n[n] for n in ns if n in by_n]
-        whole = _supports(claim, cited, answer.question)
-        for n in ns:
-            total += 1
-            c = by_n.get(n)
-            if c is None:
-                bad.append(f"[{n}] names no citation")
-                continue
-            alone = _supports(claim, [c], answer.question)
-            rest = [x for x in cited if x is not c]
-            needed = whole and not _supports(claim, rest, answer.question)
-            if alone or needed:
-                good += 1
-            else:
-                bad.append(f"[{n}] does not support {claim[:60]!r}")
-    if not total:
-        return Score(0.0, "no citation marks")
-    return Score(good / total, f"{good}/{total} citations precise" + (f"; {'; '.join(bad)}" if bad else ""))
+    if not citations:
+        return Score(0.0, "an answer without citations")
+    bad = [c for c in citations if not any(_overlaps(Hit(c.article_id, c.start, c.end), g) for g in gold)
+           and not any(contains(c.text, a) for f in facts for a in f)]
+    why = f"{len(citations) - len(bad)}/{len(citations)} citations on gold evidence" + (
+        "; off: " + ", ".join(f"[{c.n}] {c.article_id}[{c.start}:{c.end}]" for c in bad) if bad else "")
+    return Score((len(citations) - len(bad)) / len(citations), why)
+
+
+def answer_accuracy(answer: Answer, facts: Sequence[Sequence[str]], answerable: bool) -> Score:
+    """1 when an answerable question is answered with every gold fact; None for unanswerable ones."""
+    if not answerable:
+        return Score(None, "unanswerable")
+    r = fact_recall(answer, facts, answerable)
+    return Score(1.0 if r.value == 1.0 else 0.0, r.why)
+
+
+def claim_passed(supported: bool, label: str) -> Score:
+    """One labelled claim: 1 when the verifier's verdict is the label (supported kept, unsupported caught)."""
+    want = label == "supported"
+    return Score(1.0 if supported == want else 0.0,
+                 f"{'kept' if supported else 'rejected'} a claim labelled {label}")
 
 
 def quote_check(answer: Answer) -> Score:

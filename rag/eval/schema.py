@@ -79,6 +79,30 @@ class GoldItem(_Strict):
         return self
 
 
+class Claim(_Strict):
+    """A labelled claim for the verifier's eval: a sentence and the evidence span it is checked against."""
+
+    id: str = Field(min_length=1)
+    kind: Literal["verbatim", "paraphrase", "summary", "name", "number", "date", "negation", "role", "unrelated"]
+    label: Literal["supported", "unsupported"]
+    claim: str = Field(min_length=3)
+    article_id: str = Field(min_length=1)
+    evidence: str = Field(min_length=3, description="A verbatim span of the article: one to three whole sentences.")
+    split: Literal["tune", "test"] | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _label_fits_kind(self) -> Claim:
+        supported = self.kind in ("verbatim", "paraphrase", "summary")
+        if supported != (self.label == "supported"):
+            raise ValueError(f"a {self.kind!r} claim must be labelled {'supported' if supported else 'unsupported'}")
+        return self
+
+
+def load_claims(path: Path) -> list[Claim]:
+    return _load(path, Claim)
+
+
 class DigestCheck(_Strict):
     date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     must_cover: list[str] = Field(min_length=1, description="Article ids that some story of the day must include.")

@@ -29,14 +29,14 @@ from functools import lru_cache
 from typing import Literal
 
 from rag.chunk import sentences
-from rag.cite import content_words, parse_markers, strip_markers
+from rag.cite import content_words, parse_markers, strip_markers, weighted_words
 from rag.types import Citation, Passage
 from rag.verify import checks
-from rag.verify.facts import Facts, analyse, sentence_facts, _doc
-from rag.verify.judge import Judge
+from rag.verify.facts import Facts, _doc, analyse, sentence_facts
+from rag.verify.judge import Judge, make_judge
 from rag.verify.lexicon import fold, lexicon
 
-__all__ = ["Judge", "Verdict", "Verified", "check_claim", "verify"]
+__all__ = ["Judge", "Verdict", "Verified", "check_claim", "make_judge", "verify"]
 
 Kind = Literal["supported", "unsupported", "contradicted", "no_evidence"]
 MAX_WINDOW = 3  # sentences in one evidence window
@@ -84,12 +84,19 @@ def _windows(p: Passage) -> list[tuple[int, int, Facts]]:
 
 
 def _candidates(claim: str, p: Passage, question: str) -> list[tuple[float, int, int, Facts]]:
+    """The passage's windows most likely to support the claim: sharing most of its words (numbers and
+    dates included), then most of the question's, then the shortest (the tightest citation)."""
+    words = weighted_words(claim)
+    total = sum(words.values()) or 1.0
+    asked = content_words(question)
     scored = []
     for s, e, f in _windows(p):
-        scored.append((checks.coverage(claim, p.text[s:e], question), s, e, f))
-    # best coverage first; at equal coverage the shorter window (the tighter citation)
-    scored.sort(key=lambda x: (-round(x[0], 6), x[2] - x[1]))
-    return scored[:TRY_WINDOWS]
+        text = p.text[s:e]
+        have = content_words(text)
+        share = sum(x for w, x in words.items() if w in have) / total
+        scored.append((round(share, 6), len(asked & have), -(e - s), checks.coverage(claim, text, question), s, e, f))
+    scored.sort(key=lambda x: x[:3], reverse=True)
+    return [(cov, s, e, f) for *_, cov, s, e, f in scored[:TRY_WINDOWS]]
 
 
 def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verdict]:

@@ -14,6 +14,7 @@ what failed, in words a reader can act on. Pure functions over `Facts` (rag.veri
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -101,10 +102,8 @@ def dates(claim: Facts, ev: Facts, published: str | None) -> Check:
     from datetime import date
 
     pub = None
-    try:
+    with contextlib.suppress(ValueError):
         pub = date.fromisoformat(published or "")
-    except ValueError:
-        pass
     for c in claim.dates:
         if any(e.within(c) for e in ev.dates):
             continue

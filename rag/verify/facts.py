@@ -57,8 +57,7 @@ def nlp() -> Any:
 _MAG = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "mln": 1e6, "billion": 1e9, "bn": 1e9,
         "b": 1e9, "trillion": 1e12, "tn": 1e12}
 _WORDNUM = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
 _WORDNUM.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
                  "hundred": 100, "dozen": 12})
 _NUMBER = re.compile(
@@ -156,7 +155,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
     base = tokens[0].idx if tokens else 0
     f = Facts(text, dates=dates)
     f.numbers = numbers(text, [(m.start, m.end) for m in dates])
-    f.name_words = {fold(w).removesuffix("'s").strip(".'") for w in _WORDS.findall(text)}
+    words = [fold(w).removesuffix("'s").strip(".'") for w in _WORDS.findall(text)]
+    f.name_words = set(words) | {p for w in words for p in re.split(r"[-.]", w) if p}  # "FARC-EP": farc, ep
     run: list[str] = []
     for t in tokens:
         if _is_name(t) and not any(m.start <= t.idx - base < m.end for m in dates):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.cache import JsonCache, key
+from rag.config import Settings
 from rag.llm import ChatModel
 from rag.prompts import load_prompt
 
@@ -30,7 +31,7 @@ class Judge:
     def __call__(self, claim: str, evidence: str, published: str | None) -> bool:
         prompt = load_prompt("judge", {"evidence", "claim"})
         dated = f"From an article published {published}: {evidence}" if published else evidence
-        k = key("judge", prompt.sha(), self.model, claim, dated)
+        k = key("judge", prompt.sha, self.model, claim, dated)
         if k in self._memo:
             return self._memo[k]
         cache = JsonCache(self.cache_dir) if self.cache_dir else None
@@ -48,3 +49,11 @@ class Judge:
         if cache:
             cache.put(k, verdict)
         return verdict
+
+
+def make_judge(llm: ChatModel, settings: Settings) -> Judge | None:
+    """The judgement for this model, cached under the index, or None when RAG_VERIFY_JUDGE=off."""
+    if settings.verify_judge == "off":
+        return None
+    name = str(getattr(llm, "model", None) or type(llm).__name__)
+    return Judge(llm, name, settings.index_dir / "cache" / "judge")

@@ -43,9 +43,9 @@ def lexicon() -> Lexicon:
     aliases, polarity, thresholds = _read("aliases.toml"), _read("polarity.toml"), _read("thresholds.toml")
 
     def groups(key: str, data: dict[str, object]) -> tuple[frozenset[str], ...]:
-        return tuple(frozenset(fold(n) for n in g["names"]) for g in data.get(key, []))  # type: ignore[attr-defined, index]
+        return tuple(frozenset(fold(n) for n in g["names"]) for g in data.get(key, []))  # type: ignore[attr-defined]
 
-    words = [fold(w) for g in polarity.get("negator", []) for w in g["words"]]  # type: ignore[attr-defined, index]
+    words = [fold(w) for g in polarity.get("negator", []) for w in g["words"]]  # type: ignore[attr-defined]
     opposites: dict[str, set[str]] = {}
     for g in polarity.get("opposite", []):  # type: ignore[attr-defined]
         a, b = (fold(x) for x in g["pair"])
