@@ -61,7 +61,7 @@ _WORDNUM = {w: i for i, w in enumerate(
 _WORDNUM.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
                  "hundred": 100, "dozen": 12})
 _NUMBER = re.compile(
-    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
+    r"(?<![\w.,:/])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+,\d{1,2}(?![\d:])|\d+(?:\.\d+)?|"
     + "|".join(sorted(_WORDNUM, key=len, reverse=True))
     + r")(?:(?P<attached>bn|mn|mln|m|k|b|tn)\b|\s*(?P<pct>%|per\s?cent\b|percent\b)|[\s-]+(?P<mag>thousand|million|billion|trillion)\b)?",
     re.I,
@@ -73,9 +73,24 @@ class Number:
     value: float
     percent: bool
     text: str
+    at: int = 0  # offset in its sentence
+    sent: int = 0  # which sentence of a window it is in
 
     def key(self) -> tuple[float, bool]:
         return (float(f"{self.value:.6g}"), self.percent)
+
+
+_TIMES = re.compile(r"\b(doubl|tripl|quadrupl|halv)(?:e|ed|es|ing)\b", re.I)
+_TIMES_VALUE = {"doubl": 2.0, "tripl": 3.0, "quadrupl": 4.0, "halv": 0.5}
+# "first" is left out: "for the first time" is how a paraphrase says "never before" as often as a rank
+_ORDINALS = {w: i for i, w in enumerate(["second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"], 2)}
+_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b", re.I)
+
+
+# Clock times ("5:55 p.m.", "1755 local time") and fiscal quarters ("the fourth quarter") are times, not
+# quantities: left out, like dates.
+_NOT_QUANTITY = re.compile(r"\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?|\b\d{3,4}\s+(?:local\s+time|gmt|utc|hours)\b|"
+                           r"\b(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\b", re.I)
 
 
 def numbers(text: str, skip: list[tuple[int, int]] = ()) -> list[Number]:  # type: ignore[assignment]
@@ -86,18 +101,26 @@ def numbers(text: str, skip: list[tuple[int, int]] = ()) -> list[Number]:  # typ
     [(39000000.0, False), (1200000000.0, False), (3.0, False), (74.0, True)]
     """
     out = []
+    skip = [*skip, *((m.start(), m.end()) for m in _NOT_QUANTITY.finditer(text))]
     for m in _NUMBER.finditer(text):
         if any(s <= m.start() < e for s, e in skip):
             continue
         raw = m.group("num").lower()
-        value = float(_WORDNUM[raw]) if raw in _WORDNUM else float(raw.replace(",", ""))
+        decimal_comma = re.fullmatch(r"\d+,\d{1,2}", raw)  # "53,7%": a decimal comma, as much of Europe writes
+        value = (float(_WORDNUM[raw]) if raw in _WORDNUM else
+                 float(raw.replace(",", ".")) if decimal_comma else float(raw.replace(",", "")))
         mag = (m.group("attached") or m.group("mag") or "").lower()
         if not mag and not m.group("pct") and re.fullmatch(r"(19|20)\d\d", raw):
             continue  # a year: compared as a date
         if raw in ("one", "zero") and not mag and not m.group("pct"):
             continue  # "one of the", "no one": too common as words to be read as numbers
-        out.append(Number(value * _MAG.get(mag, 1.0), bool(m.group("pct")), m.group(0)))
-    return out
+        out.append(Number(value * _MAG.get(mag, 1.0), bool(m.group("pct")), m.group(0), m.start()))
+    for m in _TIMES.finditer(text):  # "doubled" and "tripled" are numbers a claim can get wrong
+        out.append(Number(_TIMES_VALUE[m.group(1).lower()], False, m.group(0), m.start()))
+    for m in _ORDINAL.finditer(text):
+        if not any(s <= m.start() < e for s, e in skip):
+            out.append(Number(float(_ORDINALS[m.group(1).lower()]), False, m.group(0), m.start()))
+    return sorted(out, key=lambda n: n.at)
 
 
 # ---- a parsed sentence -----------------------------------------------------------------------------
@@ -111,14 +134,17 @@ class Facts:
     numbers: list[Number] = field(default_factory=list)
     dates: list[Mention] = field(default_factory=list)
     lemmas: set[str] = field(default_factory=set)
-    negations: set[str] = field(default_factory=set)  # anchors (lemmas) of negated statements
+    negations: list[frozenset[str]] = field(default_factory=list)  # per negation: the lemmas it negates
     triples: list[tuple[str | None, str, str | None]] = field(default_factory=list)  # (agent, verb, patient)
+    attached: list[tuple[str, str]] = field(default_factory=list)  # (name, the name it is "of": its employer...)
 
     def __or__(self, other: Facts) -> Facts:
+        shift = 1 + max((n.sent for n in self.numbers), default=0)
+        moved = [Number(n.value, n.percent, n.text, n.at, n.sent + shift) for n in other.numbers]
         return Facts(
             f"{self.text} {other.text}", self.names + other.names, self.name_words | other.name_words,
-            self.numbers + other.numbers, self.dates + other.dates, self.lemmas | other.lemmas,
-            self.negations | other.negations, self.triples + other.triples,
+            self.numbers + moved, self.dates + other.dates, self.lemmas | other.lemmas,
+            self.negations + other.negations, self.triples + other.triples, self.attached + other.attached,
         )
 
 
@@ -136,16 +162,35 @@ def _is_name(t: Any) -> bool:
 
 
 def _phrase_of(t: Any) -> str | None:
-    """The name (folded) that a subject/object token stands for: its compound+flat name tokens."""
-    toks = [c for c in t.subtree if _is_name(c)] if _is_name(t) else []
+    """The name (folded) that a subject/object noun phrase carries: the names from its left edge to its
+    head ("The DeBoer family" -> deboer), else those of an apposition ("the co-owner, the DeBoer family")."""
+    toks = [c for c in t.doc[t.left_edge.i : t.i + 1] if _is_name(c)]
+    for c in t.children:
+        if c.dep_ == "appos":
+            toks += [x for x in t.doc[c.left_edge.i : c.i + 1] if _is_name(x)]
     return " ".join(_name_key(c) for c in toks) or None
 
 
-def _lex_anchor(t: Any) -> str:
-    for c in t.children:
-        if c.dep_ in ("xcomp", "ccomp", "dobj", "pcomp"):
-            return str(c.lemma_.lower())
-    return str(t.lemma_.lower())
+def _nouns(t: Any) -> frozenset[str]:
+    """The content words of a noun phrase ("no data or internet connection" -> data, internet, connection)."""
+    return frozenset(str(c.lemma_.lower()) for c in t.subtree if c.pos_ in ("NOUN", "PROPN", "ADJ") and not c.is_stop) \
+        | {str(t.lemma_.lower())}
+
+
+_OF = ("of", "from", "at", "for", "with")  # "Morenatt of the Associated Press", "Abdullah, from the Council"
+
+
+_ANCHOR_DEPS = ("acomp", "attr", "dobj", "xcomp", "ccomp", "oprd", "pcomp", "nsubjpass", "advmod")
+
+
+def _anchors(head: Any) -> frozenset[str]:
+    """What a negation negates: its head and the head's complements ("isn't mandatory" -> be, mandatory;
+    "does not have the authority" -> have, authority), content words only (plus the head)."""
+    out = {str(head.lemma_.lower())}
+    for c in head.children:
+        if c.dep_ in _ANCHOR_DEPS and c.is_alpha and not c.is_stop:
+            out.add(str(c.lemma_.lower()))
+    return frozenset(out)
 
 
 def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
@@ -171,12 +216,17 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
         if t.is_alpha and not t.is_stop:
             f.lemmas.add(t.lemma_.lower())
         low = t.text.lower()
-        if t.dep_ == "neg" or low in ("never", "without"):
-            f.negations.add(str(t.head.lemma_.lower()))
+        if low == "without":  # "phones without a data connection" negates the connection, not the phones
+            obj = next((c for c in t.children if c.dep_ == "pobj"), None)
+            f.negations.append(_nouns(obj) if obj is not None else frozenset({low}))
+        elif t.dep_ == "neg" or low == "never":
+            f.negations.append(_anchors(t.head))
+        elif low in ("no", "none", "nobody", "nothing", "neither", "nor") and t.dep_ in ("det", "nsubj", "dobj", "attr"):
+            f.negations.append(_anchors(t.head) | _nouns(t.head))
         elif t.lemma_.lower() in lex.negators and t.pos_ in ("VERB", "AUX"):
-            f.negations.add(_lex_anchor(t))
+            f.negations.append(_anchors(t))
         if t.pos_ in ("VERB", "AUX") and t.dep_ != "aux":
-            agent = patient = None
+            agent = patient = recipient = None
             for c in t.children:
                 if c.dep_ == "nsubj":
                     agent = _phrase_of(c)
@@ -184,11 +234,20 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                     patient = _phrase_of(c)
                 elif c.dep_ == "agent":
                     agent = next((p for g in c.children if (p := _phrase_of(g))), agent)
+                elif c.dep_ in ("dative", "prep") and c.lower_ in ("to", "against", "over"):
+                    recipient = next((p for g in c.children if g.dep_ == "pobj" and (p := _phrase_of(g))), recipient)
+            patient = patient or recipient
             if agent or patient:
                 f.triples.append((agent, str(t.lemma_.lower()), patient))
+        if _is_name(t) and t.dep_ not in ("compound", "flat"):
+            for c in t.children:
+                if c.dep_ == "prep" and c.lower_ in _OF:
+                    other = next((p for g in c.children if g.dep_ == "pobj" and (p := _phrase_of(g))), None)
+                    if other:
+                        f.attached.append((_phrase_of(t) or _name_key(t), other))
     for phrase in lex.negator_phrases:
         for m in re.finditer(rf"\b{re.escape(phrase)}\s+(\w+)", folded):
-            f.negations.add(m.group(1))
+            f.negations.append(frozenset({m.group(1)}))
     return f
 
 

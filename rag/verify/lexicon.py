@@ -35,6 +35,7 @@ class Lexicon:
     negators: frozenset[str]  # single words
     negator_phrases: tuple[str, ...]  # multi-word ("failed to")
     opposites: dict[str, frozenset[str]]  # lemma -> its opposites
+    prefixes: tuple[str, ...]  # negating prefixes ("un" + "like")
     thresholds: dict[str, float]
 
 
@@ -55,5 +56,6 @@ def lexicon() -> Lexicon:
         groups("group", aliases), groups("capital", aliases),
         frozenset(w for w in words if " " not in w), tuple(w for w in words if " " in w),
         {k: frozenset(v) for k, v in opposites.items()},
+        tuple(fold(p) for g in polarity.get("prefix", []) for p in g["prefixes"]),  # type: ignore[attr-defined]
         {k: float(v) for k, v in thresholds.items()},  # type: ignore[arg-type]
     )
