@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import date
 
 from rag.config import Settings
+from rag.derive import derive, operation
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
 from rag.evidence import select
@@ -211,7 +212,8 @@ def ask(
         return refuse("no_passage", f"no passage is related to the question (best cosine {best:.2f}, "
                       f"threshold RAG_MIN_RELEVANCE={settings.min_relevance})", found)
     context = select(question, pool, settings.context_tokens, embedder, settings.evidence, pieces)
-    prompt = load_prompt("answer", {"passages", "question"})
+    derived = operation(question) if pieces else None  # a two-part question asking for arithmetic
+    prompt = load_prompt("answer_derived" if derived else "answer", {"passages", "question"})
     system, user = prompt.render(passages=format_passages(context), question=question)
     llm = llm or LLM(settings)
     judge = make_judge(llm, settings)
@@ -243,6 +245,8 @@ def ask(
             return refuse("model", "the model found no answer in the evidence", context)
         why = "; ".join(f"{d[:80]!r}: {r}" for d, r in zip(checked.dropped, checked.reasons, strict=True))
         return refuse("unverified", f"no sentence of the model's answer passed verification ({why})", context, checked)
+    text = checked.answer
+    if derived and (computed := derive(question, checked)):
+        text = f"{text} {computed}"  # the arithmetic is code's, over the verified inputs it cites
     usage["seconds"] = round(time.monotonic() - t_start, 3)
-    return Answer(question, checked.answer, False, checked.citations, dropped=checked.dropped, usage=usage,
-                  dates=dates)
+    return Answer(question, text, False, checked.citations, dropped=checked.dropped, usage=usage, dates=dates)

@@ -117,6 +117,7 @@ def ask(
     verbose: VerboseOpt = False,
 ) -> None:
     """Answer a question from the indexed articles, citing the passages."""
+    from rag import warm
     from rag.answer import ask as run
     from rag.render import answer_text, usage_text
     from rag.store import Index
@@ -125,11 +126,18 @@ def ask(
     try:
         settings = _settings(index)
         ref = _iso(as_of, "--as-of")
-        answer = run(
-            question, settings, as_of=date.fromisoformat(ref) if ref else None,
-            since=_iso(since, "--since"), until=_iso(until, "--until"),
-            on_text=(lambda t: print(t, end="", flush=True)) if stream else None,
-        )
+        kw: dict[str, Any] = dict(as_of=date.fromisoformat(ref) if ref else None, since=_iso(since, "--since"),
+                                  until=_iso(until, "--until"),
+                                  on_text=(lambda t: print(t, end="", flush=True)) if stream else None)
+        served = None
+        if not question.strip():
+            raise RagError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
+        if warm.usable(settings) and (url := warm.warm_url(settings) or warm.start(settings)):
+            try:
+                served = warm.remote_ask(url, question, settings, **kw)
+            except ConnectionError:
+                served = None  # the warm server went away: answer here
+        answer = served or run(question, settings, **kw)
         texts: dict[str, str] = {}
         if as_json:
             _print_json(answer.to_dict())
@@ -236,6 +244,7 @@ def eval_(
     corpus: Annotated[Path | None, typer.Option("--corpus", help="Corpus file/folder for the set's index.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the Markdown report here.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Only the first N items.")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Only the items of this split: tune or test.")] = None,
     thresholds: Annotated[Path | None, typer.Option("--thresholds", help="Gold sets and thresholds file.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -247,8 +256,10 @@ def eval_(
         typer.echo(f"\r{n}/{total}", nl=False, err=True)
 
     try:
-        result = run_eval(gold, _settings(None), index_dir=index, corpus=corpus, limit=limit, progress=tick,
-                          config=thresholds or CONFIG)
+        if split not in (None, "tune", "test"):
+            raise RagError(f"--split {split!r}: use tune or test")
+        result = run_eval(gold, _settings(None), index_dir=index, corpus=corpus, limit=limit, split=split,
+                          progress=tick, config=thresholds or CONFIG)
     except CorpusMissing as e:
         typer.echo(f"skipped: {e}", err=True)
         raise typer.Exit(0) from None
@@ -398,13 +409,14 @@ def doctor(
 @app.command()
 def serve(
     port: Annotated[int | None, typer.Option("--port", help="Port on 127.0.0.1 (default: a free one).")] = None,
+    idle_timeout: Annotated[float | None, typer.Option("--idle-timeout", help="Exit after this many seconds without a question.")] = None,
 ) -> None:
-    """Keep the local model loaded: ask, digest and brief in other shells use it instead of loading it."""
+    """Keep the local model (and for rag ask the embedder and indexes) loaded for commands in other shells."""
     from rag.llm import serve as run
 
     try:
         settings = _settings(None)
-        run(settings, port, on_ready=lambda url: typer.echo(
+        run(settings, port, idle_timeout=idle_timeout, on_ready=lambda url: typer.echo(
             f"serving {settings.local_model} at {url}: rag ask, digest and brief with this RAG_MODEL_DIR use it; "
             "Ctrl-C stops it", err=True))
     except RagError as e:

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         description="With RAG_LLM_BASE_URL unset, use the model a running `rag serve` keeps loaded (same "
         "RAG_MODEL_DIR and RAG_LOCAL_MODEL) instead of loading it in every command.",
     )
+    keep_alive: int = Field(
+        default=600, description="Seconds a background `rag serve` started by `rag ask` stays loaded after its "
+        "last question (the model, embedder, parser and indexes warm, like Ollama's keep-alive); 0: every "
+        "command loads what it needs itself."
+    )
     llm_base_url: str | None = Field(
         default=None,
         description="OpenAI-compatible endpoint for answers and digests (OpenAI, vLLM, Ollama, llama.cpp). "

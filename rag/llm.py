@@ -244,16 +244,16 @@ def _serve_file(settings: Settings) -> Path:
     return Path(settings.model_dir) / f"serve-{settings.local_model}.json"
 
 
-def served_url(settings: Settings) -> str | None:
-    """The base URL of a running `rag serve` for the configured packaged model, or None.
-
-    A file left by a server that is gone (killed, machine restarted) is removed."""
+def served_info(settings: Settings) -> dict[str, Any] | None:
+    """The announcement of a running `rag serve` for the configured packaged model whose process is
+    alive, or None. A file left by a server that is gone (killed, machine restarted) is removed."""
     if not settings.use_served_model or settings.llm_base_url:
         return None
     path = _serve_file(settings)
     try:
         info = json.loads(path.read_text())
-        pid, port = int(info["pid"]), int(info["port"])
+        pid = int(info["pid"])
+        int(info["port"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if info.get("sha256") != PACKAGED_MODELS[settings.local_model].sha256:
@@ -265,20 +265,36 @@ def served_url(settings: Settings) -> str | None:
         return None
     except PermissionError:
         pass  # alive, another user's
+    return dict(info)
+
+
+def served_url(settings: Settings) -> str | None:
+    """The base URL of a running `rag serve` for the configured packaged model, or None."""
+    info = served_info(settings)
+    if info is None:
+        return None
+    port = int(info["port"])
     return f"http://127.0.0.1:{port}/v1" if _healthy(port, timeout=1.0) else None
 
 
-def serve(settings: Settings, port: int | None = None, on_ready: Callable[[str], None] | None = None) -> None:
-    """`rag serve`: load the local model, announce it (see module doc), serve until interrupted."""
+def serve(settings: Settings, port: int | None = None, on_ready: Callable[[str], None] | None = None,
+          idle_timeout: float | None = None) -> None:
+    """`rag serve`: load the local model and the ask API (rag.warm), announce both (see module doc), serve
+    until interrupted, or until `idle_timeout` seconds pass without a question."""
     import signal
+
+    from rag.warm import serve_asks
 
     if settings.llm_base_url:
         raise ConfigError("RAG_LLM_BASE_URL is set, so commands use that server: unset it to serve the local model")
+    if served_url(settings):
+        raise ConfigError(f"a rag serve for {settings.local_model} already runs for RAG_MODEL_DIR={settings.model_dir}")
     server = LocalServer(settings, port=port)
+    ask_port, stop_asks = serve_asks(settings, server.base_url, idle_timeout)
     path = _serve_file(settings)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "port": server.port, "model": settings.local_model,
-                               "sha256": PACKAGED_MODELS[settings.local_model].sha256}))
+    tmp.write_text(json.dumps({"pid": os.getpid(), "port": server.port, "ask_port": ask_port,
+                               "model": settings.local_model, "sha256": PACKAGED_MODELS[settings.local_model].sha256}))
     os.replace(tmp, path)
 
     def stop(signum: int, frame: object) -> None:
@@ -293,6 +309,7 @@ def serve(settings: Settings, port: int | None = None, on_ready: Callable[[str],
     except KeyboardInterrupt:
         pass
     finally:
+        stop_asks()
         try:
             if json.loads(path.read_text()).get("pid") == os.getpid():
                 path.unlink()

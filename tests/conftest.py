@@ -96,6 +96,28 @@ def seed_settings(seed_index: Settings, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(autouse=True)
+def _no_background_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`rag ask` from the CLI starts a warm background server by default (RAG_KEEP_ALIVE); tests that do not
+    test that answer in their own process."""
+    monkeypatch.setenv("RAG_KEEP_ALIVE", "0")
+
+
+def private_model_dir(tmp_path: Path) -> Path:
+    """A model directory of its own (the assembled model linked, not copied), so a test's `rag serve` and
+    its announcement never meet a server the user or CI runs for the shared one."""
+    from rag.llm import PACKAGED_MODELS, model_file
+
+    src = model_file(Settings(model_dir=MODEL_DIR))
+    d = tmp_path / "models"
+    d.mkdir()
+    (d / src.name).symlink_to(src)
+    stamp = src.with_suffix(".verified")
+    (d / stamp.name).write_text(stamp.read_text())
+    assert PACKAGED_MODELS["qwen2.5-coder-1.5b"].file_name == src.name
+    return d
+
+
+@pytest.fixture(autouse=True)
 def _store_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """RAG_TEST_STORE=server runs the suite against a real Chroma server: every index a test opens through
     the environment (Settings(), the CLI, the console script) keeps its vectors there, in its own collection."""

@@ -14,7 +14,7 @@ import pytest
 from rag.config import Settings
 from rag.llm import LLM, PACKAGED_MODELS, served_url
 
-from .conftest import MODEL_DIR
+from .conftest import private_model_dir
 
 EXE = shutil.which("rag") or str(Path(sys.executable).parent / "rag")
 SHA = PACKAGED_MODELS["qwen2.5-coder-1.5b"].sha256
@@ -42,7 +42,8 @@ def test_a_live_process_that_does_not_answer_is_not_used(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_commands_use_the_model_rag_serve_keeps_loaded(seed_settings: Settings) -> None:
+def test_commands_use_the_model_rag_serve_keeps_loaded(seed_settings: Settings, tmp_path: Path) -> None:
+    MODEL_DIR = private_model_dir(tmp_path)
     env = {**os.environ, "RAG_MODEL_DIR": str(MODEL_DIR), "RAG_USE_SERVED_MODEL": "1",
            "RAG_INDEX_DIR": str(seed_settings.index_dir)}
     server = subprocess.Popen([EXE, "serve"], env=env, stderr=subprocess.PIPE, text=True)
@@ -66,3 +67,46 @@ def test_commands_use_the_model_rag_serve_keeps_loaded(seed_settings: Settings) 
         server.wait(timeout=60)
     assert not (MODEL_DIR / "serve-qwen2.5-coder-1.5b.json").exists()
     assert served_url(s) is None
+
+
+@pytest.mark.slow
+def test_ask_starts_a_warm_server_that_later_asks_reuse_and_that_exits_when_idle(seed_settings: Settings,
+                                                                                 tmp_path: Path) -> None:
+    """The first `rag ask` starts `rag serve --idle-timeout N` in the background; the next one is answered by
+    it (model, embedder, parser and index warm); with no question for N seconds it exits and removes its
+    announcement."""
+    import time
+
+    model_dir = private_model_dir(tmp_path)
+    env = {**os.environ, "RAG_MODEL_DIR": str(model_dir), "RAG_KEEP_ALIVE": "15", "RAG_USE_SERVED_MODEL": "1",
+           "RAG_INDEX_DIR": str(seed_settings.index_dir)}
+    announcement = model_dir / "serve-qwen2.5-coder-1.5b.json"
+
+    def ask(q: str) -> dict[str, object]:
+        out = subprocess.run([EXE, "ask", "--json", "--as-of", "2025-11-25", q], capture_output=True, text=True,
+                             env=env, timeout=600)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+    first = ask("Which city hosted the US-Ukraine talks?")
+    assert not first["refused"] and "Geneva" in str(first["answer"])
+    info = json.loads(announcement.read_text())
+    assert info["ask_port"] and first["usage"]["warm"] == 1  # type: ignore[index]
+    second = ask("What did Trump write on Monday about the talks?")
+    assert second["usage"]["warm"] == 1  # type: ignore[index]
+    assert json.loads(announcement.read_text())["pid"] == info["pid"]  # the same server, not a new one
+    deadline = time.monotonic() + 120
+    while announcement.exists() and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not announcement.exists()
+    while _running(int(info["pid"])) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not _running(int(info["pid"]))
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's exit is reaped by whatever adopted it, maybe later)."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False

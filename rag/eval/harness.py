@@ -365,14 +365,15 @@ def run_eval(
     llm: ChatModel | None = None,
     retriever: Callable[[Index, Embedder, Settings], Searcher] | None = None,
     limit: int | None = None,
+    split: str | None = None,
     digests: bool = True,
     config: Path = CONFIG,
     progress: Callable[[int, int, ItemResult], None] | None = None,
 ) -> EvalReport:
     """Answer every gold question with `ask()` and score it (module doc).
 
-    `retriever` builds the searcher ask() uses (default: the index's Retriever); `limit` takes the
-    first n items. Raises GoldError for a malformed gold file, CorpusMissing when the corpus is absent.
+    `retriever` builds the searcher ask() uses (default: the index's Retriever); `split` keeps the items
+    of that split (tune or test); `limit` takes the first n items. Raises GoldError for a malformed gold file, CorpusMissing when the corpus is absent.
     """
     from rag.answer import ask
 
@@ -380,8 +381,8 @@ def run_eval(
     if corpus is not None:
         gs.corpus = Path(corpus).resolve()
     if gs.claims is not None:
-        return run_claims(gs, settings, llm=llm, limit=limit, progress=progress)
-    items = load_gold(gs.gold)[:limit]
+        return run_claims(gs, settings, llm=llm, limit=limit, split=split, progress=progress)
+    items = [it for it in load_gold(gs.gold) if split is None or it.split == split][:limit]
     t_start = time.monotonic()
     embedder = embedder or make_embedder(settings)
     with eval_index(gs, settings, embedder, index_dir) as s:
@@ -428,7 +429,7 @@ def _articles(settings: Settings, ids: list[str]) -> dict[str, Article]:
 
 # ---- the verifier's own eval: labelled claims ---------------------------------------------------------
 def run_claims(gs: GoldSet, settings: Settings, *, llm: ChatModel | None = None, limit: int | None = None,
-               progress: Callable[[int, int, ItemResult], None] | None = None) -> EvalReport:
+               split: str | None = None, progress: Callable[[int, int, ItemResult], None] | None = None) -> EvalReport:
     """Check every labelled claim against its evidence span with rag.verify (the judgement included unless
     RAG_VERIFY_JUDGE=off) and score the verdict against the label, per kind (metrics `claim_<kind>`)."""
     from rag.eval.schema import load_claims
@@ -436,7 +437,7 @@ def run_claims(gs: GoldSet, settings: Settings, *, llm: ChatModel | None = None,
 
     if gs.corpus is None or not gs.corpus.exists():
         raise CorpusMissing(f"the corpus of claim set {gs.name!r} is not at {gs.corpus}: skipping it (pass --corpus PATH)")
-    claims = load_claims(gs.gold)[:limit]
+    claims = [c for c in load_claims(gs.gold) if split is None or c.split == split][:limit]
     want = {c.article_id for c in claims}
     articles: dict[str, dict[str, Any]] = {}
     with gs.corpus.open(encoding="utf-8") as f:

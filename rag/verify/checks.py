@@ -183,10 +183,11 @@ def polarity(claim: Facts, ev: Facts) -> Check:
 
 
 def _same(a: str | None, b: str | None) -> bool:
+    """Two name phrases name the same thing: they share a word (plural or demonym forms included)."""
     if not a or not b:
         return False
     wa, wb = set(a.split()), set(b.split())
-    return bool(wa & wb)
+    return bool(wa & wb) or any(_demonym(x, y) for x in wa for y in wb if x[:3] == y[:3])
 
 
 def roles(claim: Facts, ev: Facts) -> Check:
@@ -208,12 +209,36 @@ def roles(claim: Facts, ev: Facts) -> Check:
         if patient and all(p and not _same(patient, p) for _, p in theirs):
             return Check("roles", False, f"the evidence has {verb!r} done to {theirs[0][1]!r}, not {patient!r}",
                          contradicts=True)
+    crossed = _crossed_link(claim, ev)
+    if crossed:
+        return Check("roles", False, crossed, contradicts=True)
     for name, of in claim.attached:  # "Morenatt of AFP" where the evidence has "Morenatt of AP"
         theirs_of = [o for n, o in ev.attached if _same(name, n)]
         if theirs_of and not any(_same(of, o) for o in theirs_of):
             return Check("roles", False, f"the evidence has {name!r} of {theirs_of[0]!r}, not of {of!r}",
                          contradicts=True)
     return Check("roles", True)
+
+
+def _crossed_link(claim: Facts, ev: Facts) -> str | None:
+    """A pair of names the claim ties together that the evidence ties crosswise: the claim has A-B and C-D,
+    the evidence A-D and C-B, or A-C' where C' is another name of the claim ("Michelson for the NDP and
+    Khaki for the Greens" over "Khaki (NDP), Michelson (Green)")."""
+    names = [" ".join(n) for n in claim.names]
+
+    def linked(a: str, b: str, links: list[tuple[str, str]]) -> bool:
+        return any((_same(a, x) and _same(b, y)) or (_same(a, y) and _same(b, x)) for x, y in links)
+
+    for a, b in claim.links:
+        if linked(a, b, ev.links):
+            continue
+        for other in names:
+            if _same(other, a) or _same(other, b):
+                continue
+            # the evidence ties a to another name of the claim, and b to someone else too
+            if linked(a, other, ev.links) and any(_same(b, x) or _same(b, y) for x, y in ev.links):
+                return f"the evidence ties {a!r} to {other!r}, not to {b!r}"
+    return None
 
 
 def coverage(claim: str, evidence: str, question: str = "") -> float:

@@ -137,6 +137,7 @@ class Facts:
     negations: list[frozenset[str]] = field(default_factory=list)  # per negation: the lemmas it negates
     triples: list[tuple[str | None, str, str | None]] = field(default_factory=list)  # (agent, verb, patient)
     attached: list[tuple[str, str]] = field(default_factory=list)  # (name, the name it is "of": its employer...)
+    links: list[tuple[str, str]] = field(default_factory=list)  # names the syntax ties together (see _links)
 
     def __or__(self, other: Facts) -> Facts:
         shift = 1 + max((n.sent for n in self.numbers), default=0)
@@ -145,6 +146,7 @@ class Facts:
             f"{self.text} {other.text}", self.names + other.names, self.name_words | other.name_words,
             self.numbers + moved, self.dates + other.dates, self.lemmas | other.lemmas,
             self.negations + other.negations, self.triples + other.triples, self.attached + other.attached,
+            self.links + other.links,
         )
 
 
@@ -169,6 +171,28 @@ def _phrase_of(t: Any) -> str | None:
         if c.dep_ == "appos":
             toks += [x for x in t.doc[c.left_edge.i : c.i + 1] if _is_name(x)]
     return " ".join(_name_key(c) for c in toks) or None
+
+
+def _links(tokens: list[Any]) -> list[tuple[str, str]]:
+    """Pairs of names the syntax ties together: a verb's subject with its object or a prepositional object
+    ("Likud beat Kadima", "Michelson is running for the Greens"), a name with its apposition or
+    parenthesis ("Khaki (NDP)"), a name with the name it is of ("Morenatt of the AP")."""
+    out: list[tuple[str, str]] = []
+    for t in tokens:
+        if t.pos_ in ("VERB", "AUX"):
+            subj = [p for c in t.children if c.dep_ in ("nsubj", "nsubjpass") and (p := _phrase_of(c))]
+            objs = [p for c in t.children if c.dep_ in ("dobj", "attr", "dative") and (p := _phrase_of(c))]
+            objs += [p for c in t.children if c.dep_ in ("prep", "agent") for g in c.children
+                     if g.dep_ == "pobj" and (p := _phrase_of(g))]
+            out += [(a, b) for a in subj for b in objs if a != b]
+        elif _is_name(t) and t.dep_ not in ("compound", "flat"):
+            me = _phrase_of(t)
+            for c in t.children:
+                if c.dep_ == "appos" and (p := " ".join(_name_key(x) for x in c.subtree if _is_name(x))):
+                    out.append((_name_key(t), p))
+                elif c.dep_ == "prep" and c.lower_ in _OF:
+                    out += [(me or _name_key(t), p) for g in c.children if g.dep_ == "pobj" and (p := _phrase_of(g))]
+    return out
 
 
 def _nouns(t: Any) -> frozenset[str]:
@@ -245,6 +269,7 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                     other = next((p for g in c.children if g.dep_ == "pobj" and (p := _phrase_of(g))), None)
                     if other:
                         f.attached.append((_phrase_of(t) or _name_key(t), other))
+    f.links = _links(tokens)
     for phrase in lex.negator_phrases:
         for m in re.finditer(rf"\b{re.escape(phrase)}\s+(\w+)", folded):
             f.negations.append(frozenset({m.group(1)}))

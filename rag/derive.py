@@ -1,0 +1,124 @@
+"""Derived answers: a difference, a sum, the days between two events, which of two is larger or earlier.
+
+The model is not trusted with arithmetic. For a question that asks for one of these (`operation`), the
+model is asked to state each input with its own passage number (prompts/answer_derived.md); the inputs are
+verified like any answer sentence; then code computes the result from the verified sentences' numbers
+(or their dates, resolved against each article's publication day) and adds one sentence that shows the
+inputs and the arithmetic, cited to every input's evidence.
+
+Not handled: more than two inputs; mixed units ("5%" and "$3m"), which are shown but not combined;
+currencies converted into one another.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.textdates import mentions
+from rag.types import Citation
+from rag.verify import Verified
+from rag.verify.facts import Number, numbers
+
+_OPS = [
+    ("days", re.compile(r"\bhow many (days|weeks|months)\b.*\b(between|after|before|passed|elapsed|separat)|"
+                        r"\bhow long (after|before|between)\b", re.I)),
+    ("difference", re.compile(r"\b(difference|how (much|many) (more|less|fewer|higher|lower|larger|smaller|bigger|"
+                              r"greater)|by how (much|many)|gap between)\b", re.I)),
+    ("sum", re.compile(r"\b(combined|in total|total|sum|together|altogether|in all)\b", re.I)),
+    ("compare", re.compile(r"\bwhich\b.*\b(larger|bigger|higher|greater|more|smaller|lower|less|fewer|earlier|"
+                           r"later|first|longer|shorter)\b", re.I)),
+]
+
+
+def operation(question: str) -> str | None:
+    """The derivation a question asks for, or None.
+
+    >>> operation("What was the combined value of the two deals?"), operation("Who won?")
+    ('sum', None)
+    >>> operation("How many days passed between the vote and the resignation?")
+    'days'
+    """
+    for name, pattern in _OPS:
+        if pattern.search(question):
+            return name
+    return None
+
+
+@dataclass
+class _Input:
+    number: Number | None
+    day: str | None  # ISO day of a dated input
+    sentence: str
+    citation: Citation
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.2f}".rstrip("0").rstrip(".") if abs(x) < 1e6 else _magnitude(x)
+
+
+def _magnitude(x: float) -> str:
+    for word, size in (("trillion", 1e12), ("billion", 1e9), ("million", 1e6)):
+        if abs(x) >= size:
+            return f"{x / size:,.2f}".rstrip("0").rstrip(".") + f" {word}"
+    return f"{x:,.0f}"
+
+
+def _inputs(checked: Verified) -> list[_Input]:
+    by_n = {c.n: c for c in checked.citations}
+    out = []
+    for sentence in re.split(r"(?<=[.!?])\s+", checked.answer.strip()):
+        ns = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+        if not ns or ns[0] not in by_n:
+            continue
+        c = by_n[ns[0]]
+        plain = re.sub(r"\s*\[\d+\]", "", sentence)
+        dated = mentions(plain, c.date) or mentions(c.text, c.date)
+        skip = [(m.start, m.end) for m in mentions(plain, c.date)]
+        nums = numbers(plain, skip)
+        day = dated[0].lo.isoformat() if dated and dated[0].lo == dated[0].hi else None
+        out.append(_Input(nums[0] if nums else None, day, plain, c))
+    return out
+
+
+def derive(question: str, checked: Verified) -> str | None:
+    """The computed sentence for the question's operation from the verified answer, with the input
+    citations' markers; None when the operation or two usable inputs are missing."""
+    op = operation(question)
+    if op is None:
+        return None
+    ins = _inputs(checked)
+    if len({i.citation.n for i in ins}) < 2:
+        return None
+    a, b = ins[0], next(i for i in ins[1:] if i.citation.n != ins[0].citation.n)
+    marks = f"[{a.citation.n}][{b.citation.n}]"
+    if op == "days":
+        if not (a.day and b.day):
+            return None
+        from datetime import date
+
+        d = abs((date.fromisoformat(b.day) - date.fromisoformat(a.day)).days)
+        return f"That is {d} days between {a.day} and {b.day} (computed) {marks}."
+    if op == "compare":
+        return _compare(question, a, b, marks)
+    if a.number is None or b.number is None or a.number.percent != b.number.percent:
+        return None
+    x, y = a.number.value, b.number.value
+    unit = " percentage points" if a.number.percent else ""
+    if op == "difference":
+        return f"The difference is {_fmt(abs(x - y))}{unit} ({a.number.text} and {b.number.text}, computed) {marks}."
+    if op == "sum":
+        total = f"{_fmt(x + y)}%" if a.number.percent else _fmt(x + y)
+        return f"Together that is {total} ({a.number.text} plus {b.number.text}, computed) {marks}."
+    return None
+
+
+def _compare(question: str, a: _Input, b: _Input, marks: str) -> str | None:
+    if a.day and b.day and re.search(r"\b(earlier|later|first)\b", question, re.I):
+        first, second = (a, b) if a.day <= b.day else (b, a)
+        return f"The earlier is {first.day}, before {second.day} (compared) {marks}."
+    if a.number is None or b.number is None or a.number.percent != b.number.percent:
+        return None
+    bigger, smaller = (a, b) if a.number.value >= b.number.value else (b, a)
+    return (f"The larger figure is {bigger.number.text} against {smaller.number.text} "  # type: ignore[union-attr]
+            f"(compared) {marks}.")
