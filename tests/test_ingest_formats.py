@@ -167,3 +167,17 @@ def test_unknown_date_stays_null_and_is_reported(tmp_path: Path, settings: Setti
     with Index.open(settings) as ix:
         a = ix.article("undated")
         assert (a.date, a.date_source) == (None, "none") and ix.stats()["undated"] == 1
+
+
+def test_jsonl_line_separators_inside_strings_do_not_split_records(tmp_path: Path) -> None:
+    """U+2028, U+2029 and U+0085 are legal inside JSON strings; only "\\n" ends a JSON Lines record, so
+    the record is kept whole and a bad line later in the file keeps its real line number."""
+    p = tmp_path / "seps.jsonl"
+    odd = {"id": "odd", "title": "Line\u2028separators", "text": "First part.\u2028Second\u2029part.\u0085Third."}
+    p.write_text("\n".join([json.dumps(odd, ensure_ascii=False), "{not json",
+                            json.dumps({"id": "ok", "text": BODY})]) + "\n", encoding="utf-8")
+    got = list(read_path(p))
+    arts = [x for x in got if isinstance(x, Article)]
+    assert [a.id for a in arts] == ["odd", "ok"]
+    assert arts[0].text == odd["text"]
+    assert [x.path for x in got if isinstance(x, Rejection)] == [f"{p}:2"]

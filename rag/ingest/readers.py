@@ -182,7 +182,8 @@ def _record(rec: object, path: Path, where: str, n: int) -> Item:
 
 def read_jsonl(path: Path, data: bytes) -> Iterator[Item]:
     text = decode_utf8(data)
-    for n, line in enumerate(text.splitlines(), 1):
+    # "\n" only: str.splitlines() also splits on U+2028/U+2029/U+0085, which are legal inside JSON strings
+    for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
