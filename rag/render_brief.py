@@ -10,7 +10,7 @@ import html
 import re
 import textwrap
 
-from rag.render_digest import _CSS, _cite_html, _clean, _md_escape
+from rag.render_digest import _CSS, _cite_html, _clean, _md_escape, md_code
 from rag.types import Brief, BriefItem
 
 
@@ -57,7 +57,7 @@ def brief_markdown(b: Brief) -> str:
         return re.sub(r"\\\[(\d+)\\\]", r"[\1]", _md_escape(i.text))
 
     def sources(i: BriefItem) -> list[str]:
-        return [f"   {c.n}. {_md_escape(c.title)} ({c.date or 'undated'}, `{c.article_id}` {c.start}-{c.end}): "
+        return [f"   {c.n}. {_md_escape(c.title)} ({c.date or 'undated'}, {md_code(c.article_id)} {c.start}-{c.end}): "
                 f"\u201c{_md_escape(' '.join(c.text.split()))}\u201d" for c in i.citations]
 
     for title, xs in (("Overview", b.overview), ("Timeline", b.timeline), ("Where sources disagree", b.conflicts)):

@@ -22,11 +22,15 @@ def _clean(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
 
 
+_URL_ENCODE = {"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C", '"': "%22", "`": "%60"}
+
+
 def safe_url(url: str | None) -> str | None:
     """The URL if it is http(s), for use as a link target (a `javascript:` URL in article metadata must
-    not become a clickable link); parentheses are encoded so Markdown links stay whole."""
-    if url and re.match(r"https?://", url, flags=re.I) and not re.search(r"\s", url):
-        return url.replace("(", "%28").replace(")", "%29")
+    not become a clickable link); characters that could end a Markdown link destination or start markup
+    (parentheses, angle brackets, backslash, quotes, backtick) are percent-encoded so links stay whole."""
+    if url and re.match(r"https?://", url, flags=re.I) and not re.search(r"[\s\x00-\x1f\x7f-\x9f]", url):
+        return "".join(_URL_ENCODE.get(ch, ch) for ch in url)
     return None
 
 
@@ -64,6 +68,22 @@ def _md_escape(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", _clean(text))
 
 
+def md_code(text: str) -> str:
+    """Text as one inline Markdown code span, whatever it holds: whitespace (newlines too, which would
+    start a new block) collapsed, a fence longer than any run of backticks inside, padded with a space
+    when the text starts or ends with a backtick (CommonMark strips one space each side).
+
+    >>> md_code("a`b")
+    '``a`b``'
+    >>> md_code("`x")
+    '`` `x ``'
+    """
+    t = " ".join(_clean(text).split())
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", t)), default=0) + 1)
+    pad = " " if t.startswith("`") or t.endswith("`") else ""
+    return f"{fence}{pad}{t}{pad}{fence}"
+
+
 def digest_markdown(d: Digest) -> str:
     out: list[str] = ["# News digest", ""]
     for day in d.days:
@@ -81,7 +101,7 @@ def digest_markdown(d: Digest) -> str:
             for c in s.citations:
                 url = safe_url(c.url)
                 link = f"[{_md_escape(c.title)}](<{url}>)" if url else _md_escape(c.title)
-                out.append(f"{c.n}. {link} ({c.date or 'undated'}, `{c.article_id}` {c.start}-{c.end}): "
+                out.append(f"{c.n}. {link} ({c.date or 'undated'}, {md_code(c.article_id)} {c.start}-{c.end}): "
                            f"\u201c{_md_escape(' '.join(c.text.split()))}\u201d")
             out.append("")
     return "\n".join(out).rstrip() + "\n"

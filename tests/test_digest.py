@@ -301,3 +301,28 @@ def test_real_model_digest_verifies_and_caches(ssettings: Settings, local_llm: o
     again = Counting(local_llm)
     assert digest(ssettings, "2005-03-13", llm=again).to_dict() == d.to_dict()  # type: ignore[arg-type]
     assert again.calls == 0
+
+
+# An article id and a URL as a hostile feed or JSON record can set them: a backtick ends a code span, ">"
+# ends a <...> link destination, a backslash escapes it, a newline starts a new Markdown block.
+EVIL_ID = "x`` <img src=x onerror=alert(1)> [e](javascript:alert(2)) `\n# Injected"
+EVIL_URL = "https://example.org/a>b<script>alert(3)</script>\\"
+
+
+def test_markdown_output_keeps_hostile_ids_and_urls_inert() -> None:
+    from markdown_it import MarkdownIt  # CommonMark with raw HTML on, as most renderers are
+
+    from rag.render_brief import render_brief
+    from rag.types import Article, Brief, BriefItem, Citation, DayDigest, Story
+
+    c = Citation(1, EVIL_ID, "A title", "2005-03-08", EVIL_URL, 0, 12, "Talks began.")
+    d = Digest([DayDigest("2005-03-08", [EVIL_ID], [Story("Head", "Talks began [1].", [EVIL_ID], [c])])],
+               {EVIL_ID: Article(EVIL_ID, "A title", "Talks began.")})
+    b = Brief("topic", [EVIL_ID], timeline=[BriefItem("Talks began [1].", [c], "2005-03-08")])
+    for md in (render_digest(d, "md"), render_brief(b, "md")):
+        page = MarkdownIt("commonmark").render(md)
+        assert "<img" not in page and "<script" not in page and "javascript:" not in page.split("<code>")[0]
+        assert "<h1>Injected" not in page and not re.search(r'href="javascript', page)
+        assert re.findall(r'href="([^"]*)"', page) in ([], ["https://example.org/a%3Eb%3Cscript%3Ealert%283%29%3C/script%3E%5C"])
+        code = re.findall(r"<code>(.*?)</code>", page, flags=re.S)
+        assert any("[e](javascript:alert(2))" in x and "# Injected" in x for x in code), page  # whole, as text
