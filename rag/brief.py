@@ -40,7 +40,7 @@ from rag.store import Index
 from rag.stories import salient, whole
 from rag.types import Article, Brief, BriefItem, Citation, Passage
 
-BRIEF_VERSION = 2  # bump when selection, prompts' use or verification changes
+BRIEF_VERSION = 3  # bump when selection, prompts' use or verification changes
 Progress = Callable[[int, int, str], None]
 
 

@@ -48,7 +48,7 @@ from rag.stories import Previous, centroid, cluster, continues, salient, whole
 from rag.types import Article, Citation, DayDigest, Digest, Passage, Story, StoryRef
 
 CLUSTER_VERSION = 1  # bump when clustering changes: old cache entries are then ignored
-STORY_VERSION = 3  # bump when salient selection, parsing or verification changes
+STORY_VERSION = 4  # bump when salient selection, parsing or verification changes
 Progress = Callable[[int, int, str], None]
 
 
@@ -76,6 +76,16 @@ def model_name(settings: Settings, llm: ChatModel | None) -> str:
     return f"{settings.llm_base_url}|{settings.llm_model}" if settings.llm_base_url else settings.local_model
 
 
+def neutralise_markers(text: str) -> str:
+    """Article text with its own bracketed numbers made inert, so that no "[n]" from an article reads as a
+    citation marker (in a prompt, or in a summary that quotes the article).
+
+    >>> neutralise_markers("approved the budget [3] on Tuesday")
+    'approved the budget (3) on Tuesday'
+    """
+    return re.sub(r"\[(\d+)\]", r"(\1)", text)
+
+
 def format_sentences(picked: Sequence[Passage]) -> str:
     """Numbered sentences grouped under their article's title; bracketed numbers in article text are
     neutralised so an article cannot plant a citation marker."""
@@ -87,7 +97,7 @@ def format_sentences(picked: Sequence[Passage]) -> str:
                 lines.append("")
             lines.append(f'Article "{p.title.replace(chr(34), chr(39))}" ({p.date or "undated"}):')
             last = p.article_id
-        lines.append(f"[{n}] " + re.sub(r"\[(\d+)\]", r"(\1)", " ".join(p.text.split())))
+        lines.append(f"[{n}] " + neutralise_markers(" ".join(p.text.split())))
     return "\n".join(lines)
 
 
@@ -129,13 +139,14 @@ def first_sentences(text: str, n: int, truncated: bool = False) -> str:
 
 
 def extractive(picked: Sequence[Passage], n: int = 2) -> tuple[str, list[Citation]]:
-    """The n most salient sentences as the summary, each cited by its own offsets."""
+    """The n most salient sentences as the summary, each cited by its own offsets. Bracketed numbers in
+    the sentences are shown as "(n)": the only markers in the summary are its own citations'."""
     top = sorted(sorted(picked, key=lambda p: -p.score)[:n], key=lambda p: (p.article_id != picked[0].article_id,
                                                                                p.article_id, p.start))
     parts, cites = [], []
     for k, p in enumerate(top, 1):
         cites.append(Citation(k, p.article_id, p.title, p.date, p.url, p.start, p.end, p.text))
-        body = " ".join(p.text.split())
+        body = neutralise_markers(" ".join(p.text.split()))
         parts.append(body[:-1] + f" [{k}]" + body[-1] if body[-1] in ".!?" else body + f" [{k}]")
     return " ".join(parts), cites
 
