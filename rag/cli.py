@@ -13,6 +13,7 @@ import typer
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
+from rag.terminal import safe, safe_json
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and daily digests over news articles.")
 
@@ -31,12 +32,12 @@ def _settings(index: Path | None) -> Settings:
 
 
 def _fail(e: RagError) -> None:
-    typer.echo(f"error: {e}", err=True)
+    typer.echo(safe(f"error: {e}"), err=True)
     raise typer.Exit(1)
 
 
 def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, ensure_ascii=False))
+    typer.echo(safe_json(json.dumps(obj, ensure_ascii=False)))
 
 
 @app.command()
@@ -72,7 +73,7 @@ def ingest(
         _fail(e)
     usage = {**embedder.usage(), "seconds": round(time.monotonic() - t0, 3)}
     if as_json:
-        typer.echo(json.dumps({**report.to_dict(), "usage": usage}, ensure_ascii=False))
+        _print_json({**report.to_dict(), "usage": usage})
         for line in ingest_notes(report):
             typer.echo(f"note: {line}", err=True)
     else:
@@ -103,7 +104,10 @@ def stats(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
             st = ix.stats()
     except RagError as e:
         _fail(e)
-    typer.echo(json.dumps(st, ensure_ascii=False) if as_json else stats_text(st))
+    if as_json:
+        _print_json(st)
+    else:
+        typer.echo(stats_text(st))
 
 
 @app.command()
@@ -128,7 +132,7 @@ def ask(
         answer = run(
             question, settings, as_of=date.fromisoformat(ref) if ref else None,
             since=_iso(since, "--since"), until=_iso(until, "--until"),
-            on_text=(lambda t: print(t, end="", flush=True)) if stream else None,
+            on_text=(lambda t: print(safe(t), end="", flush=True)) if stream else None,
         )
         texts: dict[str, str] = {}
         if as_json:
@@ -163,7 +167,7 @@ def show(
     if as_json:
         _print_json({"id": a.id, "title": a.title, "date": a.date, "url": a.url, "source": a.source, "text": a.text})
     else:
-        typer.echo(f"{a.title}\n{a.date or 'undated'}  {a.source or ''}  {a.url or ''}\n\n{a.text}")
+        typer.echo(safe(f"{a.title}\n{a.date or 'undated'}  {a.source or ''}  {a.url or ''}\n\n{a.text}"))
 
 
 @app.command()
@@ -183,7 +187,7 @@ def remove(
         _fail(e)
     typer.echo(f"removed {len(article_ids) - len(missing)}")
     if missing:
-        typer.echo(f"error: not in the index: {', '.join(missing)}; list ids with `rag stats --json`", err=True)
+        typer.echo(safe(f"error: not in the index: {', '.join(missing)}; list ids with `rag stats --json`"), err=True)
         raise typer.Exit(1)
 
 
@@ -208,7 +212,7 @@ def eval_(
         result = run_eval(gold, _settings(None), index_dir=index, corpus=corpus, limit=limit, progress=tick,
                           config=thresholds or CONFIG)
     except CorpusMissing as e:
-        typer.echo(f"skipped: {e}", err=True)
+        typer.echo(safe(f"skipped: {e}"), err=True)
         raise typer.Exit(0) from None
     except RagError as e:
         _fail(e)
@@ -219,7 +223,7 @@ def eval_(
     if as_json:
         _print_json(result.to_dict())
     else:
-        typer.echo(md if not report else md.split("\n## Cost")[0])
+        typer.echo(safe(md if not report else md.split("\n## Cost")[0]))
     for name, (v, t) in result.below().items():
         typer.echo(f"error: {name} = {v:.3f} is below its threshold {t}", err=True)
     if result.below():
@@ -267,7 +271,7 @@ def _check_format(fmt: str, as_json: bool) -> str:
 
 def _emit(text: str, out: Path | None) -> None:
     if out is None:
-        typer.echo(text, nl=False)
+        typer.echo(safe(text), nl=False)
         return
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
     try:  # written beside and renamed over, so a failed run never leaves a half-written file
@@ -348,7 +352,7 @@ def doctor(
     if as_json:
         _print_json({"ok": ok, "checks": [c.to_dict() for c in checks]})
     else:
-        typer.echo(render(checks))
+        typer.echo(safe(render(checks)))
     if not ok:
         raise typer.Exit(1)
 
@@ -381,7 +385,7 @@ def main() -> None:
     try:
         app()
     except RagError as e:  # a last net; commands map their own errors
-        print(f"error: {e}", file=sys.stderr)
+        print(safe(f"error: {e}"), file=sys.stderr)
         sys.exit(1)
 
 

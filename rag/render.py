@@ -8,12 +8,8 @@ from collections.abc import Callable, Iterator
 from typing import IO
 
 from rag.ingest import IngestReport
+from rag.terminal import safe as _clean  # the one terminal-safety rule (rag.terminal)
 from rag.types import Answer
-
-
-def _clean(text: str) -> str:
-    """Article text made safe for a terminal: no control or bidi-override characters."""
-    return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
 
 
 def _highlight(article_text: str, start: int, end: int) -> str:
@@ -44,16 +40,16 @@ def answer_text(a: Answer, articles: dict[str, str] | None = None, skip_answer: 
     if a.citations:
         lines.append("Sources:")
         for c in a.citations:
-            head = f"[{c.n}] {_clean(c.title)} ({c.date or 'undated'})" + (f" {c.url}" if c.url else "")
+            head = f"[{c.n}] {_clean(c.title)} ({c.date or 'undated'})" + (f" {_clean(c.url)}" if c.url else "")
             lines.append(head)
-            lines.append(f"    {c.article_id} [{c.start}:{c.end}]")
+            lines.append(f"    {_clean(c.article_id)} [{c.start}:{c.end}]")
             text = articles.get(c.article_id)
             body = _highlight(text, c.start, c.end) if text is not None else textwrap.fill(_clean(c.text), 96)
             lines.append(textwrap.indent(body, "    "))
     elif a.related:
         lines.append("Related passages (they do not answer the question):")
         for p in a.related:
-            lines.append(f"- {_clean(p.title)} ({p.date or 'undated'}) {p.article_id} [{p.start}:{p.end}]")
+            lines.append(f"- {_clean(p.title)} ({p.date or 'undated'}) {_clean(p.article_id)} [{p.start}:{p.end}]")
             lines.append(textwrap.indent(textwrap.fill(_clean(p.text[:300]), 96), "    "))
     return "\n".join(lines)
 
@@ -122,7 +118,7 @@ def stats_text(st: dict[str, object]) -> str:
     lines = [
         f"{st['articles']} articles, {st['chunks']} chunks, {st['duplicates']} duplicates recorded, "
         f"{st['undated']} undated" + (f", {st['pending']} pending (`rag ingest` finishes them)" if st["pending"] else ""),
-        f"dates: {first} .. {last}" if first else "dates: none",
+        f"dates: {_clean(str(first))} .. {_clean(str(last))}" if first else "dates: none",
     ]
     sources = st.get("sources") or {}
     if isinstance(sources, dict):

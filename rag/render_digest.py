@@ -12,14 +12,11 @@ import re
 import textwrap
 from datetime import date as Date
 
+from rag.terminal import safe as _clean  # the one terminal-safety rule (rag.terminal)
+from rag.terminal import safe_json
 from rag.types import Article, Citation, DayDigest, Digest, Story
 
 CONTEXT_CHARS = 240  # article text shown around a cited span in HTML
-
-
-def _clean(text: str) -> str:
-    """Safe for a terminal: no control or bidi-override characters."""
-    return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
 
 
 _URL_ENCODE = {"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C", '"': "%22", "`": "%60"}
@@ -59,7 +56,7 @@ def digest_text(d: Digest) -> str:
                 out.append("  " + _clean(_continues(s)))
             out.append(textwrap.indent(textwrap.fill(_clean(s.summary), 96), "  "))
             for c in s.citations:
-                out.append(f"    [{c.n}] {_clean(c.title)} ({c.article_id} [{c.start}:{c.end}])")
+                out.append(f"    [{c.n}] {_clean(c.title)} ({_clean(c.article_id)} [{c.start}:{c.end}])")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -200,5 +197,5 @@ def render_digest(d: Digest, fmt: str) -> str:
     import json
 
     if fmt == "json":
-        return json.dumps(d.to_dict(), ensure_ascii=False) + "\n"
+        return safe_json(json.dumps(d.to_dict(), ensure_ascii=False)) + "\n"
     return {"text": digest_text, "md": digest_markdown, "html": digest_html}[fmt](d)
