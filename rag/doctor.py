@@ -31,11 +31,12 @@ class Check:
         return asdict(self)
 
 
-def _key_source(settings: Settings) -> str:
-    if settings.llm_api_key is not None:
-        return "API key set (RAG_LLM_API_KEY)"
+def _key_source(settings: Settings, service: Literal["llm", "embed"] = "llm") -> str:
+    var, _ = settings.key_source(service)
+    if var is not None:
+        return f"API key set ({var})"
     if os.environ.get("OPENAI_API_KEY"):
-        return "API key set (OPENAI_API_KEY)"
+        return "no API key (OPENAI_API_KEY is set but sent only to https://api.openai.com)"
     return "no API key"
 
 
@@ -69,7 +70,8 @@ def check_embedder(settings: Settings, embedder: Embedder | None = None) -> tupl
     except RagError as e:
         return Check("embedder", "fail", str(e), "fix RAG_EMBED_BASE_URL / RAG_EMBED_MODEL or unset them"), None, 0
     dt = time.monotonic() - t0
-    return Check("embedder", "ok", f"{embedder.name}: {len(vec)} dimensions ({dt:.2f} s)"), embedder, len(vec)
+    key = f", {_key_source(settings, 'embed')}" if settings.embed_base_url else ""
+    return Check("embedder", "ok", f"{embedder.name}: {len(vec)} dimensions ({dt:.2f} s){key}"), embedder, len(vec)
 
 
 def check_store(settings: Settings, embedder: Embedder | None, dim: int) -> list[Check]:
