@@ -110,6 +110,31 @@ def stats(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
         typer.echo(stats_text(st))
 
 
+@app.command("list")
+def list_(
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+    since: Annotated[str | None, typer.Option("--since", help="Only articles published on or after this day (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only articles published on or before this day (YYYY-MM-DD).")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only articles of this source (any case).")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many (newest first).")] = 50,
+) -> None:
+    """Indexed articles: id, title, date and source, newest first (the ids show, remove and citations use)."""
+    from rag.render import list_text
+    from rag.store import Index
+
+    try:
+        s, u = _iso(since, "--since"), _iso(until, "--until")
+        with Index.open(_settings(index)) as ix:
+            total, rows = ix.listing(s, u, source, limit)
+    except RagError as e:
+        _fail(e)
+    if as_json:
+        _print_json({"total": total, "articles": rows})
+    else:
+        typer.echo(safe(list_text(total, rows)))
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
@@ -187,7 +212,7 @@ def remove(
         _fail(e)
     typer.echo(f"removed {len(article_ids) - len(missing)}")
     if missing:
-        typer.echo(safe(f"error: not in the index: {', '.join(missing)}; list ids with `rag stats --json`"), err=True)
+        typer.echo(safe(f"error: not in the index: {', '.join(missing)}; list ids with `rag list`"), err=True)
         raise typer.Exit(1)
 
 

@@ -112,6 +112,15 @@ def ingest_progress(stream: IO[str]) -> Iterator[Callable[[int, int], None] | No
         yield update
 
 
+def list_text(total: int, rows: list[dict[str, str | None]]) -> str:
+    """One line per article (date, id, source, title), and how many more matched than are shown."""
+    lines = [f"{r['date'] or 'undated':<10}  {_clean(r['id'] or '')}  [{_clean(r['source'] or '-')}]  {_clean(r['title'] or '')}"
+             for r in rows]
+    if total > len(rows):
+        lines.append(f"... {total - len(rows)} more (raise --limit, or narrow with --since/--until/--source)")
+    return "\n".join(lines) if lines else "no indexed article matches"
+
+
 def stats_text(st: dict[str, object]) -> str:
     rng = st.get("date_range") or {}
     first, last = (rng.get("first"), rng.get("last")) if isinstance(rng, dict) else (None, None)

@@ -467,7 +467,7 @@ class Index:
     def article(self, article_id: str) -> Article:
         row = self.db.execute("SELECT * FROM articles WHERE id=? AND status='indexed'", (article_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no article with id {article_id!r} in {self.dir}; list ids with `rag stats --json`")
+            raise NotFoundError(f"no article with id {article_id!r} in {self.dir}; list ids with `rag list`")
         return _article_from_row(row)
 
     def articles(self, since: str | None = None, until: str | None = None) -> list[Article]:
@@ -481,6 +481,20 @@ class Index:
             args.append(until)
         rows = self.db.execute(q + " ORDER BY date, id", args).fetchall()
         return [_article_from_row(r) for r in rows]
+
+    def listing(self, since: str | None = None, until: str | None = None, source: str | None = None,
+                limit: int | None = None) -> tuple[int, list[dict[str, str | None]]]:
+        """What `rag list` prints: (how many indexed articles match, the first `limit` of them as
+        {id, title, date, source}), newest first, undated last. `source` matches regardless of case."""
+        cond, args = "status='indexed'", []
+        for clause, value in (("date >= ?", since), ("date <= ?", until), ("source = ? COLLATE NOCASE", source)):
+            if value is not None:
+                cond += f" AND {clause}"
+                args.append(value)
+        total = self.db.execute(f"SELECT COUNT(*) FROM articles WHERE {cond}", args).fetchone()[0]
+        rows = self.db.execute(f"SELECT id, title, date, source FROM articles WHERE {cond}"
+                               " ORDER BY date IS NULL, date DESC, id LIMIT ?", [*args, -1 if limit is None else limit])
+        return int(total), [{"id": r[0], "title": r[1], "date": r[2], "source": r[3]} for r in rows]
 
     def counts(self) -> tuple[int, int]:
         """(indexed articles, chunks of indexed articles)."""

@@ -133,3 +133,41 @@ def test_real_corpus_duplicate_is_caught_and_templated_interviews_are_kept(setti
     assert r.duplicate_of == {"wikinews-36520": "wikinews-36511"}
     with Index.open(settings) as ix:
         assert {a.id for a in ix.articles()} == {"wikinews-36511", "wikinews-99951", "wikinews-101088"}
+
+
+def test_list_shows_ids_titles_dates_sources_and_errors_point_to_it(tmp_path: Path, settings: Settings,
+                                                                     embedder: OnnxMiniLM) -> None:
+    data = Path(__file__).parent / "data" / "wikinews40.jsonl"
+    recs = [json.loads(x) for x in data.read_text().splitlines()[:6]]
+    recs[5] = {**recs[5], "source": "Other Wire"}
+    recs.append({"id": "undated-one", "title": "A story without a date", "source": "Other Wire",
+                 "text": "A short report about the harbour ferry and its new timetable for the winter."})
+    p = tmp_path / "seven.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    ingest([p], settings, embedder=embedder, today=TODAY)
+    ix_arg = ["--index", str(settings.index_dir)]
+    r = runner.invoke(app, ["list", "--json", *ix_arg])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["total"] == 7 and len(out["articles"]) == 7
+    assert set(out["articles"][0]) == {"id", "title", "date", "source"}
+    by_id = {a["id"]: a for a in out["articles"]}
+    for rec in recs:
+        assert by_id[rec["id"]] == {"id": rec["id"], "title": rec["title"], "date": rec.get("date"),
+                                    "source": rec["source"]}
+    dates = [a["date"] for a in out["articles"]]
+    assert dates[:-1] == sorted(dates[:-1], reverse=True) and dates[-1] is None  # newest first, undated last
+    since = json.loads(runner.invoke(app, ["list", "--json", "--since", "2004-11-16", "--until", "2004-11-16",
+                                           *ix_arg]).stdout)
+    assert {a["id"] for a in since["articles"]} == {r["id"] for r in recs if r.get("date") == "2004-11-16"}
+    wire = json.loads(runner.invoke(app, ["list", "--json", "--source", "other wire", *ix_arg]).stdout)
+    assert {a["id"] for a in wire["articles"]} == {recs[5]["id"], "undated-one"}
+    text = runner.invoke(app, ["list", "--limit", "2", *ix_arg])
+    assert text.exit_code == 0 and len(text.stdout.strip().splitlines()) == 3
+    assert recs[0]["title"] not in text.stdout and "5 more" in text.stdout  # oldest is past the limit
+    assert by_id[recs[4]["id"]]["title"] in text.stdout or by_id[recs[5]["id"]]["title"] in text.stdout
+    bad = runner.invoke(app, ["list", "--since", "16/11/2004", *ix_arg])
+    assert bad.exit_code == 1 and bad.stderr.startswith("error: ") and "YYYY-MM-DD" in bad.stderr
+    for args in (["show", "no-such-id"], ["remove", "no-such-id"]):
+        miss = runner.invoke(app, [*args, *ix_arg])
+        assert miss.exit_code == 1 and "`rag list`" in miss.stderr and "rag stats --json" not in miss.stderr
