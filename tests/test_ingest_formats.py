@@ -181,3 +181,21 @@ def test_jsonl_line_separators_inside_strings_do_not_split_records(tmp_path: Pat
     assert [a.id for a in arts] == ["odd", "ok"]
     assert arts[0].text == odd["text"]
     assert [x.path for x in got if isinstance(x, Rejection)] == [f"{p}:2"]
+
+
+def test_feed_dates_are_the_publishers_local_day(tmp_path: Path) -> None:
+    """An evening story in New York is dated that day, not the next UTC day (feedparser's *_parsed is UTC)."""
+    rss = tmp_path / "evening.rss"
+    rss.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>NY Wire</title>'
+        "<item><title>Late vote</title><guid>ny-1</guid><pubDate>Tue, 04 Mar 2025 20:30:00 -0500</pubDate>"
+        f"<description>{BODY}</description></item>"
+        "<item><title>Morning in Tokyo</title><guid>tk-1</guid><pubDate>Wed, 05 Mar 2025 07:15:00 +0900</pubDate>"
+        f"<description>Tokyo. {BODY}</description></item></channel></rss>")
+    atom = tmp_path / "evening.atom"
+    atom.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>West</title>'
+        "<entry><title>Night session</title><id>urn:uuid:2</id><published>2025-05-06T21:00:00-07:00</published>"
+        f"<updated>2025-05-07T09:00:00Z</updated><content>{BODY}</content></entry></feed>")
+    dates = {a.title: a.date for a in articles(rss) + articles(atom)}
+    assert dates == {"Late vote": "2025-03-04", "Morning in Tokyo": "2025-03-05", "Night session": "2025-05-06"}
