@@ -341,6 +341,12 @@ class Index:
                 (article.id, duplicate_of, content_hash, article.title, article.path, similarity, time.time()),
             )
 
+    def set_path(self, article_id: str, path: str) -> None:
+        """Record where an article's file is now (it moved; its content did not change)."""
+        with self.transaction() as db:
+            db.execute("UPDATE articles SET path=? WHERE id=?", (path, article_id))
+            db.execute("UPDATE duplicates SET path=? WHERE id=?", (path, article_id))
+
     def duplicate_hash(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT content_hash FROM duplicates WHERE id=?", (article_id,)).fetchone()
         return row["content_hash"] if row else None

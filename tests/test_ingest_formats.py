@@ -199,3 +199,55 @@ def test_feed_dates_are_the_publishers_local_day(tmp_path: Path) -> None:
         f"<updated>2025-05-07T09:00:00Z</updated><content>{BODY}</content></entry></feed>")
     dates = {a.title: a.date for a in articles(rss) + articles(atom)}
     assert dates == {"Late vote": "2025-03-04", "Morning in Tokyo": "2025-03-05", "Night session": "2025-05-06"}
+
+
+def test_a_folder_reached_by_another_path_keeps_its_ids_and_edits_land(tmp_path: Path, settings: Settings,
+                                                                      embedder: OnnxMiniLM, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`rag ingest news` then `rag ingest ../news`, a symlink, or the folder moved: the same files are the
+    same articles (not duplicates of themselves), and the next edit is indexed as an update."""
+    from rag.retrieve import Retriever
+
+    news = tmp_path / "news"
+    news.mkdir()
+    (tmp_path / "work").mkdir()
+    (news / "ferry.txt").write_text("Ferry cancelled\nThe ferry to Lundy Island was cancelled because of a broken "
+                                    "propeller shaft. Passengers were offered refunds at the quay on Monday.")
+    (news / "budget.txt").write_text("Council budget\n" + BODY)
+    monkeypatch.chdir(tmp_path)
+    first = ingest([Path("news")], settings, embedder=embedder, today=TODAY)
+    assert first.added == 2
+    monkeypatch.chdir(tmp_path / "work")
+    again = ingest([Path("../news")], settings, embedder=embedder, today=TODAY)
+    assert (again.unchanged, again.added, again.duplicates) == (2, 0, 0)
+    (tmp_path / "link").symlink_to(news, target_is_directory=True)
+    via_link = ingest([tmp_path / "link"], settings, embedder=embedder, today=TODAY)
+    assert (via_link.unchanged, via_link.added, via_link.duplicates) == (2, 0, 0)
+    # an edit reached through the other spelling is an update of the same article
+    (news / "ferry.txt").write_text((news / "ferry.txt").read_text().replace("on Monday", "on Tuesday morning"))
+    edited = ingest([Path("../news")], settings, embedder=embedder, today=TODAY)
+    assert (edited.updated, edited.added, edited.duplicates) == (1, 0, 0)
+    # the folder moved: same names, same (or nearly the same) text -> the same articles
+    moved = tmp_path / "archive" / "news-2025"
+    moved.parent.mkdir()
+    news.rename(moved)
+    after_move = ingest([moved], settings, embedder=embedder, today=TODAY)
+    assert (after_move.unchanged, after_move.added, after_move.duplicates) == (2, 0, 0)
+    (moved / "ferry.txt").write_text((moved / "ferry.txt").read_text().replace("Tuesday morning", "Wednesday"))
+    edited2 = ingest([moved], settings, embedder=embedder, today=TODAY)
+    assert (edited2.updated, edited2.added, edited2.duplicates) == (1, 0, 0)
+    with Index.open(settings) as ix:
+        assert sorted(a.id for a in ix.articles()) == ["budget", "ferry"]
+        assert ix.stats()["duplicates"] == 0
+        assert ix.path_of("ferry") == str(moved / "ferry.txt")
+        hits = Retriever(ix, embedder, settings).search("When was the Lundy ferry cancelled?", k=3)
+        assert any("Wednesday" in h.text for h in hits) and not any("Tuesday morning" in h.text for h in hits)
+    # a different article under a name already used, its first file gone: a new article, not an update
+    (moved / "ferry.txt").unlink()
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "ferry.txt").write_text("Ferry fares rise\nThe mainland ferry company raised its fares by a tenth, "
+                                     "blaming the price of fuel and the new harbour dues.")
+    new = ingest([other], settings, embedder=embedder, today=TODAY)
+    assert new.added == 1 and new.updated == 0
+    with Index.open(settings) as ix:
+        assert len([a for a in ix.articles() if a.id.startswith("ferry")]) == 2

@@ -12,11 +12,19 @@ without any work (no embedding, no date inference), and an inferred date never d
 Duplicates: the same content under another id (exact hash), or a near-copy (MinHash, rag.ingest.dedup)
 of an article already stored or earlier in this run, is recorded as a duplicate of the first and not
 indexed. An article whose text changed replaces its old chunks.
+
+File identity (ids from file names): a file is known by its real folder (symlinks and ".." resolved)
+and its own name, so `news`, `../news` and a symlink to it reach the same articles. A second file with
+the same name gets a path-hash suffix while the first file still exists. When the stored file is gone
+(the folder was moved or renamed), a file of the same name whose text is the same or a near-copy
+(dedup.is_copy) is the same article: it keeps the id and the store records its new path; a file of that
+name with other text is another article.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date as Date
@@ -65,9 +73,15 @@ def content_hash(a: Article) -> str:
     return h.hexdigest()
 
 
+def canonical(f: Path) -> Path:
+    """The file in its real folder (symlinks and ".." resolved), under its own name: how one file is known
+    however the path to it was spelled (a symlinked file keeps its link's name, which gives its id)."""
+    return f.absolute().parent.resolve() / f.name
+
+
 def iter_files(paths: Iterable[Path], report: IngestReport, skip: Path | None = None) -> Iterator[Path]:
     """Files under the given paths (folders recursively, hidden names and the `skip` folder -- the index
-    itself -- left out), absolute, in order."""
+    itself -- left out), canonical (see `canonical`), in order."""
     skip = skip.resolve() if skip is not None else None
     for p in paths:
         try:
@@ -75,9 +89,9 @@ def iter_files(paths: Iterable[Path], report: IngestReport, skip: Path | None = 
                 found = sorted(f for f in p.rglob("*")
                                if not any(part.startswith(".") for part in f.relative_to(p).parts)
                                and (skip is None or not f.resolve().is_relative_to(skip)) and f.is_file())
-                yield from (f.absolute() for f in found)
+                yield from (canonical(f) for f in found)
             elif p.is_file():
-                yield p.absolute()
+                yield canonical(p)
             elif p.exists():
                 report.rejected.append({"path": str(p), "reason": "not a regular file or folder"})
             else:
@@ -125,6 +139,7 @@ class _Run:
         self.batch = _Batch()
         self.seen = 0
         self.run_ids: dict[str, str] = {}  # article id -> path, for stem collisions within this run
+        self.moved: dict[str, str] = {}  # article id -> its file's new path, when the stored file is gone
 
     def flush(self) -> None:
         b = self.batch
@@ -147,6 +162,8 @@ class _Run:
         old = index.content_hash(a.id)
         if old == h or index.duplicate_hash(a.id) == h:
             report.unchanged += 1
+            if a.id in self.moved:  # the same article in its new place: remember where it is now
+                index.set_path(a.id, self.moved[a.id])
             return
         first = b.hashes.get(h) or index.id_for_hash(h)
         if first is not None and first != a.id:
@@ -191,17 +208,36 @@ class _Run:
         self.batch.dups.append((a, h, first, sim))
 
     def stable_id(self, f: Path, a: Article) -> Article:
-        """Ids from file stems: a second, different file with the same stem gets a path-hash suffix."""
+        """Ids from file stems: a second, different file with the same stem gets a path-hash suffix; a
+        file whose stored one is gone, with the same name and text, keeps the id (module doc)."""
         if f.suffix.lower() not in _STEM_ID_SUFFIXES or a.id != f.stem:
             return a
         path = str(f)
-        owner = self.run_ids.get(a.id) or self.index.path_of(a.id)
-        if owner is not None and not Path(owner).is_absolute():
-            owner = path if Path(owner).name == f.name else owner  # stored by a version that kept relative paths
-        if owner is not None and owner != path:
+        in_run = self.run_ids.get(a.id)
+        owner = in_run or self.index.path_of(a.id)
+        if owner is not None and owner != path and not self._same_file(owner, f, a, in_run is not None):
             a = replace(a, id=f"{a.id}-{short_hash(path, 8)}")
         self.run_ids.setdefault(a.id, path)
         return a
+
+    def _same_file(self, owner: str, f: Path, a: Article, this_run: bool) -> bool:
+        """Whether `f` is the file stored (or seen this run) at `owner` under the id a.id, reached by
+        another path, or moved there (module doc)."""
+        old = Path(owner)
+        if not old.is_absolute():  # stored by a version that kept relative paths
+            return old.name == f.name
+        try:
+            if old.exists():
+                return os.path.samefile(old, f)
+        except OSError:
+            return False
+        if this_run or old.name != f.name:
+            return False
+        text = self.index.text_of(a.id)
+        if text is None or text == a.text or dedup.is_copy(a.text, text):  # (None: only a duplicate was stored)
+            self.moved[a.id] = str(f)
+            return True
+        return False
 
 
 class _LazyEmbedder:

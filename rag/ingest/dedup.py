@@ -64,6 +64,11 @@ def jaccard(a: str, b: str) -> float:
     return len(sa & sb) / len(sa | sb) if sa or sb else 1.0
 
 
+def is_copy(a: str, b: str) -> bool:
+    """Whether two texts are copies of one article by this module's rule (exact shingle Jaccard)."""
+    return jaccard(a, b) >= THRESHOLD
+
+
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Estimated Jaccard similarity of two signatures."""
     return float(np.mean(a == b))
