@@ -182,8 +182,8 @@ class _Run:
             if dedup.similarity(sig, other) < dedup.CANDIDATE:
                 continue
             text = b.texts.get(cid) or index.text_of(cid)
-            sim = dedup.jaccard(a.text, text) if text is not None else 0.0
-            if sim >= dedup.THRESHOLD and sim > best_sim:
+            sim = dedup.copy_similarity(a.text, text) if text is not None else None
+            if sim is not None and sim > best_sim:
                 best, best_sim = cid, sim
         if best is not None:
             self._duplicate(a, h, best, best_sim)
