@@ -364,13 +364,15 @@ def doctor(
     index: IndexOpt = None,
     as_json: JsonOpt = False,
     no_llm: Annotated[bool, typer.Option("--no-llm", help="Skip the LLM check (it may load the local model).")] = False,
+    repair: Annotated[bool, typer.Option("--repair", help="Make the vector store match the article store "
+                                                          "(embed missing chunks again, delete stale vectors).")] = False,
 ) -> None:
     """Check the configured LLM, embedder and store; exit 1 if any is broken."""
     from rag.doctor import doctor as run
     from rag.doctor import render
 
     try:
-        checks = run(_settings(index), skip_llm=no_llm)
+        checks = run(_settings(index), skip_llm=no_llm, repair_store=repair)
     except RagError as e:
         _fail(e)
     ok = all(c.status != "fail" for c in checks)

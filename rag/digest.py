@@ -217,17 +217,19 @@ class _Run:
 
     def _lead_vectors(self, articles: list[Article]) -> list[list[float]]:
         """Each article's first chunk vector, from the index (embedded again only if missing there)."""
-        ids = [f"{a.id}#0" for a in articles]
-        stored = {c: v for c, v in zip(ids, self.index.vectors(ids), strict=True) if v is not None}
-        missing = [a for a in articles if f"{a.id}#0" not in stored]
+        lead = self.index.lead_chunk_ids([a.id for a in articles])
+        ids = [lead[a.id] for a in articles if a.id in lead]
+        by_chunk = {c: v for c, v in zip(ids, self.index.vectors(ids), strict=True) if v is not None}
+        stored = {a.id: by_chunk[lead[a.id]] for a in articles if lead.get(a.id) in by_chunk}
+        missing = [a for a in articles if a.id not in stored]
         if missing:
             if self._embedder is None:
                 self._embedder = make_embedder(self.settings)
             firsts = [chunk_article(a, self.settings.chunk_chars)[:1] for a in missing]
             texts = [embed_text(a, c[0]) if c else a.title for a, c in zip(missing, firsts, strict=True)]
             for a, v in zip(missing, self._embedder.embed(texts), strict=True):
-                stored[f"{a.id}#0"] = v
-        return [stored[f"{a.id}#0"] for a in articles]
+                stored[a.id] = v
+        return [stored[a.id] for a in articles]
 
     def story(self, articles: list[Article], abstract: bool = True) -> Story:
         s = self.settings

@@ -2,8 +2,16 @@
 
 Streaming: inputs are read one file (one record) at a time and indexed in batches of
 `settings.ingest_batch` articles, so memory stays bounded whatever the corpus size. Each batch is
-written pending -> chunks -> indexed (see rag.store): a killed run leaves no half-indexed article, and
-the next run first finishes the pending ones.
+chunked and embedded, then written atomically (rag.store): readers see each article's previous version
+until its new one is committed, a killed run leaves only whole articles, and the next run reads again
+what was not committed. Articles left `pending` by an older version are indexed first.
+
+Failures: a batch that fails for another reason than the index itself (not StorageError, ConfigError,
+LockedError) is retried article by article. When an article fails alone, the embedder and the vector
+store are probed (one short text embedded, the vectors counted): if either fails, the service is down
+and the run stops with the article's error; otherwise the article is listed in `rejected` with the error
+and skipped, so one bad input never blocks the others or later runs. `FAILURES_IN_A_ROW` articles
+failing one after another stop the run too.
 
 Change detection: the content hash covers what the reader produced plus the run's --date/--source
 overrides, and is taken *before* a date is inferred from the text, so an unchanged input is skipped
@@ -33,7 +41,7 @@ from pathlib import Path
 from rag.chunk import chunk_article, embed_text
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
-from rag.errors import RagError
+from rag.errors import ConfigError, LockedError, RagError, StorageError
 from rag.ingest import dedup
 from rag.ingest.dates import infer_date
 from rag.ingest.readers import MAX_BYTES, Rejection, read_path, short_hash
@@ -41,6 +49,8 @@ from rag.store import Index, storage_error
 from rag.types import Article
 
 _STEM_ID_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".html", ".htm"}
+FAILURES_IN_A_ROW = 3  # articles failing one after another: the service is down, not the inputs bad
+_SYSTEMIC = (StorageError, ConfigError, LockedError)  # the index itself: retrying article by article is no help
 
 
 @dataclass
@@ -126,6 +136,7 @@ class _Batch:
     hashes: dict[str, str] = field(default_factory=dict)  # content hash -> id
     texts: dict[str, str] = field(default_factory=dict)  # id -> text, for the exact near-duplicate check
     dups: list[tuple[Article, str, str, float]] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)  # id -> "added" | "updated", as counted in the report
 
     def ids(self) -> set[str]:
         return {a.id for a, _ in self.items}
@@ -140,18 +151,72 @@ class _Run:
         self.seen = 0
         self.run_ids: dict[str, str] = {}  # article id -> path, for stem collisions within this run
         self.moved: dict[str, str] = {}  # article id -> its file's new path, when the stored file is gone
+        self.failures = 0  # articles that failed to index one after another (module doc)
 
     def flush(self) -> None:
         b = self.batch
         self.batch = _Batch()
         if b.items:
-            index_batch(self.index, self.embedder, b.items, self.settings, b.signatures, self.report)
+            self.write(b.items, b.signatures, b.kinds)
         for a, h, first, sim in b.dups:
             if self.index.has_article(a.id, any_status=True):
                 self.index.remove([a.id])  # it changed into a copy of another article: its old text goes
             self.index.record_duplicate(a, h, first, sim)
         if self.progress:
             self.progress(self.seen, self.report.embedded_chunks)
+
+    def write(self, items: list[tuple[Article, str]], signatures: dict[str, tuple[bytes, list[int]]] | None,
+              kinds: dict[str, str]) -> None:
+        """index_batch, or article by article when the batch fails (module doc, Failures)."""
+        try:
+            index_batch(self.index, self.embedder, items, self.settings, signatures, self.report)
+            self.failures = 0
+            return
+        except _SYSTEMIC:
+            raise
+        except Exception as e:  # the embedder or Chroma failed for something in this batch
+            if len(items) == 1:
+                self._skip(items[0][0], e, kinds)
+                return
+        for a, h in items:
+            one = {a.id: signatures[a.id]} if signatures and a.id in signatures else None
+            try:
+                index_batch(self.index, self.embedder, [(a, h)], self.settings, one, self.report)
+                self.failures = 0
+            except _SYSTEMIC:
+                raise
+            except Exception as e:
+                self._skip(a, e, kinds)
+
+    def _skip(self, a: Article, e: Exception, kinds: dict[str, str]) -> None:
+        """Report an article that could not be indexed (nothing of it was written), or stop the run."""
+        self.failures += 1
+        detail = (str(e).splitlines() or [""])[0][:300] or e.__class__.__name__
+        if self.failures >= FAILURES_IN_A_ROW or not self._services_work():
+            if isinstance(e, RagError):
+                raise e
+            raise RagError(f"indexing failed for {self.failures} articles in a row ({e.__class__.__name__}: "
+                           f"{detail}); nothing of them was written; fix the cause and run again") from e
+        self.report.rejected.append({"path": a.path or a.id, "reason": (
+            f"could not be indexed ({detail}); skipped, nothing of it was written and the other articles "
+            "were indexed; run again once the cause is fixed")})
+        kind = kinds.pop(a.id, None)
+        if kind == "added":
+            self.report.added -= 1
+        elif kind == "updated":
+            self.report.updated -= 1
+        if a.id in self.report.undated:
+            self.report.undated.remove(a.id)
+
+    def _services_work(self) -> bool:
+        """Whether the embedder and the vector store answer at all (module doc, Failures)."""
+        try:
+            self.embedder.embed(["rag ingest: is the embedder alive?"])
+            with self.index._chroma("count vectors"):
+                self.index.collection.count()
+        except Exception:  # any failure here means the service, not the article
+            return False
+        return True
 
     def add(self, a: Article, h: str) -> None:
         """Classify one article (whose content hash was taken before date inference) and queue it."""
@@ -192,6 +257,7 @@ class _Run:
             report.added += 1
         else:
             report.updated += 1
+        b.kinds[a.id] = "added" if old is None else "updated"
         if a.date is None:
             report.undated.append(a.id)
         b.items.append((a, h))
@@ -286,15 +352,12 @@ class _LazyEmbedder:
 def index_batch(index: Index, embedder: Embedder, batch: list[tuple[Article, str]], settings: Settings,
                 signatures: dict[str, tuple[bytes, list[int]]] | None = None,
                 report: IngestReport | None = None) -> None:
-    """pending -> delete stale chunks -> chunk, embed, add -> indexed (see rag.store on crash safety)."""
-    index.mark_pending(batch, signatures)
-    ids = [a.id for a, _ in batch]
-    index.delete_chunks(ids)  # stale chunks of an earlier version, or of a killed run
+    """Chunk and embed (nothing is written before the vectors exist), then write the batch atomically
+    (Index.write_articles: the previous versions stay readable until the new ones are committed)."""
     by_id = {a.id: a for a, _ in batch}
     chunks = [c for a, _ in batch for c in chunk_article(a, settings.chunk_chars)]
     vectors = embedder.embed([embed_text(by_id[c.article_id], c) for c in chunks])
-    index.add_chunks(by_id, chunks, vectors)
-    index.mark_indexed(ids)
+    index.write_articles(batch, chunks, vectors, signatures)
     if report is not None:
         report.embedded_chunks += len(chunks)
 
@@ -326,10 +389,13 @@ def ingest(
         index.lock(timeout=settings.lock_timeout, on_wait=on_wait)
         lazy = _LazyEmbedder(settings, index, embedder)
         lazy.check_early()
-        recovered = index.pending_articles()
-        for i in range(0, len(recovered), settings.ingest_batch):
-            index_batch(index, lazy, recovered[i : i + settings.ingest_batch], settings, None, report)
         run = _Run(index, lazy, settings, report, progress)
+        recovered = index.pending_articles()  # left by an older version's killed run
+        if recovered:
+            index.delete_chunks([a.id for a, _ in recovered])  # their vectors may be in Chroma without rows
+        for i in range(0, len(recovered), settings.ingest_batch):
+            run.write(recovered[i : i + settings.ingest_batch], None, {})
+        run.failures = 0
         for f, article in read_files([Path(p) for p in paths], report, settings.max_input_bytes, index.dir):
             run.seen += 1
             a = run.stable_id(f, article)
