@@ -163,8 +163,6 @@ def phase_replicate(index_dir: str, factor: str) -> dict[str, Any]:
             from dataclasses import replace
 
             copies = [(replace(a, id=f"{a.id}~r{r}"), f"rep{r}-{a.id}") for a in base]
-            ix.mark_pending(copies)
-            by_id = {a.id: a for a, _ in copies}
             for i in range(0, len(base), 200):
                 ids = [a.id for a in base[i : i + 200]]
                 got = col.get(where={"article_id": {"$in": ids}}, include=["embeddings", "metadatas"])
@@ -172,8 +170,7 @@ def phase_replicate(index_dir: str, factor: str) -> dict[str, Any]:
 
                 chunks = [Chunk(f"{m['article_id']}~r{r}", m["idx"], m["start"], m["end"], "")
                           for m in got["metadatas"]]
-                ix.add_chunks(by_id, chunks, got["embeddings"])
-            ix.mark_indexed([a.id for a, _ in copies])
+                ix.write_articles(copies[i : i + 200], chunks, got["embeddings"])
         n_art, n_chunks = ix.counts()
     return {"seconds": round(time.perf_counter() - t0, 1), "articles": n_art, "chunks": n_chunks}
 

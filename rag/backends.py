@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
-from rag.config import Settings
+from rag.config import Settings, is_openai
 from rag.errors import BackendError, ConfigError
 
 
@@ -27,7 +27,8 @@ def backend_error(e: Exception, *, what: str, base_url: str, model: str, prefix:
 
     base_url = redact_url(base_url)
     url_var, model_var = f"{prefix}_BASE_URL", f"{prefix}_MODEL"
-    key_vars = f"{prefix}_API_KEY / OPENAI_API_KEY"
+    key_vars = f"{prefix}_API_KEY / OPENAI_API_KEY" if is_openai(base_url) else \
+        f"{prefix}_API_KEY (OPENAI_API_KEY is sent only to https://api.openai.com)"
     if isinstance(e, openai.APITimeoutError):
         msg = f"the {what} endpoint {base_url} did not answer within {timeout:g} s ({retries} retries): " \
               f"raise {prefix}_TIMEOUT or check the server's load"
@@ -67,10 +68,10 @@ def redact_url(url: str) -> str:
     return urlunsplit((u.scheme, netloc, u.path, u.query, u.fragment))
 
 
-def api_key(settings: Settings, own: str | None = None) -> str:
-    """The key to send: a service's own key, else RAG_LLM_API_KEY, else OPENAI_API_KEY, else a placeholder
-    (local servers accept any key; the openai client refuses an empty one)."""
-    return own or settings.api_key() or "none"
+def api_key(settings: Settings, service: Literal["llm", "embed"] = "llm") -> str:
+    """The key to send to one endpoint (Settings.key_source: never a key set for another host), else a
+    placeholder (local servers accept any key; the openai client refuses an empty one)."""
+    return settings.key_source(service)[1] or "none"
 
 
 class OpenAIEmbedder:
@@ -93,9 +94,8 @@ class OpenAIEmbedder:
         self.base_url = settings.embed_base_url
         self.model = settings.embed_model
         self.name = f"openai-compatible:{self.model}"
-        own = settings.embed_api_key.get_secret_value() if settings.embed_api_key else None
         self._client = openai.OpenAI(
-            base_url=self.base_url, api_key=api_key(settings, own), timeout=settings.embed_timeout,
+            base_url=self.base_url, api_key=api_key(settings, "embed"), timeout=settings.embed_timeout,
             max_retries=settings.embed_max_retries,
         )
         self.batch_size = max(1, settings.embed_batch)

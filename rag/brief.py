@@ -41,7 +41,7 @@ from rag.stories import salient, whole
 from rag.types import Article, Brief, BriefItem, Citation, Passage
 from rag.verify import make_judge, verify
 
-BRIEF_VERSION = 1  # bump when selection, prompts' use or verification changes
+BRIEF_VERSION = 3  # bump when selection, prompts' use or verification changes
 Progress = Callable[[int, int, str], None]
 
 
@@ -80,7 +80,7 @@ def _overview(topic: str, timeline: list[BriefItem], sources: dict[str, Article]
     chosen = _spread(timeline, settings.brief_context_tokens)
     lines, context = [], []
     for k, item in enumerate(chosen, 1):
-        lines.append(f"[{k}] ({item.date}) {strip_markers(item.text)}")
+        lines.append(f"[{k}] ({item.date or 'undated'}) {strip_markers(item.text)}")
         c = item.citations[0]
         context.append(Passage(f"{c.article_id}@{c.start}", c.article_id, c.title, c.date, c.url, c.start, c.end,
                                c.text))
@@ -162,7 +162,7 @@ def brief(
     finally:
         if own_index:
             index.close()
-    by_date = sorted(sources.values(), key=lambda a: (a.date or "", a.id))
+    by_date = sorted(sources.values(), key=lambda a: (a.date is None, a.date or "", a.id))  # undated last
     used = [a for a in by_date if a.id in set(used_ids)]
     cache = JsonCache(settings.index_dir / "cache" / "brief")
     model = model_name(settings, llm)
@@ -194,7 +194,7 @@ def brief(
             progress(n, len(used) + 1, a.date or "")
     overview: list[BriefItem] = []
     if timeline:
-        k = key("overview", BRIEF_VERSION, norm_topic, [i.to_dict() for i in timeline],
+        k = key("overview", BRIEF_VERSION, norm_topic, [i.to_dict(dated=True) for i in timeline],
                 load_prompt("brief", {"topic", "developments"}).sha, model, settings.brief_context_tokens,
                 settings.brief_overview_max_tokens)
         hit = cache.get(k)

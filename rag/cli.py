@@ -13,6 +13,7 @@ import typer
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
+from rag.terminal import safe, safe_json
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and daily digests over news articles.")
 
@@ -31,12 +32,12 @@ def _settings(index: Path | None) -> Settings:
 
 
 def _fail(e: RagError) -> None:
-    typer.echo(f"error: {e}", err=True)
+    typer.echo(safe(f"error: {e}"), err=True)
     raise typer.Exit(1)
 
 
 def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, ensure_ascii=False))
+    typer.echo(safe_json(json.dumps(obj, ensure_ascii=False)))
 
 
 @app.command()
@@ -72,7 +73,7 @@ def ingest(
         _fail(e)
     usage = {**embedder.usage(), "seconds": round(time.monotonic() - t0, 3)}
     if as_json:
-        typer.echo(json.dumps({**report.to_dict(), "usage": usage}, ensure_ascii=False))
+        _print_json({**report.to_dict(), "usage": usage})
         for line in ingest_notes(report):
             typer.echo(f"note: {line}", err=True)
     else:
@@ -103,7 +104,35 @@ def stats(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
             st = ix.stats()
     except RagError as e:
         _fail(e)
-    typer.echo(json.dumps(st, ensure_ascii=False) if as_json else stats_text(st))
+    if as_json:
+        _print_json(st)
+    else:
+        typer.echo(stats_text(st))
+
+
+@app.command("list")
+def list_(
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+    since: Annotated[str | None, typer.Option("--since", help="Only articles published on or after this day (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only articles published on or before this day (YYYY-MM-DD).")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only articles of this source (any case).")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many (newest first).")] = 50,
+) -> None:
+    """Indexed articles: id, title, date and source, newest first (the ids show, remove and citations use)."""
+    from rag.render import list_text
+    from rag.store import Index
+
+    try:
+        s, u = _iso(since, "--since"), _iso(until, "--until")
+        with Index.open(_settings(index)) as ix:
+            total, rows = ix.listing(s, u, source, limit)
+    except RagError as e:
+        _fail(e)
+    if as_json:
+        _print_json({"total": total, "articles": rows})
+    else:
+        typer.echo(safe(list_text(total, rows)))
 
 
 @app.command()
@@ -128,7 +157,7 @@ def ask(
         ref = _iso(as_of, "--as-of")
         kw: dict[str, Any] = dict(as_of=date.fromisoformat(ref) if ref else None, since=_iso(since, "--since"),
                                   until=_iso(until, "--until"),
-                                  on_text=(lambda t: print(t, end="", flush=True)) if stream else None)
+                                  on_text=(lambda t: print(safe(t), end="", flush=True)) if stream else None)
         served = None
         if not question.strip():
             raise RagError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
@@ -151,7 +180,7 @@ def ask(
             typer.echo("\n")
         typer.echo(answer_text(answer, texts, skip_answer=stream and not answer.refused))
         if answer.refusal and answer.refusal.detail != answer.answer:
-            typer.echo(f"why: {answer.refusal.detail} (stage: {answer.refusal.stage})")
+            typer.echo(safe(f"why: {answer.refusal.detail} (stage: {answer.refusal.stage})"))
     if verbose:
         typer.echo(usage_text(answer.usage), err=True)
 
@@ -189,7 +218,7 @@ def check(
     if as_json:
         _print_json(result.to_dict())
     else:
-        typer.echo(render(result))
+        typer.echo(safe(render(result)))
     if verbose:
         typer.echo(" ".join(f"{k}={v}" for k, v in result.usage.items()), err=True)
     if result.supported < len(result.statements):
@@ -213,7 +242,7 @@ def show(
     if as_json:
         _print_json({"id": a.id, "title": a.title, "date": a.date, "url": a.url, "source": a.source, "text": a.text})
     else:
-        typer.echo(f"{a.title}\n{a.date or 'undated'}  {a.source or ''}  {a.url or ''}\n\n{a.text}")
+        typer.echo(safe(f"{a.title}\n{a.date or 'undated'}  {a.source or ''}  {a.url or ''}\n\n{a.text}"))
 
 
 @app.command()
@@ -233,7 +262,7 @@ def remove(
         _fail(e)
     typer.echo(f"removed {len(article_ids) - len(missing)}")
     if missing:
-        typer.echo(f"error: not in the index: {', '.join(missing)}; list ids with `rag stats --json`", err=True)
+        typer.echo(safe(f"error: not in the index: {', '.join(missing)}; list ids with `rag list`"), err=True)
         raise typer.Exit(1)
 
 
@@ -261,7 +290,7 @@ def eval_(
         result = run_eval(gold, _settings(None), index_dir=index, corpus=corpus, limit=limit, split=split,
                           progress=tick, config=thresholds or CONFIG)
     except CorpusMissing as e:
-        typer.echo(f"skipped: {e}", err=True)
+        typer.echo(safe(f"skipped: {e}"), err=True)
         raise typer.Exit(0) from None
     except RagError as e:
         _fail(e)
@@ -272,7 +301,7 @@ def eval_(
     if as_json:
         _print_json(result.to_dict())
     else:
-        typer.echo(md if not report else md.split("\n## Cost")[0])
+        typer.echo(safe(md if not report else md.split("\n## Cost")[0]))
     for name, (v, t) in result.below().items():
         typer.echo(f"error: {name} = {v:.3f} is below its threshold {t}", err=True)
     if result.below():
@@ -320,7 +349,7 @@ def _check_format(fmt: str, as_json: bool) -> str:
 
 def _emit(text: str, out: Path | None) -> None:
     if out is None:
-        typer.echo(text, nl=False)
+        typer.echo(safe(text), nl=False)
         return
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
     try:  # written beside and renamed over, so a failed run never leaves a half-written file
@@ -388,20 +417,22 @@ def doctor(
     index: IndexOpt = None,
     as_json: JsonOpt = False,
     no_llm: Annotated[bool, typer.Option("--no-llm", help="Skip the LLM check (it may load the local model).")] = False,
+    repair: Annotated[bool, typer.Option("--repair", help="Make the vector store match the article store "
+                                                          "(embed missing chunks again, delete stale vectors).")] = False,
 ) -> None:
     """Check the configured LLM, embedder and store; exit 1 if any is broken."""
     from rag.doctor import doctor as run
     from rag.doctor import render
 
     try:
-        checks = run(_settings(index), skip_llm=no_llm)
+        checks = run(_settings(index), skip_llm=no_llm, repair_store=repair)
     except RagError as e:
         _fail(e)
     ok = all(c.status != "fail" for c in checks)
     if as_json:
         _print_json({"ok": ok, "checks": [c.to_dict() for c in checks]})
     else:
-        typer.echo(render(checks))
+        typer.echo(safe(render(checks)))
     if not ok:
         raise typer.Exit(1)
 
@@ -435,7 +466,7 @@ def main() -> None:
     try:
         app()
     except RagError as e:  # a last net; commands map their own errors
-        print(f"error: {e}", file=sys.stderr)
+        print(safe(f"error: {e}"), file=sys.stderr)
         sys.exit(1)
 
 

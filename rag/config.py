@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,7 +56,9 @@ class Settings(BaseSettings):
         default=None, description="Model name sent to RAG_LLM_BASE_URL (required when it is set)."
     )
     llm_api_key: SecretStr | None = Field(
-        default=None, description="API key for RAG_LLM_BASE_URL; falls back to OPENAI_API_KEY."
+        default=None,
+        description="API key sent to RAG_LLM_BASE_URL. Unset: OPENAI_API_KEY, but only when that URL is "
+        "https://api.openai.com (a key is never sent to another host than the one it was set for).",
     )
     llm_timeout: float = Field(default=120.0, description="Seconds before one LLM request times out.")
     llm_max_retries: int = Field(default=3, description="Retries with backoff on 429/5xx and connection errors.")
@@ -69,7 +72,9 @@ class Settings(BaseSettings):
         "refuses queries embedded by another model.",
     )
     embed_api_key: SecretStr | None = Field(
-        default=None, description="API key for RAG_EMBED_BASE_URL; falls back to RAG_LLM_API_KEY, then OPENAI_API_KEY."
+        default=None,
+        description="API key sent to RAG_EMBED_BASE_URL. Unset: RAG_LLM_API_KEY when both URLs name the same "
+        "server (scheme, host, port), else OPENAI_API_KEY when the URL is https://api.openai.com, else none.",
     )
     embed_timeout: float = Field(default=60.0, description="Seconds before one embeddings request times out.")
     embed_max_retries: int = Field(
@@ -180,9 +185,48 @@ class Settings(BaseSettings):
     )
 
     def api_key(self) -> str | None:
-        if self.llm_api_key is not None:
-            return self.llm_api_key.get_secret_value()
-        return os.environ.get("OPENAI_API_KEY")
+        """The key for RAG_LLM_BASE_URL: RAG_LLM_API_KEY, else OPENAI_API_KEY only for api.openai.com."""
+        return self.key_source("llm")[1]
+
+    def embed_key(self) -> str | None:
+        """The key for RAG_EMBED_BASE_URL (see the embed_api_key field)."""
+        return self.key_source("embed")[1]
+
+    def key_source(self, service: Literal["llm", "embed"]) -> tuple[str | None, str | None]:
+        """(the variable the key comes from, the key) for one endpoint; (None, None) when no key is set for
+        it. A key goes only to the endpoint it was set for: OPENAI_API_KEY only to https://api.openai.com,
+        RAG_LLM_API_KEY to the embeddings endpoint only when that is the same server."""
+        own = self.llm_api_key if service == "llm" else self.embed_api_key
+        url = self.llm_base_url if service == "llm" else self.embed_base_url
+        if own is not None:
+            return f"RAG_{service.upper()}_API_KEY", own.get_secret_value()
+        if service == "embed" and self.llm_api_key is not None and _origin(url) is not None \
+                and _origin(url) == _origin(self.llm_base_url):
+            return "RAG_LLM_API_KEY", self.llm_api_key.get_secret_value()
+        if is_openai(url) and os.environ.get("OPENAI_API_KEY"):
+            return "OPENAI_API_KEY", os.environ["OPENAI_API_KEY"]
+        return None, None
+
+
+def _origin(url: str | None) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of a URL, for "is this the same server"; None for no or an unparsable URL."""
+    if not url:
+        return None
+    try:
+        u = urlsplit(url)
+        return (u.scheme.lower(), (u.hostname or "").lower(), u.port)
+    except ValueError:
+        return None
+
+
+def is_openai(url: str | None) -> bool:
+    """True for an https URL on api.openai.com, the only host OPENAI_API_KEY is sent to.
+
+    >>> is_openai("https://api.openai.com/v1"), is_openai("https://api.openai.com.example.org/v1")
+    (True, False)
+    """
+    o = _origin(url)
+    return o is not None and o[0] == "https" and o[1] == "api.openai.com"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -48,7 +48,7 @@ from rag.types import Article, Citation, DayDigest, Digest, Passage, Story, Stor
 from rag.verify import Judge, make_judge, verify
 
 CLUSTER_VERSION = 1  # bump when clustering changes: old cache entries are then ignored
-STORY_VERSION = 3  # bump when salient selection, parsing or verification changes
+STORY_VERSION = 4  # bump when salient selection, parsing or verification changes
 Progress = Callable[[int, int, str], None]
 
 
@@ -76,6 +76,16 @@ def model_name(settings: Settings, llm: ChatModel | None) -> str:
     return f"{settings.llm_base_url}|{settings.llm_model}" if settings.llm_base_url else settings.local_model
 
 
+def neutralise_markers(text: str) -> str:
+    """Article text with its own bracketed numbers made inert, so that no "[n]" from an article reads as a
+    citation marker (in a prompt, or in a summary that quotes the article).
+
+    >>> neutralise_markers("approved the budget [3] on Tuesday")
+    'approved the budget (3) on Tuesday'
+    """
+    return re.sub(r"\[(\d+)\]", r"(\1)", text)
+
+
 def format_sentences(picked: Sequence[Passage]) -> str:
     """Numbered sentences grouped under their article's title; bracketed numbers in article text are
     neutralised so an article cannot plant a citation marker."""
@@ -87,7 +97,7 @@ def format_sentences(picked: Sequence[Passage]) -> str:
                 lines.append("")
             lines.append(f'Article "{p.title.replace(chr(34), chr(39))}" ({p.date or "undated"}):')
             last = p.article_id
-        lines.append(f"[{n}] " + re.sub(r"\[(\d+)\]", r"(\1)", " ".join(p.text.split())))
+        lines.append(f"[{n}] " + neutralise_markers(" ".join(p.text.split())))
     return "\n".join(lines)
 
 
@@ -129,13 +139,14 @@ def first_sentences(text: str, n: int, truncated: bool = False) -> str:
 
 
 def extractive(picked: Sequence[Passage], n: int = 2) -> tuple[str, list[Citation]]:
-    """The n most salient sentences as the summary, each cited by its own offsets."""
+    """The n most salient sentences as the summary, each cited by its own offsets. Bracketed numbers in
+    the sentences are shown as "(n)": the only markers in the summary are its own citations'."""
     top = sorted(sorted(picked, key=lambda p: -p.score)[:n], key=lambda p: (p.article_id != picked[0].article_id,
                                                                                p.article_id, p.start))
     parts, cites = [], []
     for k, p in enumerate(top, 1):
         cites.append(Citation(k, p.article_id, p.title, p.date, p.url, p.start, p.end, p.text))
-        body = " ".join(p.text.split())
+        body = neutralise_markers(" ".join(p.text.split()))
         parts.append(body[:-1] + f" [{k}]" + body[-1] if body[-1] in ".!?" else body + f" [{k}]")
     return " ".join(parts), cites
 
@@ -208,17 +219,19 @@ class _Run:
 
     def _lead_vectors(self, articles: list[Article]) -> list[list[float]]:
         """Each article's first chunk vector, from the index (embedded again only if missing there)."""
-        ids = [f"{a.id}#0" for a in articles]
-        stored = {c: v for c, v in zip(ids, self.index.vectors(ids), strict=True) if v is not None}
-        missing = [a for a in articles if f"{a.id}#0" not in stored]
+        lead = self.index.lead_chunk_ids([a.id for a in articles])
+        ids = [lead[a.id] for a in articles if a.id in lead]
+        by_chunk = {c: v for c, v in zip(ids, self.index.vectors(ids), strict=True) if v is not None}
+        stored = {a.id: by_chunk[lead[a.id]] for a in articles if lead.get(a.id) in by_chunk}
+        missing = [a for a in articles if a.id not in stored]
         if missing:
             if self._embedder is None:
                 self._embedder = make_embedder(self.settings)
             firsts = [chunk_article(a, self.settings.chunk_chars)[:1] for a in missing]
             texts = [embed_text(a, c[0]) if c else a.title for a, c in zip(missing, firsts, strict=True)]
             for a, v in zip(missing, self._embedder.embed(texts), strict=True):
-                stored[f"{a.id}#0"] = v
-        return [stored[f"{a.id}#0"] for a in articles]
+                stored[a.id] = v
+        return [stored[a.id] for a in articles]
 
     def story(self, articles: list[Article], abstract: bool = True) -> Story:
         s = self.settings

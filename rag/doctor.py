@@ -1,8 +1,10 @@
 """`rag doctor`: check that the configured LLM, embedder and store are reachable and consistent.
 
-Each check is a `Check` (name, status ok/warn/fail, what was found, the fix). Nothing is written:
-the store is opened read-only and a missing index is a warning, not a failure. The API key is
-reported as set or not set, never shown.
+Each check is a `Check` (name, status ok/warn/fail, what was found, the fix). Nothing is written
+(a missing index is a warning, not a failure) unless `repair` is asked: then, under the writer lock, the
+vector store is made to hold exactly the stored chunks' vectors (Index.repair_vectors: missing ones
+embedded again from the stored text, stale ones deleted; vectors of articles the store does not know are
+left alone). The API key is reported as set or not set, never shown.
 """
 
 from __future__ import annotations
@@ -31,11 +33,12 @@ class Check:
         return asdict(self)
 
 
-def _key_source(settings: Settings) -> str:
-    if settings.llm_api_key is not None:
-        return "API key set (RAG_LLM_API_KEY)"
+def _key_source(settings: Settings, service: Literal["llm", "embed"] = "llm") -> str:
+    var, _ = settings.key_source(service)
+    if var is not None:
+        return f"API key set ({var})"
     if os.environ.get("OPENAI_API_KEY"):
-        return "API key set (OPENAI_API_KEY)"
+        return "no API key (OPENAI_API_KEY is set but sent only to https://api.openai.com)"
     return "no API key"
 
 
@@ -69,11 +72,48 @@ def check_embedder(settings: Settings, embedder: Embedder | None = None) -> tupl
     except RagError as e:
         return Check("embedder", "fail", str(e), "fix RAG_EMBED_BASE_URL / RAG_EMBED_MODEL or unset them"), None, 0
     dt = time.monotonic() - t0
-    return Check("embedder", "ok", f"{embedder.name}: {len(vec)} dimensions ({dt:.2f} s)"), embedder, len(vec)
+    key = f", {_key_source(settings, 'embed')}" if settings.embed_base_url else ""
+    return Check("embedder", "ok", f"{embedder.name}: {len(vec)} dimensions ({dt:.2f} s){key}"), embedder, len(vec)
+
+
+def _drift_check(d: dict[str, list[str]]) -> Check | None:
+    """One check for what the two stores disagree on (Index.drift), None when they agree."""
+    parts, fixes = [], []
+    if d["missing"]:
+        n_articles = len({c.rsplit("#", 1)[0] for c in d["missing"]})
+        parts.append(f"{len(d['missing'])} chunk(s) of {n_articles} article(s) have no vector (they cannot be "
+                     "found by meaning)")
+    if d["stale"]:
+        parts.append(f"{len(d['stale'])} vector(s) belong to no stored chunk (left by an interrupted write)")
+    if d["missing"] or d["stale"]:
+        fixes.append("run `rag doctor --repair` (embeds the missing chunks again, deletes the stale vectors); "
+                     "on a reader's copy of an index written elsewhere, refresh the copy instead")
+    if d["foreign"]:
+        parts.append(f"{len(d['foreign'])} vector(s) of articles this store does not know")
+        fixes.append("give each index its own RAG_CHROMA_COLLECTION, or refresh this copy of the article store "
+                     "(they are never deleted here)")
+    if d["pending"]:
+        parts.append(f"{len(d['pending'])} article(s) left pending by an older version")
+        fixes.append("`rag ingest` (any path) indexes them")
+    if not parts:
+        return None
+    return Check("store.drift", "fail" if d["missing"] else "warn", "; ".join(parts), "; ".join(fixes))
+
+
+def repair(settings: Settings, embedder: Embedder) -> Check:
+    """Take the writer lock and make the vector store match the article store (module doc)."""
+    from rag.store import Index
+
+    with Index.open(settings) as ix:
+        ix.check_embedder(embedder.name, write=False)
+        ix.lock(timeout=settings.lock_timeout)  # also finishes an interrupted write (Index.recover)
+        embedded, deleted = ix.repair_vectors(embedder.embed)
+    return Check("store.repair", "ok", f"re-embedded {embedded} chunk(s), deleted {deleted} stray vector(s)")
 
 
 def check_store(settings: Settings, embedder: Embedder | None, dim: int) -> list[Check]:
-    """Open the index without writing; compare it with the embedder and the vector store it was built with."""
+    """Open the index without writing; compare it with the embedder and the vector store it was built with,
+    and the vectors with the stored chunks."""
     from rag.store import Index
 
     where = f"Chroma server {settings.chroma_url}" if settings.chroma_url else "embedded Chroma"
@@ -93,17 +133,14 @@ def check_store(settings: Settings, embedder: Embedder | None, dim: int) -> list
             try:
                 n_vectors = ix.collection.count()
                 sample: Any = ix.collection.get(limit=1, include=["embeddings"]) if n_vectors else None
+                drift = _drift_check(ix.drift())
             except RagError as e:
                 return [Check("store", "fail", str(e), "start the Chroma server or fix RAG_CHROMA_URL")]
     except RagError as e:
         return [Check("store", "fail", str(e), "fix RAG_INDEX_DIR / --index")]
     out.append(Check("store", "ok", f"{where}: {articles} articles, {chunks} chunks, {n_vectors} vectors"))
-    if n_vectors != chunks:
-        status: Status = "fail" if n_vectors < chunks else "warn"
-        out.append(Check("store.count", status,
-                         f"the collection holds {n_vectors} vectors but the article store lists {chunks} chunks",
-                         "give each index its own RAG_CHROMA_COLLECTION; if vectors are missing, ingest into "
-                         "a new RAG_INDEX_DIR"))
+    if drift is not None:
+        out.append(drift)
     if embedder is not None and built_with is not None and built_with != embedder.name:
         out.append(Check("store.embedder", "fail", f"index built with {built_with!r}, settings give {embedder.name!r}",
                          "set RAG_EMBED_BASE_URL / RAG_EMBED_MODEL as when the index was built"))
@@ -116,10 +153,17 @@ def check_store(settings: Settings, embedder: Embedder | None, dim: int) -> list
 
 
 def doctor(settings: Settings, *, llm: ChatModel | None = None, embedder: Embedder | None = None,
-           skip_llm: bool = False) -> list[Check]:
-    """Every check, in the order a user would fix them: embedder, store, LLM."""
+           skip_llm: bool = False, repair_store: bool = False) -> list[Check]:
+    """Every check, in the order a user would fix them: embedder, store, LLM. With repair_store, the
+    vector store is repaired first (`repair`) and the store checked after."""
     emb_check, emb, dim = check_embedder(settings, embedder)
-    checks = [emb_check, *check_store(settings, emb, dim)]
+    checks = [emb_check]
+    if repair_store and emb is not None and (settings.index_dir / "articles.sqlite").exists():
+        try:
+            checks.append(repair(settings, emb))
+        except RagError as e:
+            checks.append(Check("store.repair", "fail", str(e), "fix what the message names, then repair again"))
+    checks += check_store(settings, emb, dim)
     if not skip_llm:
         checks.append(check_llm(settings, llm))
     return checks

@@ -5,7 +5,8 @@ that names the problem and the fix; the CLI prints it and exits with status 1.
     ├── ConfigError        a setting is wrong or missing (names the setting)
     ├── IndexEmptyError    nothing ingested yet (run `rag ingest`)
     ├── NotFoundError      an unknown article id
-    ├── InputError         an input file or record cannot be read (names the path)
+    ├── InputError         an input file or record cannot be read (names the path), or a question names a
+    │                      date that does not exist (names the date)
     ├── ModelError         a model file is missing or corrupted, or a model cannot be loaded
     ├── BackendError       an outside service (LLM server, embedding server, Chroma server) failed
     ├── LockedError        another run holds the index lock

@@ -358,7 +358,7 @@ class LLM:
             if not settings.llm_model:
                 raise ConfigError("RAG_LLM_BASE_URL is set but RAG_LLM_MODEL is not: set the model name to use")
             base_url, self.model = settings.llm_base_url, settings.llm_model
-            key = settings.api_key() or "none"
+            key = settings.api_key() or "none"  # never OPENAI_API_KEY for another host than api.openai.com
         elif served := served_url(settings):
             base_url, self.model, key = served, settings.local_model, "local"
         else:

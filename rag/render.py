@@ -8,15 +8,11 @@ from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING
 
 from rag.ingest import IngestReport
+from rag.terminal import safe as _clean  # the one terminal-safety rule (rag.terminal)
 from rag.types import Answer
 
 if TYPE_CHECKING:
     from rag.check import CheckReport
-
-
-def _clean(text: str) -> str:
-    """Article text made safe for a terminal: no control or bidi-override characters."""
-    return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
 
 
 def _highlight(article_text: str, start: int, end: int) -> str:
@@ -47,16 +43,16 @@ def answer_text(a: Answer, articles: dict[str, str] | None = None, skip_answer: 
     if a.citations:
         lines.append("Sources:")
         for c in a.citations:
-            head = f"[{c.n}] {_clean(c.title)} ({c.date or 'undated'})" + (f" {c.url}" if c.url else "")
+            head = f"[{c.n}] {_clean(c.title)} ({c.date or 'undated'})" + (f" {_clean(c.url)}" if c.url else "")
             lines.append(head)
-            lines.append(f"    {c.article_id} [{c.start}:{c.end}]")
+            lines.append(f"    {_clean(c.article_id)} [{c.start}:{c.end}]")
             text = articles.get(c.article_id)
             body = _highlight(text, c.start, c.end) if text is not None else textwrap.fill(_clean(c.text), 96)
             lines.append(textwrap.indent(body, "    "))
     elif a.related:
         lines.append("Related passages (they do not answer the question):")
         for p in a.related:
-            lines.append(f"- {_clean(p.title)} ({p.date or 'undated'}) {p.article_id} [{p.start}:{p.end}]")
+            lines.append(f"- {_clean(p.title)} ({p.date or 'undated'}) {_clean(p.article_id)} [{p.start}:{p.end}]")
             lines.append(textwrap.indent(textwrap.fill(_clean(p.text[:300]), 96), "    "))
     return "\n".join(lines)
 
@@ -135,13 +131,22 @@ def ingest_progress(stream: IO[str]) -> Iterator[Callable[[int, int], None] | No
         yield update
 
 
+def list_text(total: int, rows: list[dict[str, str | None]]) -> str:
+    """One line per article (date, id, source, title), and how many more matched than are shown."""
+    lines = [f"{r['date'] or 'undated':<10}  {_clean(r['id'] or '')}  [{_clean(r['source'] or '-')}]  {_clean(r['title'] or '')}"
+             for r in rows]
+    if total > len(rows):
+        lines.append(f"... {total - len(rows)} more (raise --limit, or narrow with --since/--until/--source)")
+    return "\n".join(lines) if lines else "no indexed article matches"
+
+
 def stats_text(st: dict[str, object]) -> str:
     rng = st.get("date_range") or {}
     first, last = (rng.get("first"), rng.get("last")) if isinstance(rng, dict) else (None, None)
     lines = [
         f"{st['articles']} articles, {st['chunks']} chunks, {st['duplicates']} duplicates recorded, "
         f"{st['undated']} undated" + (f", {st['pending']} pending (`rag ingest` finishes them)" if st["pending"] else ""),
-        f"dates: {first} .. {last}" if first else "dates: none",
+        f"dates: {_clean(str(first))} .. {_clean(str(last))}" if first else "dates: none",
     ]
     sources = st.get("sources") or {}
     if isinstance(sources, dict):

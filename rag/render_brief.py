@@ -10,7 +10,9 @@ import html
 import re
 import textwrap
 
-from rag.render_digest import _CSS, _cite_html, _clean, _md_escape
+from rag.render_digest import _CSS, _cite_html, _md_escape, md_code
+from rag.terminal import safe as _clean  # the one terminal-safety rule (rag.terminal)
+from rag.terminal import safe_json
 from rag.types import Brief, BriefItem
 
 
@@ -29,7 +31,7 @@ def _coverage_line(b: Brief) -> str:
 
 
 def brief_text(b: Brief) -> str:
-    out = [f"Brief: {_clean(b.topic)}", _coverage_line(b), ""]
+    out = [f"Brief: {_clean(b.topic)}", _clean(_coverage_line(b)), ""]
     if not b.articles:
         return "\n".join(out + ["No indexed article is relevant to this topic."]) + "\n"
 
@@ -41,7 +43,7 @@ def brief_text(b: Brief) -> str:
             head = f"  {i.date}  " if i.date else "  "
             out.append(textwrap.fill(_clean(i.text), 100, initial_indent=head, subsequent_indent=" " * len(head)))
             for c in i.citations:
-                out.append(f"{' ' * len(head)}  [{c.n}] {_clean(c.title)} ({c.article_id} [{c.start}:{c.end}])")
+                out.append(f"{' ' * len(head)}  [{c.n}] {_clean(c.title)} ({_clean(c.article_id)} [{c.start}:{c.end}])")
         out.append("")
 
     items("Overview", b.overview)
@@ -57,7 +59,7 @@ def brief_markdown(b: Brief) -> str:
         return re.sub(r"\\\[(\d+)\\\]", r"[\1]", _md_escape(i.text))
 
     def sources(i: BriefItem) -> list[str]:
-        return [f"   {c.n}. {_md_escape(c.title)} ({c.date or 'undated'}, `{c.article_id}` {c.start}-{c.end}): "
+        return [f"   {c.n}. {_md_escape(c.title)} ({c.date or 'undated'}, {md_code(c.article_id)} {c.start}-{c.end}): "
                 f"\u201c{_md_escape(' '.join(c.text.split()))}\u201d" for c in i.citations]
 
     for title, xs in (("Overview", b.overview), ("Timeline", b.timeline), ("Where sources disagree", b.conflicts)):
@@ -104,5 +106,5 @@ def render_brief(b: Brief, fmt: str) -> str:
     import json
 
     if fmt == "json":
-        return json.dumps(b.to_dict(), ensure_ascii=False) + "\n"
+        return safe_json(json.dumps(b.to_dict(), ensure_ascii=False)) + "\n"
     return {"text": brief_text, "md": brief_markdown, "html": brief_html}[fmt](b)

@@ -12,21 +12,22 @@ import re
 import textwrap
 from datetime import date as Date
 
+from rag.terminal import safe as _clean  # the one terminal-safety rule (rag.terminal)
+from rag.terminal import safe_json
 from rag.types import Article, Citation, DayDigest, Digest, Story
 
 CONTEXT_CHARS = 240  # article text shown around a cited span in HTML
 
 
-def _clean(text: str) -> str:
-    """Safe for a terminal: no control or bidi-override characters."""
-    return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+_URL_ENCODE = {"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C", '"': "%22", "`": "%60"}
 
 
 def safe_url(url: str | None) -> str | None:
     """The URL if it is http(s), for use as a link target (a `javascript:` URL in article metadata must
-    not become a clickable link); parentheses are encoded so Markdown links stay whole."""
-    if url and re.match(r"https?://", url, flags=re.I) and not re.search(r"\s", url):
-        return url.replace("(", "%28").replace(")", "%29")
+    not become a clickable link); characters that could end a Markdown link destination or start markup
+    (parentheses, angle brackets, backslash, quotes, backtick) are percent-encoded so links stay whole."""
+    if url and re.match(r"https?://", url, flags=re.I) and not re.search(r"[\s\x00-\x1f\x7f-\x9f]", url):
+        return "".join(_URL_ENCODE.get(ch, ch) for ch in url)
     return None
 
 
@@ -55,13 +56,29 @@ def digest_text(d: Digest) -> str:
                 out.append("  " + _clean(_continues(s)))
             out.append(textwrap.indent(textwrap.fill(_clean(s.summary), 96), "  "))
             for c in s.citations:
-                out.append(f"    [{c.n}] {_clean(c.title)} ({c.article_id} [{c.start}:{c.end}])")
+                out.append(f"    [{c.n}] {_clean(c.title)} ({_clean(c.article_id)} [{c.start}:{c.end}])")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
 def _md_escape(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", _clean(text))
+
+
+def md_code(text: str) -> str:
+    """Text as one inline Markdown code span, whatever it holds: whitespace (newlines too, which would
+    start a new block) collapsed, a fence longer than any run of backticks inside, padded with a space
+    when the text starts or ends with a backtick (CommonMark strips one space each side).
+
+    >>> md_code("a`b")
+    '``a`b``'
+    >>> md_code("`x")
+    '`` `x ``'
+    """
+    t = " ".join(_clean(text).split())
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", t)), default=0) + 1)
+    pad = " " if t.startswith("`") or t.endswith("`") else ""
+    return f"{fence}{pad}{t}{pad}{fence}"
 
 
 def digest_markdown(d: Digest) -> str:
@@ -81,7 +98,7 @@ def digest_markdown(d: Digest) -> str:
             for c in s.citations:
                 url = safe_url(c.url)
                 link = f"[{_md_escape(c.title)}](<{url}>)" if url else _md_escape(c.title)
-                out.append(f"{c.n}. {link} ({c.date or 'undated'}, `{c.article_id}` {c.start}-{c.end}): "
+                out.append(f"{c.n}. {link} ({c.date or 'undated'}, {md_code(c.article_id)} {c.start}-{c.end}): "
                            f"\u201c{_md_escape(' '.join(c.text.split()))}\u201d")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
@@ -180,5 +197,5 @@ def render_digest(d: Digest, fmt: str) -> str:
     import json
 
     if fmt == "json":
-        return json.dumps(d.to_dict(), ensure_ascii=False) + "\n"
+        return safe_json(json.dumps(d.to_dict(), ensure_ascii=False)) + "\n"
     return {"text": digest_text, "md": digest_markdown, "html": digest_html}[fmt](d)

@@ -3,9 +3,19 @@ collection of chunk vectors (embedded `PersistentClient`, or a Chroma server whe
 in the collection RAG_CHROMA_COLLECTION). The article store always lives in RAG_INDEX_DIR; the index
 remembers which kind of vector store and which collection it was built in, and which embedding model.
 
-Crash safety: an article is written as `pending` first, its chunks are then added to Chroma, and only
-then is it marked `indexed`, in one SQLite transaction per batch. Readers see only `indexed` articles.
-A run that finds `pending` articles (a killed ingest) deletes their chunks and indexes them again.
+Atomic writes across the two stores (`write_articles`, `remove`): the SQLite `chunks` table says which
+vectors are live -- readers only use chunks it lists, of `indexed` articles -- and the `unowned` table logs
+every vector Chroma may hold that no chunk row owns. A batch (already embedded) is written as:
+1. log its new chunk ids as unowned; 2. upsert its vectors into Chroma (an updated article's chunks get
+new ids, `ID#N@HASH`, so its previous vectors stay untouched); 3. one SQLite transaction switches: article
+rows (indexed), chunk rows, signatures, and the previous version's chunk ids moved to the log; 4. delete
+the logged vectors from Chroma, then their log rows. `remove` is step 3 (rows gone, ids logged) then 4.
+So a reader sees the previous version until step 3 commits and the new one after, whatever fails or is
+killed in between: a failing embedder writes nothing, a failing Chroma or a killed run leaves only logged
+vectors, which the next writer deletes when it takes the lock (`recover`); an interrupted remove is
+either not committed (nothing happened) or finished then. `drift()` compares the two stores for what
+an older version, or a Chroma that lost data, can leave; `repair_vectors` fixes it (`rag doctor --repair`).
+Articles `pending` in an index written by an older version are indexed again by the next ingest.
 Writers hold an exclusive file lock on the index directory; readers take none.
 """
 
@@ -56,6 +66,7 @@ CREATE TABLE IF NOT EXISTS minhash (article_id TEXT PRIMARY KEY, sig BLOB NOT NU
 CREATE TABLE IF NOT EXISTS lsh (key INTEGER NOT NULL, article_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS lsh_key ON lsh(key);
 CREATE INDEX IF NOT EXISTS lsh_article ON lsh(article_id);
+CREATE TABLE IF NOT EXISTS unowned (chunk_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS chunk_dates (chunk_id TEXT NOT NULL, article_id TEXT NOT NULL, lo INTEGER NOT NULL,
     hi INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS chunk_dates_lo ON chunk_dates(lo);
@@ -63,16 +74,18 @@ CREATE INDEX IF NOT EXISTS chunk_dates_article ON chunk_dates(article_id);
 """
 
 
-def _event_rows(articles: dict[str, Article], chunks: Sequence[Chunk]) -> list[tuple[str, str, int, int]]:
+def _event_rows(articles: dict[str, Article], chunks: Sequence[Chunk],
+                ids: Sequence[str] | None = None) -> list[tuple[str, str, int, int]]:
     """(chunk id, article id, first day, last day) of each event date a chunk's text mentions (rag.textdates)."""
     from rag.textdates import event_days
 
     out = []
-    for c in chunks:
+    for n, c in enumerate(chunks):
         published = articles[c.article_id].date
         if published:
             for lo, hi in event_days(c.text, published):
-                out.append((c.id, c.article_id, date_epoch(lo.isoformat()) or 0, date_epoch(hi.isoformat()) or 0))
+                out.append((ids[n] if ids else c.id, c.article_id, date_epoch(lo.isoformat()) or 0,
+                            date_epoch(hi.isoformat()) or 0))
     return out
 
 
@@ -147,7 +160,7 @@ class Index:
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 # idempotent: also brings an index made by an older version up to the current tables
                 tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                if create or ("articles" in tables and not {"lsh", "chunk_dates"} <= tables):
+                if create or ("articles" in tables and not {"lsh", "unowned", "chunk_dates"} <= tables):
                     # one transaction: a run killed while creating it leaves all the tables or none
                     # (executescript alone commits each statement, and a reader then finds half a schema)
                     self.db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
@@ -209,6 +222,7 @@ class Index:
                         ) from None
                     time.sleep(0.2)
         self._lock_fd = fd
+        self.recover()
 
     def unlock(self) -> None:
         if self._lock_fd is not None:
@@ -337,23 +351,104 @@ class Index:
                     self.db.execute("ROLLBACK")
                 raise storage_error(self.dir, e) from e
 
-    def mark_pending(self, articles: Sequence[tuple[Article, str]],
-                     signatures: dict[str, tuple[bytes, list[int]]] | None = None) -> None:
-        """Store (article, content_hash) pairs as pending, replacing any earlier version's row, with
-        their near-duplicate signatures and band keys (rag.ingest.dedup) in the same transaction."""
+    def write_articles(self, articles: Sequence[tuple[Article, str]], chunks: Sequence[Chunk],
+                       vectors: Sequence[Sequence[float]],
+                       signatures: dict[str, tuple[bytes, list[int]]] | None = None) -> None:
+        """Add or replace (article, content_hash) pairs with their embedded chunks and near-duplicate
+        signatures, atomically for readers (module doc). Copies recorded of a replaced article are
+        forgotten, so the next run that reads them judges them against its new text."""
+        hashes = {a.id: h for a, h in articles}
+        old = self._chunk_ids([a.id for a, _ in articles])
+        ids = [c.id if not old.get(c.article_id) else f"{c.id}@{hashes[c.article_id][:12]}" for c in chunks]
+        with self.transaction() as db:  # 1. log before writing: a failure from here on leaves no stray vector
+            db.executemany("INSERT OR IGNORE INTO unowned(chunk_id) VALUES (?)", [(i,) for i in ids])
+        by_id = {a.id: a for a, _ in articles}
+        metas = self._metas(by_id, chunks)
+        try:  # 2. the new vectors beside the previous ones
+            for k in range(0, len(chunks), 1000):
+                with self._chroma("add chunk vectors"):
+                    self.collection.upsert(ids=ids[k : k + 1000], embeddings=[list(v) for v in vectors[k : k + 1000]],
+                                           metadatas=metas[k : k + 1000])
+        except RagError:
+            with contextlib.suppress(Exception):
+                self.collect_garbage()
+            raise
+        n_chunks: dict[str, int] = {}
+        for c in chunks:
+            n_chunks[c.article_id] = n_chunks.get(c.article_id, 0) + 1
         now = time.time()
-        with self.transaction() as db:
+        with self.transaction() as db:  # 3. the switch
+            self._bump(db)
             for a, h in articles:
                 db.execute(
                     "INSERT OR REPLACE INTO articles(id, title, date, date_source, url, source, author, path,"
-                    " text, content_hash, status, n_chunks, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,'pending',0,?)",
-                    (a.id, a.title, a.date, a.date_source, a.url, a.source, a.author, a.path, a.text, h, now),
+                    " text, content_hash, status, n_chunks, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,'indexed',?,?)",
+                    (a.id, a.title, a.date, a.date_source, a.url, a.source, a.author, a.path, a.text, h,
+                     n_chunks.get(a.id, 0), now),
                 )
-                db.execute("DELETE FROM duplicates WHERE id=?", (a.id,))
+                db.execute("DELETE FROM duplicates WHERE id=? OR duplicate_of=?", (a.id, a.id))
+                db.executemany("INSERT OR IGNORE INTO unowned(chunk_id) VALUES (?)", [(i,) for i in old.get(a.id, [])])
+                db.execute("DELETE FROM chunks WHERE article_id=?", (a.id,))
+                db.execute("DELETE FROM chunk_dates WHERE article_id=?", (a.id,))
+            db.executemany('INSERT INTO chunks(id, article_id, idx, start, "end") VALUES (?,?,?,?,?)',
+                           [(i, c.article_id, c.index, c.start, c.end) for i, c in zip(ids, chunks, strict=True)])
+            db.executemany("INSERT INTO chunk_dates(chunk_id, article_id, lo, hi) VALUES (?,?,?,?)",
+                           _event_rows(by_id, chunks, ids))
+            db.executemany("DELETE FROM unowned WHERE chunk_id=?", [(i,) for i in ids])
             for aid, (blob, keys) in (signatures or {}).items():
                 db.execute("INSERT OR REPLACE INTO minhash(article_id, sig) VALUES (?,?)", (aid, blob))
                 db.execute("DELETE FROM lsh WHERE article_id=?", (aid,))
                 db.executemany("INSERT INTO lsh(key, article_id) VALUES (?,?)", [(k, aid) for k in keys])
+        with contextlib.suppress(RagError):  # 4. committed; what is left stays logged for the next writer
+            self.collect_garbage()
+
+    def _chunk_ids(self, article_ids: Sequence[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for aid in article_ids:
+            rows = self.db.execute("SELECT id FROM chunks WHERE article_id=?", (aid,)).fetchall()
+            if rows:
+                out[aid] = [r[0] for r in rows]
+        return out
+
+    @staticmethod
+    def _metas(articles: dict[str, Article], chunks: Sequence[Chunk]) -> list[dict[str, Any]]:
+        metas = []
+        for c in chunks:
+            a = articles[c.article_id]
+            m: dict[str, Any] = {"article_id": c.article_id, "idx": c.index, "start": c.start, "end": c.end,
+                                 "title": a.title}
+            if a.date:
+                m["date"] = a.date
+                m["date_epoch"] = date_epoch(a.date)
+            if a.url:
+                m["url"] = a.url
+            if a.source:
+                m["source"] = a.source
+            metas.append(m)
+        return metas
+
+    def collect_garbage(self) -> int:
+        """Delete from Chroma the logged vectors that no chunk row owns (module doc); returns how many."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM unowned WHERE chunk_id IN (SELECT id FROM chunks)")  # owned after all
+        ids = [r[0] for r in self.db.execute("SELECT chunk_id FROM unowned")]
+        for k in range(0, len(ids), 500):
+            part = ids[k : k + 500]
+            with self._chroma("delete chunk vectors"):
+                self.collection.delete(ids=part)
+            with self.transaction() as tx:
+                tx.executemany("DELETE FROM unowned WHERE chunk_id=?", [(i,) for i in part])
+        return len(ids)
+
+    def recover(self) -> int:
+        """Finish what an interrupted write left (run by `lock`): delete the vectors it logged as unowned.
+        Opens Chroma only when there is something to delete."""
+        try:
+            if self.db.execute("SELECT 1 FROM unowned LIMIT 1").fetchone() is None:
+                return 0
+        except sqlite3.Error:  # an index made by an older version, read-only: nothing was logged
+            return 0
+        return self.collect_garbage()
 
     def record_duplicate(self, article: Article, content_hash: str, duplicate_of: str, similarity: float) -> None:
         """Remember that `article` is a copy of `duplicate_of` (it is not indexed)."""
@@ -363,6 +458,12 @@ class Index:
                 " recorded_at) VALUES (?,?,?,?,?,?,?)",
                 (article.id, duplicate_of, content_hash, article.title, article.path, similarity, time.time()),
             )
+
+    def set_path(self, article_id: str, path: str) -> None:
+        """Record where an article's file is now (it moved; its content did not change)."""
+        with self.transaction() as db:
+            db.execute("UPDATE articles SET path=? WHERE id=?", (path, article_id))
+            db.execute("UPDATE duplicates SET path=? WHERE id=?", (path, article_id))
 
     def duplicate_hash(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT content_hash FROM duplicates WHERE id=?", (article_id,)).fetchone()
@@ -393,7 +494,8 @@ class Index:
         return row[0] if row else None
 
     def delete_chunks(self, article_ids: Sequence[str]) -> None:
-        """Remove every chunk of these articles from Chroma and from the chunk table."""
+        """Remove every vector and chunk row of these articles (for articles left `pending` by an older
+        version, whose vectors may be in Chroma without rows); they must not be readable (not indexed)."""
         if not article_ids:
             return
         ids = list(article_ids)
@@ -405,37 +507,6 @@ class Index:
             db.executemany("DELETE FROM chunks WHERE article_id=?", [(i,) for i in ids])
             db.executemany("DELETE FROM chunk_dates WHERE article_id=?", [(i,) for i in ids])
 
-    def add_chunks(self, articles: dict[str, Article], chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
-        """Add chunk vectors to Chroma and chunk rows to SQLite (articles stay pending)."""
-        metas = []
-        for c in chunks:
-            a = articles[c.article_id]
-            m: dict[str, Any] = {"article_id": c.article_id, "idx": c.index, "start": c.start, "end": c.end,
-                                 "title": a.title}
-            if a.date:
-                m["date"] = a.date
-                m["date_epoch"] = date_epoch(a.date)
-            if a.url:
-                m["url"] = a.url
-            if a.source:
-                m["source"] = a.source
-            metas.append(m)
-        for i in range(0, len(chunks), 1000):
-            with self._chroma("add chunk vectors"):
-                self.collection.upsert(
-                    ids=[c.id for c in chunks[i : i + 1000]],
-                    embeddings=[list(v) for v in vectors[i : i + 1000]],
-                    metadatas=metas[i : i + 1000],
-                )
-        with self.transaction() as db:
-            db.executemany(
-                'INSERT OR REPLACE INTO chunks(id, article_id, idx, start, "end") VALUES (?,?,?,?,?)',
-                [(c.id, c.article_id, c.index, c.start, c.end) for c in chunks],
-            )
-            db.executemany("DELETE FROM chunk_dates WHERE chunk_id=?", [(c.id,) for c in chunks])
-            db.executemany("INSERT INTO chunk_dates(chunk_id, article_id, lo, hi) VALUES (?,?,?,?)",
-                           _event_rows(articles, chunks))
-
     def _backfill_event_dates(self) -> None:
         """An index made before chunks carried event dates gets them (text rules only, no embedding)."""
         rows = self.db.execute('SELECT c.id, c.article_id, c.idx, c.start, c."end", a.date, a.text FROM chunks c '
@@ -444,7 +515,7 @@ class Index:
         dated = {r[1]: Article(r[1], "", "", r[5]) for r in rows}
         with self.transaction() as db:
             db.executemany("INSERT INTO chunk_dates(chunk_id, article_id, lo, hi) VALUES (?,?,?,?)",
-                           _event_rows(dated, chunks))
+                           _event_rows(dated, chunks, [r[0] for r in rows]))
 
     def event_chunks(self, since: str, until: str, limit: int = 200) -> list[str]:
         """Ids of indexed chunks whose text places an event within since..until (ISO days, inclusive)."""
@@ -465,30 +536,79 @@ class Index:
             " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
 
-    def mark_indexed(self, article_ids: Sequence[str]) -> None:
-        with self.transaction() as db:
-            self._bump(db)
-            db.executemany(
-                "UPDATE articles SET status='indexed',"
-                " n_chunks=(SELECT COUNT(*) FROM chunks WHERE article_id=articles.id) WHERE id=?",
-                [(i,) for i in article_ids],
-            )
-
     def remove(self, article_ids: Sequence[str]) -> list[str]:
-        """Remove articles and their chunks; returns the ids that were not in the index."""
+        """Remove articles and their chunks, atomically for readers (module doc); returns the ids that
+        were not in the index."""
         missing = [i for i in article_ids if not self.has_article(i, any_status=True)
                    and self.duplicate_hash(i) is None]
         present = [i for i in article_ids if i not in missing]
-        self.delete_chunks(present)
         with self.transaction() as db:
             self._bump(db)
             for i in present:
+                db.execute("INSERT OR IGNORE INTO unowned(chunk_id) SELECT id FROM chunks WHERE article_id=?", (i,))
+                db.execute("DELETE FROM chunks WHERE article_id=?", (i,))
+                db.execute("DELETE FROM chunk_dates WHERE article_id=?", (i,))
                 db.execute("DELETE FROM articles WHERE id=?", (i,))
                 db.execute("DELETE FROM minhash WHERE article_id=?", (i,))
                 db.execute("DELETE FROM lsh WHERE article_id=?", (i,))
                 # copies of a removed article are no longer duplicates: a re-ingest indexes them
                 db.execute("DELETE FROM duplicates WHERE duplicate_of=? OR id=?", (i, i))
+        with contextlib.suppress(RagError):  # committed; what is left stays logged for the next writer
+            self.collect_garbage()
         return missing
+
+    def drift(self) -> dict[str, list[str]]:
+        """Where the two stores disagree: "missing", chunk ids of indexed articles without a vector;
+        "stale", vectors of articles this store holds that no chunk row owns (logged or not: an interrupted
+        write, or an older version's); "foreign", vectors of articles this store does not know (another
+        index sharing the collection, or a newer copy of this store: never deleted here); "pending",
+        articles left pending by an older version."""
+        owned = dict(self.db.execute(
+            "SELECT c.id, c.article_id FROM chunks c JOIN articles a ON a.id=c.article_id WHERE a.status='indexed'"))
+        known = {r[0] for r in self.db.execute("SELECT id FROM articles")}
+        rows = {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+        present: dict[str, str] = {}
+        offset = 0
+        while True:
+            with self._chroma("list vectors"):
+                got = self.collection.get(include=["metadatas"], limit=5000, offset=offset)
+            for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                present[cid] = str((meta or {}).get("article_id", ""))
+            if len(got["ids"]) < 5000:
+                break
+            offset += 5000
+        stray = {cid: aid for cid, aid in present.items() if cid not in rows}
+        return {
+            "missing": sorted(cid for cid in owned if cid not in present),
+            "stale": sorted(cid for cid, aid in stray.items() if aid in known),
+            "foreign": sorted(cid for cid, aid in stray.items() if aid not in known),
+            "pending": [r[0] for r in self.db.execute("SELECT id FROM articles WHERE status='pending' ORDER BY id")],
+        }
+
+    def repair_vectors(self, embed: Callable[[list[str]], list[list[float]]]) -> tuple[int, int]:
+        """Make Chroma hold exactly the vectors of the stored chunks (see `drift`): embed the missing ones
+        again from the stored text, delete the stale ones. Foreign vectors are left alone. Hold the lock.
+        Returns (chunks embedded, vectors deleted)."""
+        from rag.chunk import embed_text
+
+        deleted = self.collect_garbage()  # the logged ones first, then what is stale without a log
+        d = self.drift()
+        stale = d["stale"]
+        for k in range(0, len(stale), 500):
+            with self._chroma("delete stale vectors"):
+                self.collection.delete(ids=stale[k : k + 500])
+        rows = [self.db.execute('SELECT id, article_id, idx, start, "end" FROM chunks WHERE id=?', (cid,)).fetchone()
+                for cid in d["missing"]]
+        for k in range(0, len(rows), 256):
+            part = rows[k : k + 256]
+            arts = {r["article_id"]: self.article(r["article_id"]) for r in part}
+            chunks = [Chunk(r["article_id"], r["idx"], r["start"], r["end"],
+                            arts[r["article_id"]].text[r["start"] : r["end"]]) for r in part]
+            vectors = embed([embed_text(arts[c.article_id], c) for c in chunks])
+            with self._chroma("add chunk vectors"):
+                self.collection.upsert(ids=[r["id"] for r in part], embeddings=[list(v) for v in vectors],
+                                       metadatas=self._metas(arts, chunks))
+        return len(rows), deleted + len(stale)
 
     # ---- reads ---------------------------------------------------------------------------
     def pending_articles(self) -> list[tuple[Article, str]]:
@@ -506,14 +626,14 @@ class Index:
         return row["content_hash"] if row else None
 
     def id_for_hash(self, content_hash: str) -> str | None:
-        """The id of a stored article (indexed, or pending and finished by this run) with this hash."""
+        """The id of a stored article with this hash (indexed, or left pending by an older version)."""
         row = self.db.execute("SELECT id FROM articles WHERE content_hash=? LIMIT 1", (content_hash,)).fetchone()
         return row["id"] if row else None
 
     def article(self, article_id: str) -> Article:
         row = self.db.execute("SELECT * FROM articles WHERE id=? AND status='indexed'", (article_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no article with id {article_id!r} in {self.dir}; list ids with `rag stats --json`")
+            raise NotFoundError(f"no article with id {article_id!r} in {self.dir}; list ids with `rag list`")
         return _article_from_row(row)
 
     def articles(self, since: str | None = None, until: str | None = None) -> list[Article]:
@@ -527,6 +647,20 @@ class Index:
             args.append(until)
         rows = self.db.execute(q + " ORDER BY date, id", args).fetchall()
         return [_article_from_row(r) for r in rows]
+
+    def listing(self, since: str | None = None, until: str | None = None, source: str | None = None,
+                limit: int | None = None) -> tuple[int, list[dict[str, str | None]]]:
+        """What `rag list` prints: (how many indexed articles match, the first `limit` of them as
+        {id, title, date, source}), newest first, undated last. `source` matches regardless of case."""
+        cond, args = "status='indexed'", []
+        for clause, value in (("date >= ?", since), ("date <= ?", until), ("source = ? COLLATE NOCASE", source)):
+            if value is not None:
+                cond += f" AND {clause}"
+                args.append(value)
+        total = self.db.execute(f"SELECT COUNT(*) FROM articles WHERE {cond}", args).fetchone()[0]
+        rows = self.db.execute(f"SELECT id, title, date, source FROM articles WHERE {cond}"
+                               " ORDER BY date IS NULL, date DESC, id LIMIT ?", [*args, -1 if limit is None else limit])
+        return int(total), [{"id": r[0], "title": r[1], "date": r[2], "source": r[3]} for r in rows]
 
     def counts(self) -> tuple[int, int]:
         """(indexed articles, chunks of indexed articles)."""
@@ -594,6 +728,15 @@ class Index:
             return [None] * len(chunk_ids)
         by_id = {cid: list(v) for cid, v in zip(res["ids"], res["embeddings"], strict=True)}
         return [by_id.get(c) for c in chunk_ids]
+
+    def lead_chunk_ids(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """The id of each article's first chunk (an updated article's ids carry its version)."""
+        out: dict[str, str] = {}
+        for aid in article_ids:
+            row = self.db.execute("SELECT id FROM chunks WHERE article_id=? AND idx=0", (aid,)).fetchone()
+            if row is not None:
+                out[aid] = row[0]
+        return out
 
     def chunk_texts(self, chunk_ids: Sequence[str]) -> list[str]:
         """The text each chunk was embedded as (rag.chunk.embed_text), in order."""

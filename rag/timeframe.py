@@ -5,6 +5,11 @@ Handles: today, yesterday, "N days ago", this/last week, this/last month, this/l
 "March 2005", "2005"), and bare weekdays ("on Monday" = the most recent Monday up to as-of).
 A date without a year means its most recent occurrence on or before as-of.
 
+A date the question names that cannot exist ("2025-02-30", "30 February", "March 0000", "1000000 days ago",
+anything outside years 1-9999) raises InputError naming it: answering over all dates, or refusing for
+"no article on that day", would hide the typo from the user. A day number that no month has ("40 May")
+is not read as a date at all (in "the 40 may vote" it is not one).
+
 Not handled: ranges written as "between X and Y", relative expressions in other languages, times of day.
 """
 
@@ -14,6 +19,8 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from rag.errors import InputError
 
 MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
@@ -52,18 +59,37 @@ def _month_span(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
+def _no_such_day(phrase: str, why: str) -> InputError:
+    return InputError(f"the question names {phrase!r}, which is not a day on the calendar ({why}): "
+                      "correct the date, or pass --since/--until YYYY-MM-DD")
+
+
+def _day(year: int, month: int, day: int, phrase: str) -> date:
+    """date(year, month, day), or InputError naming the phrase and why that day does not exist."""
+    if not 1 <= year <= 9999:
+        raise _no_such_day(phrase, f"year {year} is outside years 1 to 9999")
+    if not 1 <= month <= 12:
+        raise _no_such_day(phrase, f"there is no month {month}")
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        raise _no_such_day(phrase, f"{calendar.month_name[month]} {year} has {last} days")
+    return date(year, month, day)
+
+
 def _point(text: str, as_of: date) -> tuple[date, date] | None:
-    """A single day, month or year named by text (already lower-case), as a (first, last) range."""
+    """A single day, month or year named by text (already lower-case), as a (first, last) range.
+    Raises InputError for a date that cannot exist (module doc)."""
     t = text.strip()
     if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", t):
-        d = date(int(m[1]), int(m[2]), int(m[3]))
+        d = _day(int(m[1]), int(m[2]), int(m[3]), t)
         return d, d
     if m := re.fullmatch(rf"(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?{_MON},? ?(\d{{4}})?", t):
         day, mon, year = int(m[1]), MONTHS[m[2][:4] if m[2].startswith("sept") else m[2][:3]], m[3]
     elif m := re.fullmatch(rf"{_MON} (\d{{1,2}})(?:st|nd|rd|th)?,? ?(\d{{4}})?", t):
         mon, day, year = MONTHS[m[1][:3]], int(m[2]), m[3]
     elif m := re.fullmatch(rf"{_MON},? (\d{{4}})", t):
-        return _month_span(int(m[2]), MONTHS[m[1][:3]])
+        first = _day(int(m[2]), MONTHS[m[1][:3]], 1, t)
+        return _month_span(first.year, first.month)
     elif m := re.fullmatch(r"(19|20)\d\d", t):
         return date(int(t), 1, 1), date(int(t), 12, 31)
     elif m := re.fullmatch(_WD, t):
@@ -71,10 +97,14 @@ def _point(text: str, as_of: date) -> tuple[date, date] | None:
         return d, d
     else:
         return None
-    try:
-        found = date(int(year), mon, day) if year else _recent(mon, day, as_of)
-    except ValueError:
+    if not 1 <= day <= 31:  # no month has it: "the 40 may vote" names no date
         return None
+    if year:
+        found: date | None = _day(int(year), mon, day, t)
+    elif day > calendar.monthrange(2000, mon)[1]:  # 2000: a leap year, so 29 February passes
+        raise _no_such_day(t, f"{calendar.month_name[mon]} never has {day} days")
+    else:
+        found = _recent(mon, day, as_of)
     return (found, found) if found else None
 
 
@@ -82,7 +112,9 @@ _POINT = rf"(\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MON}(?:
 
 
 def resolve(question: str, as_of: date) -> Span | None:
-    """The date range a question asks about, or None when it names no date (module doc)."""
+    """The date range a question asks about, or None when it names no date (module doc).
+    Raises InputError when the date it names cannot exist, or falls outside years 1-9999 when read
+    against as_of ("1000000 days ago")."""
     q = " ".join(question.lower().replace(",", ", ").split()).replace(" ,", ",")
     q = re.sub(r",\s*", ", ", q)
     q = re.sub(rf"\b{_WD},? (?=\d|{_MON})", "", q)  # "on Monday, 18 April 2005": the date decides
@@ -106,7 +138,11 @@ def resolve(question: str, as_of: date) -> Span | None:
         m = re.search(pattern, q)
         if not m:
             continue
-        got = fn(m)  # type: ignore[operator]
+        try:
+            got = fn(m)  # type: ignore[operator]
+        except (OverflowError, ValueError):  # date arithmetic past year 1 or 9999, or an absurdly long number
+            raise _no_such_day(m.group(0), f"read against {as_of.isoformat()} it falls outside years 1 to 9999") \
+                from None
         if got:
             since, until = got
             return Span(since, until, m.group(0))
@@ -117,4 +153,6 @@ def _open(m: re.Match[str], as_of: date, side: str) -> tuple[date | None, date |
     p = _point(m[1], as_of)
     if p is None:
         return None
-    return (p[0], as_of) if side == "since" else (None, p[1] if m.group(0).startswith("until") else p[0] - timedelta(1))
+    if side == "since":  # up to as-of; a start after as-of leaves the end open rather than before the start
+        return p[0], as_of if p[0] <= as_of else None
+    return None, p[1] if m.group(0).startswith("until") else p[0] - timedelta(1)

@@ -187,9 +187,10 @@ class BriefItem:
     date: str | None = None
     extractive: bool = False
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, dated: bool = False) -> dict[str, object]:
+        """{"text", "citations"}; with `dated` (timeline entries) also "date", null when unknown."""
         d: dict[str, object] = {"text": self.text, "citations": [c.to_dict() for c in self.citations]}
-        return {"date": self.date, **d} if self.date is not None else d
+        return {"date": self.date, **d} if dated else d
 
 
 @dataclass
@@ -209,7 +210,7 @@ class Brief:
             "topic": self.topic,
             "articles": list(self.articles),
             "overview": [i.to_dict() for i in self.overview],
-            "timeline": [i.to_dict() for i in self.timeline],
+            "timeline": [i.to_dict(dated=True) for i in self.timeline],
             "conflicts": [i.to_dict() for i in self.conflicts],
             "coverage": self.coverage,
         }

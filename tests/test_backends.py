@@ -192,7 +192,7 @@ def test_rate_limit_names_the_retry_setting(seed_settings: Settings, stub: StubO
 @pytest.mark.stub(fail=[401])
 def test_refused_key_is_one_line_without_the_key(seed_settings: Settings, stub: StubOpenAI) -> None:
     r = runner.invoke(app, ["ask", FAKE_Q, "--index", str(seed_settings.index_dir)],
-                      env=_llm_env(stub.url, OPENAI_API_KEY=SENTINEL, RAG_LLM_MAX_RETRIES="3"))
+                      env=_llm_env(stub.url, RAG_LLM_API_KEY=SENTINEL, RAG_LLM_MAX_RETRIES="3"))
     line = _one_line(r)
     assert "refused the API key" in line and "OPENAI_API_KEY" in line and "RAG_LLM_API_KEY" in line
     assert stub.requests[0][1] == f"Bearer {SENTINEL}"  # the key was sent, and the stub echoed it back...
@@ -471,3 +471,38 @@ def test_the_next_process_starts_from_the_saved_prompt_state(local_llm: LLM) -> 
     finally:
         path.unlink(missing_ok=True)
         broken.unlink(missing_ok=True)
+
+
+# ---- which key goes where ------------------------------------------------------------------------------------
+
+def test_keys_go_only_to_the_endpoint_they_were_set_for(tmp_path: Path, embed_stub: StubOpenAI,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """OPENAI_API_KEY is for api.openai.com: a self-hosted LLM or embeddings server never receives it, nor
+    the LLM's key unless it is the same server; RAG_EMBED_API_KEY goes to the embeddings endpoint."""
+    monkeypatch.setenv("OPENAI_API_KEY", SENTINEL)
+    base = {"index_dir": tmp_path / "ix", "model_dir": MODEL_DIR, "embed_model": "minilm-http",
+            "llm_model": "stub-model", "llm_max_retries": 0}
+
+    def sent(**fields: Any) -> str:
+        embed_stub.requests.clear()
+        s = Settings(**{**base, **fields})
+        if s.embed_base_url:
+            OpenAIEmbedder(s).embed(["a harbour"])
+        else:
+            LLM(s).complete("Reply OK.", "Say OK.", max_tokens=4)
+        return embed_stub.requests[-1][1]
+
+    other = f"http://localhost:{free_port()}/v1"  # an LLM on another server than the embeddings
+    assert SENTINEL not in sent(embed_base_url=embed_stub.url)
+    assert SENTINEL not in sent(embed_base_url=embed_stub.url, llm_base_url=other, llm_api_key="llm-key")
+    assert "llm-key" not in sent(embed_base_url=embed_stub.url, llm_base_url=other, llm_api_key="llm-key")
+    assert sent(embed_base_url=embed_stub.url, embed_api_key="emb-key") == "Bearer emb-key"
+    assert sent(embed_base_url=embed_stub.url, llm_base_url=embed_stub.url, llm_api_key="same-server") \
+        == "Bearer same-server"  # one server for both: the LLM's key is this endpoint's key
+    assert SENTINEL not in sent(llm_base_url=embed_stub.url)
+    assert sent(llm_base_url=embed_stub.url, llm_api_key="llm-key") == "Bearer llm-key"
+    # api.openai.com is where OPENAI_API_KEY belongs (checked on the client, without a request)
+    openai_url = "https://api.openai.com/v1"
+    assert OpenAIEmbedder(Settings(**base, embed_base_url=openai_url))._client.api_key == SENTINEL
+    assert LLM(Settings(**base, llm_base_url=openai_url))._client.api_key == SENTINEL
+    assert LLM(Settings(**base, llm_base_url="https://api.openai.com.evil.example/v1"))._client.api_key != SENTINEL

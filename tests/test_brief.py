@@ -169,3 +169,37 @@ def test_real_model_brief_verifies(ssettings: Settings, local_llm: object) -> No
     b = brief(TAIWAN, small, llm=local_llm)  # type: ignore[arg-type]
     assert len(b.timeline) == 3 and b.overview
     _check(b, ssettings)
+
+
+def test_undated_timeline_items_keep_a_null_date_sort_last_and_read_undated(settings: Settings,
+                                                                           embedder: object, tmp_path: Path) -> None:
+    from rag.ingest import ingest
+
+    recs = [
+        {"id": "hive-undated", "title": "Beekeepers count winter losses in the valley", "source": "Test",
+         "text": "Beekeepers in the valley counted their winter losses and found a third of the hives empty. "
+                 "The beekeepers blamed the varroa mite for the losses."},
+        {"id": "hive-1", "title": "Valley beekeepers report hive losses", "date": "2024-03-02", "source": "Test",
+         "text": "Beekeepers in the valley reported heavy winter losses of their hives. "
+                 "The beekeepers said the varroa mite spread quickly."},
+        {"id": "hive-2", "title": "Valley beekeepers ask for help after hive losses", "date": "2024-03-09",
+         "source": "Test",
+         "text": "Beekeepers in the valley asked the council for help after the winter losses of their hives. "
+                 "The council promised money to fight the varroa mite."},
+    ]
+    (tmp_path / "bees.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    assert ingest([tmp_path / "bees.jsonl"], settings, embedder=embedder).added == 3  # type: ignore[arg-type]
+
+    def reply(system: str, user: str) -> str:  # copy_first, reading "(undated)" like a date
+        m = re.search(r"^\[(\d+)\] (?:\((?:[\d-]+|undated)\) )?(.+)$", user, flags=re.M)
+        assert m, user
+        return f"{strip_markers(m.group(2))} [{m.group(1)}]"
+
+    chat = FakeChat(reply)
+    b = brief("valley beekeepers winter hive losses", settings, llm=chat)
+    assert [i.date for i in b.timeline] == ["2024-03-02", "2024-03-09", None]  # undated last
+    out = json.loads(render_brief(b, "json"))
+    assert [t["date"] for t in out["timeline"]] == ["2024-03-02", "2024-03-09", None]
+    assert all(set(t) == {"date", "text", "citations"} for t in out["timeline"])
+    overview_prompt = chat.prompts[-1][1]
+    assert "(None)" not in overview_prompt and re.search(r"^\[3\] \(undated\) ", overview_prompt, flags=re.M)

@@ -301,3 +301,55 @@ def test_real_model_digest_verifies_and_caches(ssettings: Settings, local_llm: o
     again = Counting(local_llm)
     assert digest(ssettings, "2005-03-13", llm=again).to_dict() == d.to_dict()  # type: ignore[arg-type]
     assert again.calls == 0
+
+
+# An article id and a URL as a hostile feed or JSON record can set them: a backtick ends a code span, ">"
+# ends a <...> link destination, a backslash escapes it, a newline starts a new Markdown block.
+EVIL_ID = "x`` <img src=x onerror=alert(1)> [e](javascript:alert(2)) `\n# Injected"
+EVIL_URL = "https://example.org/a>b<script>alert(3)</script>\\"
+
+
+def test_markdown_output_keeps_hostile_ids_and_urls_inert() -> None:
+    from markdown_it import MarkdownIt  # CommonMark with raw HTML on, as most renderers are
+
+    from rag.render_brief import render_brief
+    from rag.types import Article, Brief, BriefItem, Citation, DayDigest, Story
+
+    c = Citation(1, EVIL_ID, "A title", "2005-03-08", EVIL_URL, 0, 12, "Talks began.")
+    d = Digest([DayDigest("2005-03-08", [EVIL_ID], [Story("Head", "Talks began [1].", [EVIL_ID], [c])])],
+               {EVIL_ID: Article(EVIL_ID, "A title", "Talks began.")})
+    b = Brief("topic", [EVIL_ID], timeline=[BriefItem("Talks began [1].", [c], "2005-03-08")])
+    for md in (render_digest(d, "md"), render_brief(b, "md")):
+        page = MarkdownIt("commonmark").render(md)
+        assert "<img" not in page and "<script" not in page and "javascript:" not in page.split("<code>")[0]
+        assert "<h1>Injected" not in page and not re.search(r'href="javascript', page)
+        assert re.findall(r'href="([^"]*)"', page) in ([], ["https://example.org/a%3Eb%3Cscript%3Ealert%283%29%3C/script%3E%5C"])
+        code = re.findall(r"<code>(.*?)</code>", page, flags=re.S)
+        assert any("[e](javascript:alert(2))" in x and "# Injected" in x for x in code), page  # whole, as text
+
+
+def test_markers_in_article_text_are_not_citations_in_extractive_summaries(settings: Settings, embedder: object,
+                                                                            tmp_path: Path) -> None:
+    """An extractive fallback copies article sentences; "[3]" in the article (a footnote, a planted marker)
+    must not read as a citation of the digest or brief, nor become a link in its HTML."""
+    from rag.brief import brief
+    from rag.ingest import ingest
+    from rag.render_brief import render_brief
+
+    rec = {"id": "footnotes", "title": "Council approves the harbour budget", "date": "2005-03-08", "source": "T",
+           "text": "The harbour council approved the new budget [3] on Tuesday after a long debate [1]. "
+                   "The budget pays for a new ferry pier and dredging of the harbour channel [2]."}
+    (tmp_path / "f.jsonl").write_text(json.dumps(rec) + "\n")
+    ingest([tmp_path / "f.jsonl"], settings, embedder=embedder)  # type: ignore[arg-type]
+    invented = FakeChat(lambda s, u: "Aliens landed in the harbour on Friday [1].")
+    d = digest(settings, "2005-03-08", llm=invented)
+    b = brief("harbour council budget ferry pier", settings, llm=invented)
+    [story] = d.days[0].stories
+    items = [(story.summary, story.citations)] + [(i.text, i.citations) for i in b.timeline + b.overview]
+    assert story.extractive and b.timeline and b.timeline[0].extractive
+    for text, cites in items:
+        assert set(parse_markers(text)) == {c.n for c in cites}, text  # every [n] is the pipeline's own
+        assert "budget (3)" in text or "channel (2)" in text or "debate (1)" in text, text
+    link = r"<sup><a href=\"#[^\"]+\">\[\d+\]</a></sup>"
+    assert len(re.findall(link, render_digest(d, "html"))) == len(parse_markers(story.summary))
+    assert len(re.findall(link, render_brief(b, "html"))) == sum(len(parse_markers(t)) for t, _ in items[1:])

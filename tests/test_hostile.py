@@ -127,3 +127,65 @@ def test_scripts_in_articles_run_nothing_in_the_digest_and_brief_pages(settings:
     raw.write_text(f"<!doctype html><title>x</title><h1>{HOSTILE_JS['title']}</h1><p>{HOSTILE_JS['text']}</p>")
     ran = chromium([budget, "--dump-dom", raw.as_uri()], tmp_path)
     assert re.search(r'data-ran="(text|svg|title)"', ran), ran[:500]
+
+
+# ---- terminal output: escapes, C1 controls and bidi overrides never reach the terminal ------------------------
+# ESC (CSI clear screen, OSC title), C1 CSI (U+009B) and NEL (U+0085), CR, bidi overrides and isolates.
+TERM_UNSAFE = ["\x1b", "\x9b", "\x85", "\r", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
+               "\u2068", "\u2069", "\u200f"]
+EVIL = "\x1b[2J\x1b]0;pwned\x07\x9b31m\u202egnp.exe\u202c\u2066x\u2069\r"
+TERM_JS = {"id": "evil-\x9b2J-\u202eid", "title": f"Harbour council {EVIL} approves budget", "date": "2005-03-08",
+           "source": f"Src{EVIL}", "url": f"https://example.org/{EVIL}",
+           "text": f"The harbour council approved the new budget {EVIL} on Tuesday after a long debate. "
+                   "The budget pays for a new ferry pier and the dredging of the harbour channel."}
+
+
+def _assert_terminal_safe(out: str, where: str) -> None:
+    bad = [hex(ord(ch)) for ch in TERM_UNSAFE if ch in out]
+    assert not bad, (where, bad, out[:300])
+
+
+def test_every_terminal_printer_strips_escapes_c1_and_bidi(settings: Settings, embedder: object, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+    import json
+
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+    from rag.ingest import ingest
+    from rag.store import Index
+
+    from .conftest import FakeChat
+
+    src = tmp_path / "evil.jsonl"
+    src.write_text(json.dumps(TERM_JS) + "\n")
+    assert ingest([src], settings, embedder=embedder).added == 1  # type: ignore[arg-type]
+    with Index.open(settings) as ix:
+        [stored] = ix.articles()
+    aid = stored.id
+    assert "\x9b" in aid and "\x1b" in stored.text  # stored as given: offsets index this text
+    for name in ("digest", "brief"):
+        module = importlib.import_module(f"rag.{name}")
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _r=real, **k: _r(*a, **{**k, "llm": FakeChat(copy_first)}))
+    ix_arg = ["--index", str(settings.index_dir)]
+    runs = {
+        "show": ["show", aid], "show --json": ["show", aid, "--json"], "stats": ["stats"],
+        "stats --json": ["stats", "--json"], "remove (unknown id)": ["remove", f"nope-{EVIL}"],
+        "digest text": ["digest", "--date", "2005-03-08"], "digest md": ["digest", "--date", "2005-03-08", "--format", "md"],
+        "digest html": ["digest", "--date", "2005-03-08", "--format", "html"],
+        "digest json": ["digest", "--date", "2005-03-08", "--format", "json"],
+        "brief text": ["brief", "harbour council budget"], "brief json": ["brief", "harbour council budget", "--json"],
+        "ingest (bad file name)": ["ingest", str(tmp_path / f"missing-{EVIL}.txt")],
+    }
+    for where, args in runs.items():
+        r = CliRunner().invoke(app, [*args, *ix_arg])
+        assert r.exit_code in (0, 1) and not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit)
+        _assert_terminal_safe(r.stdout, where)
+        _assert_terminal_safe(r.stderr, where)
+    shown = CliRunner().invoke(app, ["show", aid, "--json", *ix_arg])
+    assert json.loads(shown.stdout)["text"] == stored.text  # JSON escapes them; the value is unchanged
+    c = Citation(1, aid, stored.title, stored.date, stored.url, 0, 20, stored.text[:20])
+    _assert_terminal_safe(answer_text(Answer("q", "The council approved it [1].", False, [c]), {aid: stored.text}),
+                          "answer_text")

@@ -167,3 +167,87 @@ def test_unknown_date_stays_null_and_is_reported(tmp_path: Path, settings: Setti
     with Index.open(settings) as ix:
         a = ix.article("undated")
         assert (a.date, a.date_source) == (None, "none") and ix.stats()["undated"] == 1
+
+
+def test_jsonl_line_separators_inside_strings_do_not_split_records(tmp_path: Path) -> None:
+    """U+2028, U+2029 and U+0085 are legal inside JSON strings; only "\\n" ends a JSON Lines record, so
+    the record is kept whole and a bad line later in the file keeps its real line number."""
+    p = tmp_path / "seps.jsonl"
+    odd = {"id": "odd", "title": "Line\u2028separators", "text": "First part.\u2028Second\u2029part.\u0085Third."}
+    p.write_text("\n".join([json.dumps(odd, ensure_ascii=False), "{not json",
+                            json.dumps({"id": "ok", "text": BODY})]) + "\n", encoding="utf-8")
+    got = list(read_path(p))
+    arts = [x for x in got if isinstance(x, Article)]
+    assert [a.id for a in arts] == ["odd", "ok"]
+    assert arts[0].text == odd["text"]
+    assert [x.path for x in got if isinstance(x, Rejection)] == [f"{p}:2"]
+
+
+def test_feed_dates_are_the_publishers_local_day(tmp_path: Path) -> None:
+    """An evening story in New York is dated that day, not the next UTC day (feedparser's *_parsed is UTC)."""
+    rss = tmp_path / "evening.rss"
+    rss.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>NY Wire</title>'
+        "<item><title>Late vote</title><guid>ny-1</guid><pubDate>Tue, 04 Mar 2025 20:30:00 -0500</pubDate>"
+        f"<description>{BODY}</description></item>"
+        "<item><title>Morning in Tokyo</title><guid>tk-1</guid><pubDate>Wed, 05 Mar 2025 07:15:00 +0900</pubDate>"
+        f"<description>Tokyo. {BODY}</description></item></channel></rss>")
+    atom = tmp_path / "evening.atom"
+    atom.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>West</title>'
+        "<entry><title>Night session</title><id>urn:uuid:2</id><published>2025-05-06T21:00:00-07:00</published>"
+        f"<updated>2025-05-07T09:00:00Z</updated><content>{BODY}</content></entry></feed>")
+    dates = {a.title: a.date for a in articles(rss) + articles(atom)}
+    assert dates == {"Late vote": "2025-03-04", "Morning in Tokyo": "2025-03-05", "Night session": "2025-05-06"}
+
+
+def test_a_folder_reached_by_another_path_keeps_its_ids_and_edits_land(tmp_path: Path, settings: Settings,
+                                                                      embedder: OnnxMiniLM, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`rag ingest news` then `rag ingest ../news`, a symlink, or the folder moved: the same files are the
+    same articles (not duplicates of themselves), and the next edit is indexed as an update."""
+    from rag.retrieve import Retriever
+
+    news = tmp_path / "news"
+    news.mkdir()
+    (tmp_path / "work").mkdir()
+    (news / "ferry.txt").write_text("Ferry cancelled\nThe ferry to Lundy Island was cancelled because of a broken "
+                                    "propeller shaft. Passengers were offered refunds at the quay on Monday.")
+    (news / "budget.txt").write_text("Council budget\n" + BODY)
+    monkeypatch.chdir(tmp_path)
+    first = ingest([Path("news")], settings, embedder=embedder, today=TODAY)
+    assert first.added == 2
+    monkeypatch.chdir(tmp_path / "work")
+    again = ingest([Path("../news")], settings, embedder=embedder, today=TODAY)
+    assert (again.unchanged, again.added, again.duplicates) == (2, 0, 0)
+    (tmp_path / "link").symlink_to(news, target_is_directory=True)
+    via_link = ingest([tmp_path / "link"], settings, embedder=embedder, today=TODAY)
+    assert (via_link.unchanged, via_link.added, via_link.duplicates) == (2, 0, 0)
+    # an edit reached through the other spelling is an update of the same article
+    (news / "ferry.txt").write_text((news / "ferry.txt").read_text().replace("on Monday", "on Tuesday morning"))
+    edited = ingest([Path("../news")], settings, embedder=embedder, today=TODAY)
+    assert (edited.updated, edited.added, edited.duplicates) == (1, 0, 0)
+    # the folder moved: same names, same (or nearly the same) text -> the same articles
+    moved = tmp_path / "archive" / "news-2025"
+    moved.parent.mkdir()
+    news.rename(moved)
+    after_move = ingest([moved], settings, embedder=embedder, today=TODAY)
+    assert (after_move.unchanged, after_move.added, after_move.duplicates) == (2, 0, 0)
+    (moved / "ferry.txt").write_text((moved / "ferry.txt").read_text().replace("Tuesday morning", "Wednesday"))
+    edited2 = ingest([moved], settings, embedder=embedder, today=TODAY)
+    assert (edited2.updated, edited2.added, edited2.duplicates) == (1, 0, 0)
+    with Index.open(settings) as ix:
+        assert sorted(a.id for a in ix.articles()) == ["budget", "ferry"]
+        assert ix.stats()["duplicates"] == 0
+        assert ix.path_of("ferry") == str(moved / "ferry.txt")
+        hits = Retriever(ix, embedder, settings).search("When was the Lundy ferry cancelled?", k=3)
+        assert any("Wednesday" in h.text for h in hits) and not any("Tuesday morning" in h.text for h in hits)
+    # a different article under a name already used, its first file gone: a new article, not an update
+    (moved / "ferry.txt").unlink()
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "ferry.txt").write_text("Ferry fares rise\nThe mainland ferry company raised its fares by a tenth, "
+                                     "blaming the price of fuel and the new harbour dues.")
+    new = ingest([other], settings, embedder=embedder, today=TODAY)
+    assert new.added == 1 and new.updated == 0
+    with Index.open(settings) as ix:
+        assert len([a for a in ix.articles() if a.id.startswith("ferry")]) == 2

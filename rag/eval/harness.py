@@ -88,7 +88,10 @@ def load_sets(config: Path = CONFIG) -> dict[str, GoldSet]:
 
 
 def find_set(gold: str | Path | None, config: Path = CONFIG) -> GoldSet:
-    """The configured set named `gold`, or whose gold file is `gold`; an unlisted file gets no corpus."""
+    """The configured set named `gold`, or whose gold file is `gold`; an unlisted file gets no corpus.
+    Without the default config (a plain `pip install` has no eval/), a gold file is its own set, no thresholds."""
+    if gold is not None and config == CONFIG and not config.exists() and Path(gold).is_file():
+        return GoldSet(Path(gold).stem, Path(gold).resolve())
     sets = load_sets(config)
     if gold is None:
         return sets["seed"]

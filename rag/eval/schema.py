@@ -126,7 +126,7 @@ T = TypeVar("T", bound=BaseModel)
 
 def _load(path: Path, model: type[T]) -> list[T]:
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
     except OSError as e:
         raise GoldError(f"cannot read gold file {path}: {e.strerror or e}") from e
     out: list[T] = []

@@ -2,8 +2,16 @@
 
 Streaming: inputs are read one file (one record) at a time and indexed in batches of
 `settings.ingest_batch` articles, so memory stays bounded whatever the corpus size. Each batch is
-written pending -> chunks -> indexed (see rag.store): a killed run leaves no half-indexed article, and
-the next run first finishes the pending ones.
+chunked and embedded, then written atomically (rag.store): readers see each article's previous version
+until its new one is committed, a killed run leaves only whole articles, and the next run reads again
+what was not committed. Articles left `pending` by an older version are indexed first.
+
+Failures: a batch that fails for another reason than the index itself (not StorageError, ConfigError,
+LockedError) is retried article by article. When an article fails alone, the embedder and the vector
+store are probed (one short text embedded, the vectors counted): if either fails, the service is down
+and the run stops with the article's error; otherwise the article is listed in `rejected` with the error
+and skipped, so one bad input never blocks the others or later runs. `FAILURES_IN_A_ROW` articles
+failing one after another stop the run too.
 
 Change detection: the content hash covers what the reader produced plus the run's --date/--source
 overrides, and is taken *before* a date is inferred from the text, so an unchanged input is skipped
@@ -12,11 +20,19 @@ without any work (no embedding, no date inference), and an inferred date never d
 Duplicates: the same content under another id (exact hash), or a near-copy (MinHash, rag.ingest.dedup)
 of an article already stored or earlier in this run, is recorded as a duplicate of the first and not
 indexed. An article whose text changed replaces its old chunks.
+
+File identity (ids from file names): a file is known by its real folder (symlinks and ".." resolved)
+and its own name, so `news`, `../news` and a symlink to it reach the same articles. A second file with
+the same name gets a path-hash suffix while the first file still exists. When the stored file is gone
+(the folder was moved or renamed), a file of the same name whose text is the same or a near-copy
+(dedup.is_copy) is the same article: it keeps the id and the store records its new path; a file of that
+name with other text is another article.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date as Date
@@ -25,7 +41,7 @@ from pathlib import Path
 from rag.chunk import chunk_article, embed_text
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
-from rag.errors import RagError
+from rag.errors import ConfigError, LockedError, RagError, StorageError
 from rag.ingest import dedup
 from rag.ingest.dates import infer_date
 from rag.ingest.readers import MAX_BYTES, Rejection, read_path, short_hash
@@ -33,6 +49,8 @@ from rag.store import Index, storage_error
 from rag.types import Article
 
 _STEM_ID_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".html", ".htm"}
+FAILURES_IN_A_ROW = 3  # articles failing one after another: the service is down, not the inputs bad
+_SYSTEMIC = (StorageError, ConfigError, LockedError)  # the index itself: retrying article by article is no help
 
 
 @dataclass
@@ -65,9 +83,15 @@ def content_hash(a: Article) -> str:
     return h.hexdigest()
 
 
+def canonical(f: Path) -> Path:
+    """The file in its real folder (symlinks and ".." resolved), under its own name: how one file is known
+    however the path to it was spelled (a symlinked file keeps its link's name, which gives its id)."""
+    return f.absolute().parent.resolve() / f.name
+
+
 def iter_files(paths: Iterable[Path], report: IngestReport, skip: Path | None = None) -> Iterator[Path]:
     """Files under the given paths (folders recursively, hidden names and the `skip` folder -- the index
-    itself -- left out), absolute, in order."""
+    itself -- left out), canonical (see `canonical`), in order."""
     skip = skip.resolve() if skip is not None else None
     for p in paths:
         try:
@@ -75,9 +99,9 @@ def iter_files(paths: Iterable[Path], report: IngestReport, skip: Path | None = 
                 found = sorted(f for f in p.rglob("*")
                                if not any(part.startswith(".") for part in f.relative_to(p).parts)
                                and (skip is None or not f.resolve().is_relative_to(skip)) and f.is_file())
-                yield from (f.absolute() for f in found)
+                yield from (canonical(f) for f in found)
             elif p.is_file():
-                yield p.absolute()
+                yield canonical(p)
             elif p.exists():
                 report.rejected.append({"path": str(p), "reason": "not a regular file or folder"})
             else:
@@ -112,6 +136,7 @@ class _Batch:
     hashes: dict[str, str] = field(default_factory=dict)  # content hash -> id
     texts: dict[str, str] = field(default_factory=dict)  # id -> text, for the exact near-duplicate check
     dups: list[tuple[Article, str, str, float]] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)  # id -> "added" | "updated", as counted in the report
 
     def ids(self) -> set[str]:
         return {a.id for a, _ in self.items}
@@ -125,18 +150,73 @@ class _Run:
         self.batch = _Batch()
         self.seen = 0
         self.run_ids: dict[str, str] = {}  # article id -> path, for stem collisions within this run
+        self.moved: dict[str, str] = {}  # article id -> its file's new path, when the stored file is gone
+        self.failures = 0  # articles that failed to index one after another (module doc)
 
     def flush(self) -> None:
         b = self.batch
         self.batch = _Batch()
         if b.items:
-            index_batch(self.index, self.embedder, b.items, self.settings, b.signatures, self.report)
+            self.write(b.items, b.signatures, b.kinds)
         for a, h, first, sim in b.dups:
             if self.index.has_article(a.id, any_status=True):
                 self.index.remove([a.id])  # it changed into a copy of another article: its old text goes
             self.index.record_duplicate(a, h, first, sim)
         if self.progress:
             self.progress(self.seen, self.report.embedded_chunks)
+
+    def write(self, items: list[tuple[Article, str]], signatures: dict[str, tuple[bytes, list[int]]] | None,
+              kinds: dict[str, str]) -> None:
+        """index_batch, or article by article when the batch fails (module doc, Failures)."""
+        try:
+            index_batch(self.index, self.embedder, items, self.settings, signatures, self.report)
+            self.failures = 0
+            return
+        except _SYSTEMIC:
+            raise
+        except Exception as e:  # the embedder or Chroma failed for something in this batch
+            if len(items) == 1:
+                self._skip(items[0][0], e, kinds)
+                return
+        for a, h in items:
+            one = {a.id: signatures[a.id]} if signatures and a.id in signatures else None
+            try:
+                index_batch(self.index, self.embedder, [(a, h)], self.settings, one, self.report)
+                self.failures = 0
+            except _SYSTEMIC:
+                raise
+            except Exception as e:
+                self._skip(a, e, kinds)
+
+    def _skip(self, a: Article, e: Exception, kinds: dict[str, str]) -> None:
+        """Report an article that could not be indexed (nothing of it was written), or stop the run."""
+        self.failures += 1
+        detail = (str(e).splitlines() or [""])[0][:300] or e.__class__.__name__
+        if self.failures >= FAILURES_IN_A_ROW or not self._services_work():
+            if isinstance(e, RagError):
+                raise e
+            raise RagError(f"indexing failed for {self.failures} articles in a row ({e.__class__.__name__}: "
+                           f"{detail}); nothing of them was written; fix the cause and run again") from e
+        self.report.rejected.append({"path": a.path or a.id, "reason": (
+            f"could not be indexed ({detail}); skipped, nothing of it was written and the other articles "
+            "were indexed; run again once the cause is fixed")})
+        kind = kinds.pop(a.id, None)
+        if kind == "added":
+            self.report.added -= 1
+        elif kind == "updated":
+            self.report.updated -= 1
+        if a.id in self.report.undated:
+            self.report.undated.remove(a.id)
+
+    def _services_work(self) -> bool:
+        """Whether the embedder and the vector store answer at all (module doc, Failures)."""
+        try:
+            self.embedder.embed(["rag ingest: is the embedder alive?"])
+            with self.index._chroma("count vectors"):
+                self.index.collection.count()
+        except Exception:  # any failure here means the service, not the article
+            return False
+        return True
 
     def add(self, a: Article, h: str) -> None:
         """Classify one article (whose content hash was taken before date inference) and queue it."""
@@ -147,6 +227,8 @@ class _Run:
         old = index.content_hash(a.id)
         if old == h or index.duplicate_hash(a.id) == h:
             report.unchanged += 1
+            if a.id in self.moved:  # the same article in its new place: remember where it is now
+                index.set_path(a.id, self.moved[a.id])
             return
         first = b.hashes.get(h) or index.id_for_hash(h)
         if first is not None and first != a.id:
@@ -165,8 +247,8 @@ class _Run:
             if dedup.similarity(sig, other) < dedup.CANDIDATE:
                 continue
             text = b.texts.get(cid) or index.text_of(cid)
-            sim = dedup.jaccard(a.text, text) if text is not None else 0.0
-            if sim >= dedup.THRESHOLD and sim > best_sim:
+            sim = dedup.copy_similarity(a.text, text) if text is not None else None
+            if sim is not None and sim > best_sim:
                 best, best_sim = cid, sim
         if best is not None:
             self._duplicate(a, h, best, best_sim)
@@ -175,6 +257,7 @@ class _Run:
             report.added += 1
         else:
             report.updated += 1
+        b.kinds[a.id] = "added" if old is None else "updated"
         if a.date is None:
             report.undated.append(a.id)
         b.items.append((a, h))
@@ -191,17 +274,36 @@ class _Run:
         self.batch.dups.append((a, h, first, sim))
 
     def stable_id(self, f: Path, a: Article) -> Article:
-        """Ids from file stems: a second, different file with the same stem gets a path-hash suffix."""
+        """Ids from file stems: a second, different file with the same stem gets a path-hash suffix; a
+        file whose stored one is gone, with the same name and text, keeps the id (module doc)."""
         if f.suffix.lower() not in _STEM_ID_SUFFIXES or a.id != f.stem:
             return a
         path = str(f)
-        owner = self.run_ids.get(a.id) or self.index.path_of(a.id)
-        if owner is not None and not Path(owner).is_absolute():
-            owner = path if Path(owner).name == f.name else owner  # stored by a version that kept relative paths
-        if owner is not None and owner != path:
+        in_run = self.run_ids.get(a.id)
+        owner = in_run or self.index.path_of(a.id)
+        if owner is not None and owner != path and not self._same_file(owner, f, a, in_run is not None):
             a = replace(a, id=f"{a.id}-{short_hash(path, 8)}")
         self.run_ids.setdefault(a.id, path)
         return a
+
+    def _same_file(self, owner: str, f: Path, a: Article, this_run: bool) -> bool:
+        """Whether `f` is the file stored (or seen this run) at `owner` under the id a.id, reached by
+        another path, or moved there (module doc)."""
+        old = Path(owner)
+        if not old.is_absolute():  # stored by a version that kept relative paths
+            return old.name == f.name
+        try:
+            if old.exists():
+                return os.path.samefile(old, f)
+        except OSError:
+            return False
+        if this_run or old.name != f.name:
+            return False
+        text = self.index.text_of(a.id)
+        if text is None or text == a.text or dedup.is_copy(a.text, text):  # (None: only a duplicate was stored)
+            self.moved[a.id] = str(f)
+            return True
+        return False
 
 
 class _LazyEmbedder:
@@ -250,15 +352,12 @@ class _LazyEmbedder:
 def index_batch(index: Index, embedder: Embedder, batch: list[tuple[Article, str]], settings: Settings,
                 signatures: dict[str, tuple[bytes, list[int]]] | None = None,
                 report: IngestReport | None = None) -> None:
-    """pending -> delete stale chunks -> chunk, embed, add -> indexed (see rag.store on crash safety)."""
-    index.mark_pending(batch, signatures)
-    ids = [a.id for a, _ in batch]
-    index.delete_chunks(ids)  # stale chunks of an earlier version, or of a killed run
+    """Chunk and embed (nothing is written before the vectors exist), then write the batch atomically
+    (Index.write_articles: the previous versions stay readable until the new ones are committed)."""
     by_id = {a.id: a for a, _ in batch}
     chunks = [c for a, _ in batch for c in chunk_article(a, settings.chunk_chars)]
     vectors = embedder.embed([embed_text(by_id[c.article_id], c) for c in chunks])
-    index.add_chunks(by_id, chunks, vectors)
-    index.mark_indexed(ids)
+    index.write_articles(batch, chunks, vectors, signatures)
     if report is not None:
         report.embedded_chunks += len(chunks)
 
@@ -290,10 +389,13 @@ def ingest(
         index.lock(timeout=settings.lock_timeout, on_wait=on_wait)
         lazy = _LazyEmbedder(settings, index, embedder)
         lazy.check_early()
-        recovered = index.pending_articles()
-        for i in range(0, len(recovered), settings.ingest_batch):
-            index_batch(index, lazy, recovered[i : i + settings.ingest_batch], settings, None, report)
         run = _Run(index, lazy, settings, report, progress)
+        recovered = index.pending_articles()  # left by an older version's killed run
+        if recovered:
+            index.delete_chunks([a.id for a, _ in recovered])  # their vectors may be in Chroma without rows
+        for i in range(0, len(recovered), settings.ingest_batch):
+            run.write(recovered[i : i + settings.ingest_batch], None, {})
+        run.failures = 0
         for f, article in read_files([Path(p) for p in paths], report, settings.max_input_bytes, index.dir):
             run.seen += 1
             a = run.stable_id(f, article)

@@ -182,7 +182,8 @@ def _record(rec: object, path: Path, where: str, n: int) -> Item:
 
 def read_jsonl(path: Path, data: bytes) -> Iterator[Item]:
     text = decode_utf8(data)
-    for n, line in enumerate(text.splitlines(), 1):
+    # "\n" only: str.splitlines() also splits on U+2028/U+2029/U+0085, which are legal inside JSON strings
+    for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
@@ -234,21 +235,29 @@ def read_feed(path: Path, data: bytes) -> Iterator[Item]:
             yield Rejection(label, f"entry {n}: no content or summary text")
             continue
         key = entry.get("id") or entry.get("link") or (entry.get("title", "") + body[:500])
-        date = None
-        # dict.get: FeedParserDict's own .get maps updated->published with a DeprecationWarning
-        for field in ("published_parsed", "updated_parsed"):
-            t = dict.get(entry, field)
-            if t:
-                date = parse_metadata_date(f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}")
-                break
-        if date is None:
-            date = parse_metadata_date(dict.get(entry, "published") or dict.get(entry, "updated"))
+        date = _entry_date(entry)
         title = _str_or_none(entry.get("title"))
         yield Article(
             id=f"feed-{short_hash(str(key), 16)}", title=_clean_title(title) if title else _first_line(body),
             text=body, date=date, date_source="metadata" if date else "none", url=_str_or_none(entry.get("link")),
             source=site, author=_str_or_none(entry.get("author")), path=label,
         )
+
+
+def _entry_date(entry: Any) -> str | None:
+    """The entry's publication day as the publisher wrote it (the original string, read with its own
+    offset: an evening story in New York keeps its day); feedparser's *_parsed values are converted to
+    UTC, so they are the fallback only for strings parse_metadata_date cannot read."""
+    # dict.get: FeedParserDict's own .get maps updated->published with a DeprecationWarning
+    for field in ("published", "updated"):
+        date = parse_metadata_date(dict.get(entry, field))
+        if date is not None:
+            return date
+    for field in ("published_parsed", "updated_parsed"):
+        t = dict.get(entry, field)
+        if t:
+            return parse_metadata_date(f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}")
+    return None
 
 
 def _entry_text(entry: Any) -> str:
