@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 
+from rag.cite import strip_markers
 from rag.config import Settings
 from rag.derive import derive, operation
 from rag.embed import Embedder, make_embedder
@@ -27,10 +28,12 @@ from rag.llm import LLM, ChatModel
 from rag.prompts import load_prompt
 from rag.retrieve import DateRange, Retriever, Searcher
 from rag.store import Index
+from rag.textdates import Mention, mentions
 from rag.timeframe import resolve
 from rag.types import Answer, Passage, Refusal
 from rag.verify import Verified, make_judge, verify
-from rag.verify.lexicon import fold
+from rag.verify.checks import mentions_name
+from rag.verify.facts import numbers
 
 REFUSAL = "The indexed articles do not answer this question."
 _NOT_IN = re.compile(r"NOT IN (THE )?ARTICLES", re.I)
@@ -58,19 +61,55 @@ def question_names(question: str) -> list[str]:
 
 
 def unknown_names(question: str, passages: list[Passage]) -> list[str]:
-    """Names the question uses that no passage (title or text) mentions: a signal for the refusal's reason."""
-    seen = fold(" ".join(p.title + " " + p.text for p in passages))
-    return [n for n in question_names(question) if not all(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", seen)
-                                                             for w in n.split())]
+    """Names the question uses that no passage (title or text) mentions, in any of their forms (aliases,
+    demonyms, acronyms: rag.verify.checks.mentions_name)."""
+    seen = " ".join(p.title + " " + p.text for p in passages)
+    return [n for n in question_names(question) if not mentions_name(n, seen)]
 
 
-def parts(question: str) -> list[str]:
-    """The pieces of a question about two things ("the X deal and the Y deal"): its names, when it has two or
-    more and joins them; each must get evidence of its own."""
-    if not _PARTS.search(question):
+def parts(question: str, as_of: date | None = None) -> list[tuple[str, DateRange | None]]:
+    """The pieces of a question about two things, each to get evidence of its own: its names ("the Ford and
+    the GM cuts"), or, with fewer than two names, its dates ("July 2015 ... November 2009", each searched in its
+    own window). Only for a question that joins them or asks for arithmetic."""
+    if not (_PARTS.search(question) or operation(question)):
         return []
     found = question_names(question)
-    return found if len(found) >= 2 else []
+    if len(found) >= 2:
+        return [(n, None) for n in found]
+    spans: list[Mention] = []
+    for m in mentions(question, as_of or date.today()):
+        if (m.lo, m.hi) not in [(x.lo, x.hi) for x in spans]:
+            spans.append(m)
+    if len(spans) >= 2:
+        return [(m.phrase, DateRange(m.lo.isoformat(), m.hi.isoformat(), event=True)) for m in spans]
+    return []
+
+
+_WANTS_NUMBER = re.compile(r"^\W*(how (many|much|large|big|long|far|high|old|low|small)\b|by how\b|what (was|is|were|are) "
+                           r"the (price|cost|number|amount|vote|value|rate|percentage|share|total|size|figure|tally|"
+                           r"score|margin|sum|fine|salary|death toll|toll)\b|what (price|percentage|proportion|share|"
+                           r"fraction|amount|sum|figure)\b)", re.I)
+_WANTS_DATE = re.compile(r"^\W*(when\b|on what (day|date)\b|what (day|date|year|month)\b|in what (year|month)\b)", re.I)
+
+
+def off_question(question: str, checked: Verified, evidence: list[Passage]) -> tuple[str, str] | None:
+    """(stage, detail) when the verified sentences do not answer the question, though each is supported:
+    the articles they cite never name what the question is about; or the question asks how many, how much
+    or when and the answer holds no number or date."""
+    cited = {c.article_id for c in checked.citations}
+    text = " ".join(p.title + " " + p.text for p in evidence if p.article_id in cited)
+    text += " " + " ".join(c.text for c in checked.citations)
+    missing = [n for n in question_names(question) if not mentions_name(n, text)]
+    if missing:
+        return "unknown_name", ("the sentences that passed verification cite articles that never name "
+                                + ", ".join(repr(m) for m in missing))
+    answer = strip_markers(checked.answer)
+    if _WANTS_NUMBER.search(question) and not any(re.search(r"\d", n.text) for n in numbers(answer)):
+        return "unverified", "the question asks for a number and the verified answer gives none"
+    if _WANTS_DATE.search(question) and not mentions(answer, None) and not re.search(
+            r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday)\b", answer, re.I):
+        return "unverified", "the question asks when and the verified answer gives no date"
+    return None
 
 
 def answer_part(text: str, final: bool = True) -> str:
@@ -166,7 +205,7 @@ def ask(
     t_start = time.monotonic()
     own_index = index is None
     index = index or Index.open(settings)
-    pieces = parts(question)
+    pieces = parts(question, as_of)
     try:
         if index.counts()[0] == 0:
             raise IndexEmptyError(f"the index at {index.dir} holds no articles: run `rag ingest PATH` first")
@@ -176,12 +215,12 @@ def ask(
         search = retriever or Retriever(index, embedder, settings)
         n = max(settings.top_k, settings.evidence_chunks)
         extra: list[Passage] = []
-        for piece in pieces:  # each part of a two-part question gets its own search (before the main one,
-            others = [q for q in pieces if q != piece]  # whose results the eval records)
-            query = question
-            for o in others:
-                query = re.sub(re.escape(o), " ", query, flags=re.I)
-            extra += search.search(query, max(3, n // 2), dates)
+        for piece, window in pieces:  # each part of a two-part question gets its own search (before the main
+            query = question  # one, whose results the eval records)
+            for other, _ in pieces:
+                if other != piece:
+                    query = re.sub(re.escape(other), " ", query, flags=re.I)
+            extra += search.search(query, max(3, n // 2), window or dates)
         found = search.search(question, n, dates)
         t_retrieve = time.monotonic() - t0
         held = index.date_span() if dates else (None, None)
@@ -211,7 +250,7 @@ def ask(
         best = max((p.score for p in found), default=0.0)
         return refuse("no_passage", f"no passage is related to the question (best cosine {best:.2f}, "
                       f"threshold RAG_MIN_RELEVANCE={settings.min_relevance})", found)
-    context = select(question, pool, settings.context_tokens, embedder, settings.evidence, pieces)
+    context = select(question, pool, settings.context_tokens, embedder, settings.evidence, [p for p, _ in pieces])
     derived = operation(question) if pieces else None  # a two-part question asking for arithmetic
     prompt = load_prompt("answer_derived" if derived else "answer", {"passages", "question"})
     system, user = prompt.render(passages=format_passages(context), question=question)
@@ -245,6 +284,8 @@ def ask(
             return refuse("model", "the model found no answer in the evidence", context)
         why = "; ".join(f"{d[:80]!r}: {r}" for d, r in zip(checked.dropped, checked.reasons, strict=True))
         return refuse("unverified", f"no sentence of the model's answer passed verification ({why})", context, checked)
+    if (off := off_question(question, checked, pool)) is not None:
+        return refuse(*off, context, checked)
     text = checked.answer
     if derived and (computed := derive(question, checked)):
         text = f"{text} {computed}"  # the arithmetic is code's, over the verified inputs it cites

@@ -23,8 +23,8 @@ from rag.verify.facts import Number, numbers
 _OPS = [
     ("days", re.compile(r"\bhow many (days|weeks|months)\b.*\b(between|after|before|passed|elapsed|separat)|"
                         r"\bhow long (after|before|between)\b", re.I)),
-    ("difference", re.compile(r"\b(difference|how (much|many) (more|less|fewer|higher|lower|larger|smaller|bigger|"
-                              r"greater)|by how (much|many)|gap between)\b", re.I)),
+    ("difference", re.compile(r"\b(difference|how (much|many)\b[^?]*\b(more|less|fewer|higher|lower|larger|smaller|"
+                              r"bigger|greater)|by how (much|many)|gap between)\b", re.I)),
     ("sum", re.compile(r"\b(combined|in total|total|sum|together|altogether|in all)\b", re.I)),
     ("compare", re.compile(r"\bwhich\b.*\b(larger|bigger|higher|greater|more|smaller|lower|less|fewer|earlier|"
                            r"later|first|longer|shorter)\b", re.I)),

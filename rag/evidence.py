@@ -84,10 +84,11 @@ def select(
     if mode in ("hybrid", "dense") and embedder is not None:
         rankings.append(_dense_ranking(question, cands, embedder))
     order = [int(i) for i in fuse([[str(i) for i in r] for r in rankings])]
+    from rag.verify.checks import mentions_name
+
     first = []
     for part in parts:  # the best sentence naming each part of a two-part question goes in first
-        words = content_words(part)
-        hit = next((i for i in order if words and words <= content_words(cands[i].text + " " + cands[i].passage.title)), None)
+        hit = next((i for i in order if mentions_name(part, cands[i].text + " " + cands[i].passage.title)), None)
         if hit is not None and hit not in first:
             first.append(hit)
     chosen: dict[int, float] = {}  # candidate -> rank of the sentence that brought it

@@ -124,6 +124,7 @@ class ItemResult:
     completion_tokens: int
     split: str | None = None
     stage: str | None = None  # the refusal's stage, when refused
+    detail: str = ""  # the refusal's detail
 
     def failed(self) -> dict[str, m.Score]:
         return {k: s for k, s in self.scores.items() if s.value is not None and s.value < 1.0}
@@ -131,7 +132,8 @@ class ItemResult:
     def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id, "kind": self.kind, "question": self.question, "answer": self.answer,
-            "refused": self.refused, "stage": self.stage, "split": self.split, "citations": self.citations,
+            "refused": self.refused, "stage": self.stage, "detail": self.detail, "split": self.split,
+            "citations": self.citations,
             "facts": self.facts,
             "gold_passages": self.gold_passages, "retrieved": self.retrieved,
             "scores": {k: {"value": s.value, "why": s.why} for k, s in self.scores.items()},
@@ -414,7 +416,7 @@ def run_eval(
                     [f"{p.article_id}[{p.start}:{p.end}]" for p in rec.last],
                     score_item(it, ans, rec.last, gold_hits, s.top_k, cited | articles),
                     dt, int(ans.usage.get("prompt_tokens", 0)), int(ans.usage.get("completion_tokens", 0)),
-                    it.split, ans.refusal.stage if ans.refusal else None,
+                    it.split, ans.refusal.stage if ans.refusal else None, ans.refusal.detail if ans.refusal else "",
                 )
                 report.items.append(r)
                 if progress:

@@ -71,6 +71,7 @@ def markdown(report: EvalReport) -> str:
     for r in failing:
         out += [f"### {r.id} ({r.kind}{', ' + r.split if r.split else ''}): {r.question}", "",
                 f"- answer{f' (refused at {r.stage})' if r.refused and r.stage else ''}: {_cell(r.answer, 400)}",
+                *([f"- why refused: {_cell(r.detail, 600)}"] if r.detail else []),
                 f"- gold facts: {'; '.join(' | '.join(f) for f in r.facts) or '(must refuse)'}"]
         out += [f"- gold passage: \"{_cell(p, 200)}\"" for p in r.gold_passages]
         out += [f"- {k}: {_fmt(v.value)}: {v.why}" for k, v in r.failed().items()]

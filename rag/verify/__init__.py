@@ -23,6 +23,7 @@ Not handled: claims spanning two articles (each sentence is checked against one 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -109,14 +110,17 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verd
             checks.quotes(claim, text),
             checks.names(cf, wf, p.title, p.text, asked),
             checks.numbers(cf, wf),
-            checks.dates(cf, wf, p.date),
+            checks.dates(cf, wf, p.date, question),
             checks.polarity(cf, wf),
             checks.roles(cf, wf),
         ]
         failed = [c for c in results if not c.ok]
         th = lexicon().thresholds
         v = Verdict(claim, "supported", "", p, p.start + s, p.start + e, cov, results)
-        if failed:
+        if failed and all(c.undecided for c in failed) and cov >= th["judge"]:
+            v.verdict = "unsupported"
+            v.reason = f"coverage: undecided by the checks ({failed[0].reason})"
+        elif failed:
             first = failed[0]
             v.verdict = "contradicted" if first.contradicts and cov >= th["supported"] else "unsupported"
             v.reason = f"{first.name}: {first.reason}"
@@ -164,6 +168,29 @@ def check_claim(
     return max(contradicted, key=lambda v: v.coverage) if contradicted else best
 
 
+_CLAUSE = re.compile(r",\s+(?:and|but|while|whereas)\s+|;\s+|\s+and\s+(?=[A-Z0-9$£€])")
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The clauses of a compound sentence, each a sentence of its own (at least three words), or []."""
+    pieces = [p.strip(" ,;.") for p in _CLAUSE.split(sentence)]
+    pieces = [p[0].upper() + p[1:] + "." for p in pieces if len(p.split()) >= 3]
+    return pieces if len(pieces) >= 2 else []
+
+
+def _cite(claim: str, v: Verdict, out: Verified, cites: dict[tuple[str, int, int], int]) -> str:
+    """The claim with the marker of its supporting window, adding the citation if it is new."""
+    assert v.passage is not None
+    k = (v.passage.article_id, v.start, v.end)
+    if k not in cites:
+        cites[k] = len(out.citations) + 1
+        p = v.passage
+        out.citations.append(Citation(cites[k], p.article_id, p.title, p.date, p.url, v.start, v.end, v.evidence))
+    mark = f"[{cites[k]}]"
+    body = claim if claim[-1] in ".!?\"'”" else claim + "."
+    return body[:-1] + " " + mark + body[-1] if body[-1] in ".!?" else body + " " + mark
+
+
 @dataclass
 class Verified:
     answer: str
@@ -201,18 +228,23 @@ def verify(
             w = check_claim(claim, others, question, judge) if others else None
             if w is not None and (w.supported or v is None):
                 v = w
+        if (v is None or not v.supported) and (parts := _clauses(claim)):
+            # one wrong clause need not sink the others: "Bush picked Gates, and Schumer won Virginia"
+            kept_parts = [(c, w) for c in parts
+                          if (w := check_claim(c, [*context, *extra], question, judge)).supported]
+            if kept_parts:
+                for c, w in kept_parts:
+                    kept.append(_cite(c, w, out, cites))
+                    out.verdicts.append(w)
+                dropped = [c for c in parts if c not in dict(kept_parts)]
+                out.dropped += dropped
+                out.reasons += [f"a clause of a sentence that failed as a whole ({v.reason if v else ''})"] * len(dropped)
+                continue
         if v is None or not v.supported or v.passage is None:
             out.dropped.append(claim)
             out.reasons.append(v.reason if v else "no passage to check against")
             continue
-        k = (v.passage.article_id, v.start, v.end)
-        if k not in cites:
-            cites[k] = len(out.citations) + 1
-            p = v.passage
-            out.citations.append(Citation(cites[k], p.article_id, p.title, p.date, p.url, v.start, v.end, v.evidence))
-        mark = f"[{cites[k]}]"
-        body = claim if claim[-1] in ".!?\"'”" else claim + "."
-        kept.append(body[:-1] + " " + mark + body[-1] if body[-1] in ".!?" else body + " " + mark)
+        kept.append(_cite(claim, v, out, cites))
         out.verdicts.append(v)
     out.answer = " ".join(kept)
     return out

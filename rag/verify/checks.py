@@ -32,6 +32,7 @@ class Check:
     ok: bool
     reason: str = ""
     contradicts: bool = False  # the evidence says otherwise (not merely: does not say it)
+    undecided: bool = False  # words cannot decide (a verb that may be a synonym): the judgement decides
 
 
 def _demonym(a: str, b: str) -> bool:
@@ -67,6 +68,22 @@ def _grounded(phrase: list[str], words: set[str], folded_text: str, capitals: bo
             return True
     return all(w in words or any(_demonym(w, e) for e in words if e[:3] == w[:3]) or _acronym(w, folded_text)
                for w in phrase)
+
+
+def mentions_name(name: str, text: str) -> bool:
+    """The text names `name` (a name phrase as the question or claim writes it), directly or by another name of
+    its group, a demonym or an acronym: 'General Motors' in a text saying 'GM'."""
+    folded = fold(text)
+    phrase = [w.removesuffix("'s").strip(".'") for w in fold(name).split()]
+    words = set(re.findall(r"[\w'.-]+", folded))
+    words |= {w.removesuffix("'s").strip(".'") for w in words} | {p for w in words for p in re.split(r"[-.]", w) if p}
+    return _grounded(phrase, words, folded, capitals=True) or _acronym_of(phrase, folded)
+
+
+def _acronym_of(phrase: list[str], folded_text: str) -> bool:
+    """'general motors' where the text writes 'gm'."""
+    initials = "".join(w[0] for w in phrase if w not in ("of", "and", "the"))
+    return len(initials) >= 2 and re.search(rf"(?<![\w]){re.escape(initials)}(?![\w])", folded_text) is not None
 
 
 def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: set[str] | None = None) -> Check:
@@ -120,15 +137,20 @@ def numbers(claim: Facts, ev: Facts) -> Check:
     return Check("numbers", True)
 
 
-def dates(claim: Facts, ev: Facts, published: str | None) -> Check:
+def dates(claim: Facts, ev: Facts, published: str | None, question: str = "") -> Check:
     """Each date of the claim must hold a date of the evidence (same or more specific); the publication
-    day counts for claims of a month or a year ("in March 2005" from an article of 4 March 2005)."""
+    day counts for claims of a month or a year ("in March 2005" from an article of 4 March 2005). A date
+    phrase the claim repeats from the question ("reported yesterday") was resolved with the question and
+    chose the evidence; it is not checked again against the article's own day. Absolute dates always are."""
     from datetime import date
 
     pub = None
     with contextlib.suppress(ValueError):
         pub = date.fromisoformat(published or "")
+    asked = fold(question)
     for c in claim.dates:
+        if question and fold(c.phrase) in asked and not re.search(r"\d", c.phrase):
+            continue  # "yesterday", "on Monday" as the question put it; "2006" or "3 May" must match
         if any(e.within(c) for e in ev.dates):
             continue
         if pub and (c.hi - c.lo).days >= 27 and c.lo <= pub <= c.hi:
@@ -182,6 +204,11 @@ def polarity(claim: Facts, ev: Facts) -> Check:
     return Check("polarity", True)
 
 
+# Verbs that report or link rather than assert an action: a claim may use any of them for another.
+_LIGHT_VERBS = frozenset({"be", "have", "do", "say", "tell", "state", "announce", "report", "add", "note", "make",
+                          "take", "get", "give", "become", "claim", "describe", "call", "confirm", "explain"})
+
+
 def _same(a: str | None, b: str | None) -> bool:
     """Two name phrases name the same thing: they share a word (plural or demonym forms included)."""
     if not a or not b:
@@ -209,6 +236,12 @@ def roles(claim: Facts, ev: Facts) -> Check:
         if patient and all(p and not _same(patient, p) for _, p in theirs):
             return Check("roles", False, f"the evidence has {verb!r} done to {theirs[0][1]!r}, not {patient!r}",
                          contradicts=True)
+    for agent, verb, _ in claim.triples:  # "Schumer won the seat" where the evidence has Schumer ask, not win
+        if agent and verb not in ev.lemmas and verb not in _LIGHT_VERBS:
+            did = sorted({v for a, v, _ in ev.triples if _same(agent, a) and v not in _LIGHT_VERBS})
+            if did:
+                return Check("roles", False, f"the evidence has {agent!r} {', '.join(did[:2])}, not {verb!r}",
+                             undecided=True)
     crossed = _crossed_link(claim, ev)
     if crossed:
         return Check("roles", False, crossed, contradicts=True)
