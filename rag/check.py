@@ -100,8 +100,7 @@ def check_text(
         if article_ids:
             missing = [a for a in article_ids if not index.has_article(a)]
             if missing:
-                raise InputError(f"not in the index: {', '.join(missing)}; list ids with `rag stats --json` "
-                                 "or `rag show ID`")
+                raise InputError(f"not in the index: {', '.join(missing)}; list ids with `rag list`")
             fixed = [_whole(index, a) for a in article_ids]
         embedder = embedder or make_embedder(settings)
         index.check_embedder(embedder.name, write=False)

@@ -1,0 +1,126 @@
+"""`rag check`: any text against the index, a verdict and its evidence per statement, exit 1 if any fails;
+and questions dated by their event, and derived answers, through `ask`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.answer import ask
+from rag.check import check_text
+from rag.cli import app
+from rag.config import Settings
+from rag.ingest import ingest
+
+from .conftest import FakeChat
+
+runner = CliRunner()
+SEED_ID = "000_aeafaadd1786d078"
+
+
+@pytest.fixture
+def no_judge(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_VERIFY_JUDGE", "off")  # the explicit checks only: no model in these tests
+
+
+def _check(seed_settings: Settings, *args: str) -> tuple[int, str]:
+    r = runner.invoke(app, ["check", *args, "--index", str(seed_settings.index_dir)])
+    return r.exit_code, r.output
+
+
+def test_check_json_marks_each_sentence_with_its_evidence(seed_settings: Settings, no_judge: None) -> None:
+    text = ("The US and Ukraine held talks in Geneva [4]. Vladimir Putin chaired the Geneva talks. "
+            "The peace plan had 28 points.")
+    code, out = _check(seed_settings, text, "--json")
+    assert code == 1, out  # one statement is not supported
+    d = json.loads(out)
+    assert [s["text"] for s in d["sentences"]] == ["The US and Ukraine held talks in Geneva.",
+                                                   "Vladimir Putin chaired the Geneva talks.",
+                                                   "The peace plan had 28 points."]
+    first, putin, plan = d["sentences"]
+    assert first["supported"] and first["verdict"] == "supported" and first["citations"]
+    c = first["citations"][0]
+    from rag.store import Index
+
+    with Index.open(seed_settings) as ix:
+        assert ix.article(c["article_id"]).text[c["start"]:c["end"]] == c["text"] and "Geneva" in c["text"]
+    assert not putin["supported"] and putin["reason"].startswith("names:") and "Putin" in putin["reason"]
+    assert plan["supported"] and "28" in plan["citations"][0]["text"]
+    assert (d["supported"], d["unsupported"]) == (2, 1)
+
+
+def test_check_exit_zero_when_all_supported_and_terminal_output(seed_settings: Settings, no_judge: None,
+                                                                 tmp_path: Path) -> None:
+    f = tmp_path / "draft.txt"
+    f.write_text("The US and Ukraine held talks in Geneva.\nThe peace plan had 28 points.\n", encoding="utf-8")
+    code, out = _check(seed_settings, "--file", str(f), "--lines")
+    assert code == 0, out
+    assert out.count("✓ supported") == 2 and "2 of 2 statements supported" in out and "«" in out
+    code, out = _check(seed_settings, "The peace plan had 27 points.", "--article", SEED_ID)
+    assert code == 1 and "contradicted" in out and "27" in out
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    ([], "give the text to check"),
+    (["text", "--file", "x.txt"], "not both"),
+    (["--file", "/nonexistent/draft.txt"], "cannot read"),
+    (["   "], "nothing to check"),
+    (["Talks were held.", "--article", "no-such-id"], "rag list"),
+    (["Talks were held.", "--since", "2025/01/01"], "YYYY-MM-DD"),
+])
+def test_check_bad_input_is_one_clear_line(seed_settings: Settings, no_judge: None, args: list[str],
+                                           words: str) -> None:
+    code, out = _check(seed_settings, *args)
+    assert code == 1 and words in out and "Traceback" not in out and len(out.strip().splitlines()) == 1, out
+
+
+def test_check_with_no_related_article_says_no_evidence(seed_settings: Settings, no_judge: None) -> None:
+    r = check_text("Sourdough bread needs a long fermentation at room temperature.", seed_settings)
+    assert [s.verdict.verdict for s in r.statements] == ["no_evidence"]
+
+
+def test_a_question_about_an_event_finds_the_report_published_days_later(settings: Settings, embedder: object,
+                                                                         tmp_path: Path) -> None:
+    """The report of 5 May 2007 says "on Thursday": the question "on 3 May 2007" is about its event."""
+    rows = [
+        {"id": "late", "title": "Acme cuts jobs", "date": "2007-05-05",
+         "text": "Acme Corporation said on Thursday that it will cut 1,200 jobs at its plant in Ohio."},
+        {"id": "other", "title": "Weather report", "date": "2007-05-03",
+         "text": "Heavy rain fell across the region on Thursday, closing several roads."},
+    ]
+    f = tmp_path / "news.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
+    a = ask("Which company announced job cuts on 3 May 2007?", settings, embedder=embedder,  # type: ignore[arg-type]
+            llm=FakeChat(lambda s, u: "Acme Corporation announced it will cut 1,200 jobs on 3 May 2007 [1]."))
+    assert not a.refused, a.refusal
+    assert a.citations[0].article_id == "late" and "Thursday" in a.citations[0].text
+
+
+def test_a_derived_answer_is_computed_by_code_from_its_cited_inputs(settings: Settings, embedder: object,
+                                                                    tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "title": "Ford to cut jobs", "date": "2006-01-23",
+         "text": "Ford Motor Company said it will cut up to 30,000 jobs by 2012 as part of its restructuring."},
+        {"id": "b", "title": "GM to cut jobs", "date": "2006-01-24",
+         "text": "General Motors said it will cut 25,000 jobs in North America by 2008."},
+    ]
+    f = tmp_path / "news.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
+
+    def reply(system: str, user: str) -> str:
+        assert "Do not calculate" in system  # the arithmetic prompt
+        n = {line.split('"')[1]: line[1] for line in user.splitlines() if line.startswith("[")}
+        return (f"Answer: Ford said it will cut up to 30,000 jobs [{n['Ford to cut jobs']}]. "
+                f"General Motors said it will cut 25,000 jobs [{n['GM to cut jobs']}].")
+
+    a = ask("How many jobs did Ford and General Motors plan to cut in total?", settings,
+            as_of=date(2006, 2, 1), embedder=embedder, llm=FakeChat(reply))  # type: ignore[arg-type]
+    assert not a.refused, a.refusal
+    assert "Together that is 55,000 (30,000 plus 25,000, computed) [1][2]." in a.answer
+    assert {c.article_id for c in a.citations} == {"a", "b"}

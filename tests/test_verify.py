@@ -1,0 +1,96 @@
+"""The verifier (rag.verify): each explicit check with its reason, on real parses (spaCy's small English
+pipeline), and the judgement called only for what the checks cannot decide."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.types import Passage
+from rag.verify import Judge, check_claim, verify
+from rag.verify.facts import numbers
+
+TEXT = ("Margaret Wilson was appointed as Speaker of The House of Representatives on Tuesday. Wilson was voted in "
+        "with 64 votes. The government did not approve the budget last month. Microsoft sued Google in a Seattle "
+        "court. The firm reported a 74% rise in quarterly profits, to £39m. The A380 had 520 people on board, and "
+        "the smaller plane had 66.")
+P = Passage("a#0", "a", "New Zealand gets first female Speaker", "2005-03-10", None, 0, len(TEXT), TEXT)
+
+
+def verdict(claim: str, question: str = "") -> tuple[str, str]:
+    v = check_claim(claim, [P], question)
+    return v.verdict, v.reason
+
+
+@pytest.mark.parametrize("claim", [
+    "Margaret Wilson became Speaker.",
+    "Wilson won 64 votes.",
+    "Wilson was appointed on 8 March 2005.",  # "on Tuesday" in an article of Thursday 10 March 2005
+    "The government did not approve the budget in February 2005.",  # "last month"
+    "The firm reported quarterly profits up 74 per cent, to £39 million.",
+    "Microsoft sued Google.",
+])
+def test_supported_claims_are_kept(claim: str) -> None:
+    assert verdict(claim)[0] == "supported", verdict(claim)
+
+
+@pytest.mark.parametrize(("claim", "check"), [
+    ("Putin held talks in Geneva.", "names"),  # the first word is a name too
+    ("Wilson was voted in with 46 votes.", "numbers"),
+    ("The firm reported a 74% rise in quarterly profits, to £39bn.", "numbers"),  # magnitude
+    ("The A380 had 66 people on board, and the smaller plane had 520.", "numbers"),  # swapped between planes
+    ("Wilson was appointed as Speaker on Monday.", "dates"),
+    ("The government did not approve the budget in January 2005.", "dates"),
+    ("The government approved the budget last month.", "polarity"),
+    ("The firm reported a 74% fall in quarterly profits, to £39m.", "polarity"),
+    ("Google sued Microsoft in a Seattle court.", "roles"),
+    ('Wilson said "the vote was rigged".', "quotes"),
+])
+def test_each_unsupported_claim_is_caught_by_its_check(claim: str, check: str) -> None:
+    kind, reason = verdict(claim)
+    assert kind in ("unsupported", "contradicted") and reason.startswith(f"{check}:"), (kind, reason)
+
+
+def test_contradicted_means_the_evidence_says_otherwise() -> None:
+    assert verdict("Wilson was voted in with 46 votes.")[0] == "contradicted"
+    assert verdict("Putin held talks in Geneva.")[0] == "unsupported"  # not said, not contradicted
+    assert check_claim("Anything at all.", []).verdict == "no_evidence"
+
+
+def test_numbers_read_units_magnitudes_and_words() -> None:
+    got = [(n.value, n.percent) for n in numbers("£39m, 1.2 billion, three people, 53,7% and 74 per cent doubled")]
+    assert got == [(39e6, False), (1.2e9, False), (3.0, False), (53.7, True), (74.0, True), (2.0, False)]
+    assert numbers("at 5:55 p.m. in 2007 in the fourth quarter") == []  # times, years, quarters are not quantities
+
+
+class CountingJudge(Judge):
+    """A judgement that says YES when the claim's last word is in the evidence: its answer reads its input."""
+
+    def __init__(self) -> None:
+        super().__init__(llm=None, model="test")  # type: ignore[arg-type]
+        self.asked: list[str] = []
+
+    def __call__(self, claim: str, evidence: str, published: str | None) -> bool:
+        self.asked.append(claim)
+        return claim.rstrip(".").split()[-1].lower() in evidence.lower()
+
+
+def test_the_judgement_decides_only_what_the_checks_cannot() -> None:
+    judge = CountingJudge()
+    assert check_claim("Wilson won 64 votes.", [P], judge=judge).supported and judge.asked == []  # decided
+    assert not check_claim("Putin held talks.", [P], judge=judge).supported and judge.asked == []  # decided
+    paraphrase = "The lawmakers elected Wilson by a tally of 64 for the Speaker role with votes."
+    v = check_claim(paraphrase, [P], judge=judge)
+    assert judge.asked == [paraphrase] and v.supported and v.judged
+
+
+def test_a_compound_sentence_keeps_its_supported_clause() -> None:
+    v = verify("Microsoft sued Google in a Seattle court, and Putin won 64 votes in Geneva [1].", [P])
+    assert v.answer == "Microsoft sued Google in a Seattle court [1]." and len(v.citations) == 1
+    assert v.dropped == ["Putin won 64 votes in Geneva."]
+
+
+def test_a_relative_date_repeated_from_the_question_is_not_rechecked_but_an_absolute_one_is() -> None:
+    q = "Who was appointed Speaker yesterday?"
+    assert check_claim("Margaret Wilson was appointed Speaker yesterday.", [P], q).supported
+    assert not check_claim("Margaret Wilson was appointed Speaker in 2006.",
+                           [P], "Who was appointed Speaker in 2006?").supported
