@@ -33,6 +33,7 @@ class DateRange:
     since: str | None = None  # ISO dates, inclusive
     until: str | None = None
     event: bool = False  # read from the question: the date of an event, which ranks rather than filters
+    relative: bool = False  # read from the question relative to --as-of ("on Monday", "last week")
 
     def where(self) -> dict[str, Any] | None:
         conds: list[dict[str, Any]] = []

@@ -209,7 +209,7 @@ def test_a_capital_standing_for_its_government_is_grounded_only_when_the_questio
                  "The United States surprised Kyiv last week by presenting a 28-point peace plan.")
     other = Passage("b#0", "b", "Peace plan", "2025-11-24", None, 0, 60, "A 28-point peace plan was presented last week.")
     q = "How many points were in the peace plan Washington presented?"
-    assert unknown_names(q, [us]) == ["washington"] and unknown_names(q, [other]) == ["washington"]
+    assert unknown_names(q, [us]) == [] and unknown_names(q, [other]) == ["washington"]  # a capital for its state
     assert unknown_names("What did Vladimir Putin say?", [us]) == ["vladimir putin"]
     v = verify("28 points were in the peace plan Washington presented.", [us], q)
     assert v.answer == "28 points were in the peace plan Washington presented [1]." and v.citations[0].text == us.text

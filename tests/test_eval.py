@@ -357,3 +357,32 @@ def test_digest_checks_run_the_real_digest_and_score_it(ssettings: Settings, emb
     assert report.notes == [] and len(report.digests) == 1
     scores = report.scores()
     assert scores["digest_coverage"] == 1.0 and scores["digest_grouping"] == 1.0 and scores["digest_citations"] == 1.0
+
+
+def test_the_claims_eval_scores_the_verifier_per_kind_against_hand_labels(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A labelled claim is scored 1 when the verifier agrees with its label, per kind; the verifier is not
+    asked to grade itself (labels come from the file)."""
+    monkeypatch.setenv("RAG_VERIFY_JUDGE", "off")
+    a = {"id": "w1", "title": "Vote", "date": "2005-03-10", "text": "Wilson was voted in with 64 votes. It rained."}
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps(a) + "\n", encoding="utf-8")
+    rows = [
+        {"id": "c1", "kind": "verbatim", "label": "supported", "claim": "Wilson was voted in with 64 votes.",
+         "article_id": "w1", "evidence": "Wilson was voted in with 64 votes.", "split": "tune"},
+        {"id": "c2", "kind": "number", "label": "unsupported", "claim": "Wilson was voted in with 46 votes.",
+         "article_id": "w1", "evidence": "Wilson was voted in with 64 votes.", "split": "test"},
+        {"id": "c3", "kind": "name", "label": "unsupported", "claim": "Putin was voted in with 64 votes.",
+         "article_id": "w1", "evidence": "Wilson was voted in with 64 votes.", "split": "test"},
+    ]
+    (tmp_path / "claims.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    config = tmp_path / "t.toml"
+    config.write_text('[c]\nclaims = "claims.jsonl"\ncorpus = "corpus.jsonl"\n[c.thresholds]\nclaim_name = 1.0\n')
+    r = run_eval("c", Settings(index_dir=tmp_path / "unused"), config=config)
+    s = r.scores()
+    assert (s["claim_verbatim"], s["claim_number"], s["claim_name"]) == (1.0, 1.0, 1.0) and not r.below()
+    assert r.scores("test")["claim_verbatim"] is None and r.scores("tune")["claim_verbatim"] == 1.0
+    bad = tmp_path / "claims.jsonl"
+    bad.write_text(json.dumps({**rows[0], "kind": "name"}) + "\n", encoding="utf-8")
+    with pytest.raises(GoldError, match="must be labelled unsupported"):
+        run_eval("c", Settings(index_dir=tmp_path / "unused"), config=config)

@@ -78,7 +78,7 @@ def test_the_judgement_decides_only_what_the_checks_cannot() -> None:
     judge = CountingJudge()
     assert check_claim("Wilson won 64 votes.", [P], judge=judge).supported and judge.asked == []  # decided
     assert not check_claim("Putin held talks.", [P], judge=judge).supported and judge.asked == []  # decided
-    paraphrase = "The lawmakers elected Wilson by a tally of 64 for the Speaker role with votes."
+    paraphrase = "The lawmakers elected Wilson as their presiding officer with votes."
     v = check_claim(paraphrase, [P], judge=judge)
     assert judge.asked == [paraphrase] and v.supported and v.judged
 

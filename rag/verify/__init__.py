@@ -33,7 +33,7 @@ from rag.chunk import sentences
 from rag.cite import content_words, parse_markers, strip_markers, weighted_words
 from rag.types import Citation, Passage
 from rag.verify import checks
-from rag.verify.facts import Facts, _doc, analyse, sentence_facts
+from rag.verify.facts import Facts, _doc, analyse, numbers, sentence_facts
 from rag.verify.judge import Judge, make_judge
 from rag.verify.lexicon import fold, lexicon
 
@@ -116,6 +116,9 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verd
         ]
         failed = [c for c in results if not c.ok]
         th = lexicon().thresholds
+        if results[2].ok and cf.numbers:  # numbers the question did not hold count as the claim's own words
+            given = {n.key() for n in numbers(question)}
+            cov = checks.coverage(claim, text, question, sum(1 for n in cf.numbers if n.key() not in given))
         v = Verdict(claim, "supported", "", p, p.start + s, p.start + e, cov, results)
         if failed and all(c.undecided for c in failed) and cov >= th["judge"]:
             v.verdict = "unsupported"

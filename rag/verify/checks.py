@@ -153,8 +153,8 @@ def dates(claim: Facts, ev: Facts, published: str | None, question: str = "") ->
             continue  # "yesterday", "on Monday" as the question put it; "2006" or "3 May" must match
         if any(e.within(c) for e in ev.dates):
             continue
-        if pub and (c.hi - c.lo).days >= 27 and c.lo <= pub <= c.hi:
-            continue
+        if pub and (c.hi - c.lo).days >= 27 and c.lo <= pub <= c.hi and not any((e.hi - e.lo).days >= 27 for e in ev.dates):
+            continue  # the article's own day dates it, unless the window names a month or year of its own
         said = ", ".join(f"{e.phrase!r} ({e.lo.isoformat()}{'' if e.lo == e.hi else '..' + e.hi.isoformat()})"
                          for e in ev.dates[:3])
         return Check("dates", False, f"the evidence does not date it {c.phrase!r}"
@@ -274,15 +274,17 @@ def _crossed_link(claim: Facts, ev: Facts) -> str | None:
     return None
 
 
-def coverage(claim: str, evidence: str, question: str = "") -> float:
+def coverage(claim: str, evidence: str, question: str = "", verified_numbers: int = 0) -> float:
     """Weighted share of the claim's content words found in the evidence, 0..1 (names and numbers weigh
-    twice); numbers and calendar words are left to their own checks, and words the question holds are left
-    out when the claim has words of its own."""
+    twice); words the question holds are left out when the claim has words of its own. Numbers and calendar
+    words are left to their own checks: `verified_numbers` numbers that passed theirs count as found ("The
+    MDC got 16 seats" answers its question with the 16)."""
     dates = calendar(claim)
     words = {w: x for w, x in weighted_words(claim).items() if not w[:1].isdigit() and w not in dates}
-    if not words:
+    if not words and not verified_numbers:
         return 1.0
     ev = content_words(evidence)
     asked = content_words(question)
     new = {w: x for w, x in words.items() if w not in asked} or words
-    return sum(x for w, x in new.items() if w in ev) / sum(new.values())
+    found = sum(x for w, x in new.items() if w in ev) + 2.0 * verified_numbers
+    return found / (sum(new.values()) + 2.0 * verified_numbers)

@@ -23,6 +23,7 @@ class Judge:
     llm: ChatModel
     model: str  # names the model in cache keys
     cache_dir: Path | None = None
+    budget: int | None = None  # most model calls (an answer's latency is bounded; a draft's check is not)
     calls: int = 0
     cached: int = 0
     seconds: float = 0.0
@@ -40,6 +41,8 @@ class Judge:
             self.cached += 1
             self._memo[k] = hit
             return hit
+        if self.budget is not None and self.calls >= self.budget:
+            return False  # out of budget: unsure, so not shown as supported
         system, user = prompt.render(evidence=dated, claim=claim)
         done = self.llm.complete(system, user, 2)
         self.calls += 1
@@ -51,9 +54,9 @@ class Judge:
         return verdict
 
 
-def make_judge(llm: ChatModel, settings: Settings) -> Judge | None:
+def make_judge(llm: ChatModel, settings: Settings, budget: int | None = None) -> Judge | None:
     """The judgement for this model, cached under the index, or None when RAG_VERIFY_JUDGE=off."""
     if settings.verify_judge == "off":
         return None
     name = str(getattr(llm, "model", None) or type(llm).__name__)
-    return Judge(llm, name, settings.index_dir / "cache" / "judge")
+    return Judge(llm, name, settings.index_dir / "cache" / "judge", budget=budget)
