@@ -159,6 +159,17 @@ def date_refusal(dates: DateRange, held: tuple[str | None, str | None], read_aga
             f"the index holds articles dated {lo} to {hi}: pass --as-of YYYY-MM-DD to read them against another day.")
 
 
+def before_refusal(text: str) -> str:
+    """The reply up to a NOT IN ARTICLES it ends with: sentences written before it are an answer, verified
+    like any other, so that what was streamed and the result agree.
+
+    >>> before_refusal("Geneva [1]. NOT IN ARTICLES"), before_refusal("NOT IN ARTICLES")
+    ('Geneva [1].', '')
+    """
+    m = _NOT_IN.search(text)
+    return text[: m.start()].strip() if m else text
+
+
 class _SentenceStream:
     """Feeds generated text in; emits each answer sentence once it is complete and verified."""
 
@@ -171,10 +182,10 @@ class _SentenceStream:
         from rag.chunk import sentences
 
         self.buffer += text
-        body = answer_part(self.buffer, final)
+        body = before_refusal(answer_part(self.buffer, final))
         spans = sentences(body)
-        complete = spans if final else spans[:-1]
-        if not complete or _NOT_IN.search(body):
+        complete = spans if final or _NOT_IN.search(self.buffer) else spans[:-1]
+        if not complete:
             return
         checked = self.check(body[: complete[-1][1]])
         parts = sentences(checked.answer)
@@ -279,13 +290,13 @@ def ask(
         usage.update(prompt_seconds=done.prompt_seconds, generation_seconds=done.generation_seconds)
     if done.cached_tokens is not None:
         usage["cached_prompt_tokens"] = done.cached_tokens
-    body = answer_part(done.text)
-    checked = check(body) if not _NOT_IN.search(body) else Verified("", [])
+    body = before_refusal(answer_part(done.text))  # what a stream showed is what is kept
+    checked = check(body) if body.strip() else Verified("", [])
     if judge is not None:
         usage.update(judge_calls=judge.calls, judge_seconds=round(judge.seconds, 3))
         usage["calls"] += judge.calls
     if not checked.citations:
-        if _NOT_IN.search(body) or not body.strip():
+        if not body.strip():
             missing = unknown_names(question, context)
             if missing:
                 return refuse("unknown_name", f"the model found no answer; the evidence never names "

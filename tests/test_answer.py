@@ -148,6 +148,27 @@ def test_a_reply_that_points_to_its_evidence_first_streams_only_the_answer(seed_
     assert answer_part("Evidence: [2]", final=False) == ""
 
 
+def test_what_is_streamed_before_a_late_refusal_is_the_answer(seed_settings: Settings, embedder: object) -> None:
+    """A model that writes a supported sentence, then NOT IN ARTICLES: the streamed sentence was shown, so the
+    result is that answer, not a refusal printed after it (issue: streaming contradicted the result)."""
+    from rag.llm import Completion
+
+    class Streaming(FakeChat):
+        def complete(self, system: str, user: str, max_tokens: int, on_text=None) -> Completion:  # type: ignore[no-untyped-def]
+            if system.startswith("You check claims"):
+                return Completion("NO", 1, 1, 0.0)
+            pieces = ["Answer: The talks were held", " in Geneva [1]. ", "NOT IN ", "ARTICLES"]
+            for piece in pieces:
+                if on_text:
+                    on_text(piece)
+            return Completion("".join(pieces), 10, 10, 0.0)
+
+    got: list[str] = []
+    a = ask("Where were the talks held?", seed_settings, embedder=embedder, llm=Streaming(),  # type: ignore[arg-type]
+            on_text=got.append)
+    assert "".join(got).strip() == a.answer and not a.refused and "Geneva" in a.answer
+
+
 def test_nothing_is_streamed_when_the_reply_ends_refused(seed_settings: Settings, embedder: object) -> None:
     """A reply that says NOT IN ARTICLES shows no sentence before the refusal (none contradicts it)."""
     got: list[str] = []
