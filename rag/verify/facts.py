@@ -214,6 +214,8 @@ def _anchors(head: Any) -> frozenset[str]:
     for c in head.children:
         if c.dep_ in _ANCHOR_DEPS and c.is_alpha and not c.is_stop:
             out.add(str(c.lemma_.lower()))
+            if c.dep_ in ("dobj", "attr", "nsubjpass"):  # "never pursue NATO membership" negates NATO too
+                out |= {str(x.lemma_.lower()) for x in c.children if x.dep_ in ("compound", "amod") and not x.is_stop}
     return frozenset(out)
 
 
