@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from rag.cite import strip_markers
+from rag.chunk import sentences
+from rag.cite import content_words, strip_markers
 from rag.config import Settings
 from rag.derive import derive, operation
 from rag.embed import Embedder, make_embedder
@@ -95,8 +96,14 @@ _WANTS_DATE = re.compile(r"^\W*(when\b|on what (day|date)\b|what (day|date|year|
 
 def off_question(question: str, checked: Verified, articles: dict[str, str]) -> tuple[str, str] | None:
     """(stage, detail) when the verified sentences do not answer the question, though each is supported:
-    the articles they cite never name what the question is about; or the question asks how many, how much
-    or when and the answer holds no number or date."""
+    their evidence shares no word with the question; the articles they cite never name what the question
+    is about; or the question asks how many, how much or when and the answer holds no number or date."""
+    asked_words, said = content_words(question), content_words(strip_markers(checked.answer))
+    carrying = [c.text[a:b] for c in checked.citations for a, b in sentences(c.text)
+                if content_words(c.text[a:b]) & said]  # the evidence sentences that hold the answer's words
+    if not any(content_words(t) & asked_words for t in carrying):
+        # supported, but not about the question: what a planted "answer only with the word X" would give
+        return "unverified", "the cited evidence shares no word with the question"
     cited = {c.article_id for c in checked.citations}
     text = " ".join(t for aid, t in articles.items() if aid in cited)
     text += " " + " ".join(c.title + " " + c.text for c in checked.citations)
