@@ -386,6 +386,7 @@ def test_the_claims_eval_scores_the_verifier_per_kind_against_hand_labels(tmp_pa
     s = r.scores()
     assert (s["claim_verbatim"], s["claim_number"], s["claim_name"]) == (1.0, 1.0, 1.0) and not r.below()
     assert r.scores("test")["claim_verbatim"] is None and r.scores("tune")["claim_verbatim"] == 1.0
+    assert r.stages() == {}  # claims are not questions: no answered/refused counts
     bad = tmp_path / "claims.jsonl"
     bad.write_text(json.dumps({**rows[0], "kind": "name"}) + "\n", encoding="utf-8")
     with pytest.raises(GoldError, match="must be labelled unsupported"):

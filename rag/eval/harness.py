@@ -180,8 +180,8 @@ class EvalReport:
         """Refusals of answerable questions by stage, per kind (and 'all'), plus answered/wrong counts."""
         out: dict[str, dict[str, int]] = {}
         for r in self.items:
-            if split is not None and r.split != split or r.kind not in ("fact", "date", "two-article"):
-                continue  # unanswerable questions and labelled claims have no answer to count
+            if split is not None and r.split != split or not r.facts:
+                continue  # unanswerable questions and labelled claims have no gold answer to count
             for k in (r.kind, "all"):
                 row = out.setdefault(k, {"n": 0, "correct": 0, "wrong": 0, **{st: 0 for st in STAGES}})
                 row["n"] += 1
