@@ -21,8 +21,8 @@ Drafts are text files: a line "@wikinews-NNNN" opens an article, then one claim 
 prints them; the evidence is those whole sentences, cut from the article text. Lines starting "#" are comments.
 `assemble` numbers the claims, derives the label from the kind and the split from the article.
 
-Sentences are split as rag.chunk.sentences splits them (same boundary rule and abbreviation list, copied
-here so this script needs nothing but the standard library).
+Sentences are split by rag.chunk.sentences itself, so evidence spans are whole sentences as the index cuts
+them (run it from a source checkout with the project installed).
 
 Split: by article, "tune" when random.Random(f"{SEED}/{article_id}").random() < 0.4, else "test".
 Note tags counted by `check`: "[reldate]" (a relative date in the evidence resolved against the article's
@@ -38,6 +38,8 @@ import random
 import re
 import sys
 from collections import Counter, defaultdict
+
+from rag.chunk import sentences  # the evidence must be whole sentences as the index cuts them
 
 SEED = 4406
 TUNE_SHARE = 0.4
@@ -55,43 +57,7 @@ KEYS = ["id", "kind", "label", "claim", "article_id", "evidence", "split", "note
 YEAR_QUOTA = {2004: 12, 2005: 34, 2006: 34, 2007: 34, 2008: 30, 2009: 24, 2010: 22, 2011: 16, 2012: 12,
               2013: 10, 2014: 7, 2015: 6, 2016: 8, 2017: 6}
 
-# --- sentences, as rag.chunk.sentences ---------------------------------------------------------------
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "col", "lt", "sgt", "capt", "gov", "sen",
-    "rep", "rev", "hon", "pres", "vs", "etc", "inc", "ltd", "co", "corp", "no", "fig", "jan", "feb", "mar",
-    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m",
-    "p.m", "approx", "est", "dept", "univ", "mt", "ft",
-}
-_BOUNDARY = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+|\n\s*""")
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
-
-
-def _is_abbreviation(piece: str) -> bool:
-    m = _WORD_BEFORE.search(piece)
-    return bool(m) and (m.group(1).lower() in _ABBREVIATIONS or len(m.group(1)) == 1)
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _BOUNDARY.finditer(text):
-        if "\n" not in m.group(0):
-            nxt = text[m.end(): m.end() + 1]
-            if _is_abbreviation(text[start:m.start()].rstrip("\"'”’)]")) or (nxt and nxt.islower()):
-                continue
-        _add(text, start, m.end(), spans)
-        start = m.end()
-    _add(text, start, len(text), spans)
-    return spans
-
-
-def _add(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        out.append((start, end))
+# --- sentences: split exactly as the index splits them ----------------------------------------------
 
 
 # --- helpers -----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from rag.errors import IndexEmptyError, InputError
 from rag.llm import LLM, ChatModel
 from rag.retrieve import DateRange, Retriever
 from rag.store import Index
+from rag.stories import whole
 from rag.types import Citation, Passage
 from rag.verify import Verdict, check_claim, make_judge
 
@@ -101,7 +102,7 @@ def check_text(
             missing = [a for a in article_ids if not index.has_article(a)]
             if missing:
                 raise InputError(f"not in the index: {', '.join(missing)}; list ids with `rag list`")
-            fixed = [_whole(index, a) for a in article_ids]
+            fixed = [whole(index.article(a)) for a in article_ids]
         embedder = embedder or make_embedder(settings)
         index.check_embedder(embedder.name, write=False)
         retriever = Retriever(index, embedder, settings)
@@ -122,11 +123,6 @@ def check_text(
     if judge is not None:
         report.usage.update(judge_calls=judge.calls, judge_cached=judge.cached, judge_seconds=round(judge.seconds, 3))
     return report
-
-
-def _whole(index: Index, article_id: str) -> Passage:
-    a = index.article(article_id)
-    return Passage(f"{a.id}@0", a.id, a.title, a.date, a.url, 0, len(a.text), a.text)
 
 
 class _Lazy:

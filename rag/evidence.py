@@ -55,7 +55,8 @@ def _lexical_ranking(question: str, cands: list[_Sentence]) -> list[int]:
     terms = content_words(question)
     docs = [content_words(s.text) for s in cands]
     n = len(docs)
-    idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t in terms if (df := sum(t in d for d in docs)) >= 0}
+    dfs = {t: sum(t in d for d in docs) for t in terms}
+    idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in dfs.items()}
     scores = [sum(idf[t] for t in terms if t in d) for d in docs]
     return sorted(range(n), key=lambda i: -scores[i])
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from rag.config import Settings
 from rag.errors import RagError
+from rag.llm import _free_port
 from rag.types import Answer, Citation, Passage, Refusal
 
 START_TIMEOUT = 120.0  # seconds a command waits for a server it started (the model loads in ~3-10 s)
@@ -41,14 +42,6 @@ MAX_REQUEST = 64 * 1024  # bytes of one request body
 _REQUEST_FIELDS = ("index_dir", "retrieval", "top_k", "evidence_chunks", "evidence", "context_tokens",
                    "event_lag_days", "verify_judge", "max_answer_tokens", "min_relevance", "chroma_url",
                    "chroma_collection", "embed_base_url", "embed_model", "chunk_chars")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class _Warm:
