@@ -213,7 +213,7 @@ def _items(items: list[BriefItem], prefix: str, sources: dict[str, Article]) -> 
 
 def _brief_page(env: jinja2.Environment, date: str, b: DayBrief) -> str:
     br = b.brief
-    sections = [{"title": t, "items": _items(xs, f"c-{n}", br.sources)}
+    sections = [{"title": t, "entries": _items(xs, f"c-{n}", br.sources)}
                 for n, t, xs in (("o", "Overview", br.overview), ("t", "Timeline", br.timeline),
                                  ("x", "Where sources disagree", br.conflicts)) if xs]
     return env.get_template("brief.html").render(
