@@ -195,8 +195,8 @@ class Settings(BaseSettings):
         "as failed for this run."
     )
     fetch_host_delay: float = Field(
-        default=1.0, description="Seconds between two requests to the same host (politeness; hosts are fetched "
-        "in parallel, each at this pace)."
+        default=1.0, description="Seconds from the end of one request to a host to the start of the next (one at "
+        "a time per host; different hosts are fetched in parallel)."
     )
     fetch_workers: int = Field(default=4, description="Article pages fetched at once (from different hosts).")
     fetch_max_bytes: int = Field(

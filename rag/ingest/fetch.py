@@ -2,7 +2,8 @@
 
 One `Fetcher` per run, shared by threads. Each `get` does, in order:
 - refuses URLs that are not http(s) with a host (FetchError, nothing sent);
-- waits for the host's turn: at most one request per `fetch_host_delay` seconds per host (across threads);
+- waits for the host's turn: one request at a time per host, each starting `fetch_host_delay` seconds after
+  the previous one to that host ended (across threads; other hosts go on meanwhile);
 - sends a clear User-Agent (`fetch_user_agent`) and, when given, the validators of the last fetch
   (If-None-Match / If-Modified-Since): an unchanged resource costs one 304 and no body;
 - follows at most `fetch_max_redirects` redirects itself (each hop waits for its host's turn), and names a
@@ -27,6 +28,8 @@ import email.utils
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -204,7 +207,10 @@ class Fetcher:
     def _once(self, url: str, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
         """One request, after the host's turn: (status, headers, body) for 2xx, 304 and redirects;
         _Retry for what may pass; FetchError for the rest."""
-        self._wait_turn(urlsplit(url).hostname or "")
+        with self._turn(urlsplit(url).hostname or ""):
+            return self._request(url, headers)
+
+    def _request(self, url: str, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
         self.requests += 1
         deadline = time.monotonic() + self.s.fetch_timeout
         limit = self.s.fetch_max_bytes
@@ -239,15 +245,20 @@ class Fetcher:
         except (httpx.TransportError, OSError) as e:
             raise _Retry(f"cannot connect ({e.__class__.__name__}: {str(e)[:150] or 'no detail'})", None) from None
 
-    def _wait_turn(self, host: str) -> None:
-        """Sleep until `host` may be asked again (one request per fetch_host_delay seconds)."""
+    @contextmanager
+    def _turn(self, host: str) -> Iterator[None]:
+        """The host's turn: one request at a time per host, starting `fetch_host_delay` seconds after the
+        previous one to that host ended (other hosts are fetched meanwhile, by other threads)."""
         with self._lock:
             lock = self._host_locks.setdefault(host, threading.Lock())
         with lock:
             wait = self._next.get(host, 0.0) - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            self._next[host] = time.monotonic() + self.s.fetch_host_delay
+            try:
+                yield
+            finally:
+                self._next[host] = time.monotonic() + self.s.fetch_host_delay
 
 
 class _Retry(Exception):
