@@ -43,6 +43,7 @@ def main() -> None:
     ap.add_argument("--day", default="2007-10-04")
     ap.add_argument("--new", type=int, default=200)
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "bench" / "daily.md")
+    ap.add_argument("--update-only", action="store_true", help="only step 1 (no model needed)")
     a = ap.parse_args()
     rows = [json.loads(line) for line in a.corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = [r for r in rows if r.get("date") and r.get("text")]
@@ -55,7 +56,7 @@ def main() -> None:
     try:
         half = len(before) // 2
         full, summ = before[:half], before[half:]
-        news.pages(summ + today)
+        news.pages(before + today)  # every entry has its page (a short full-content entry is fetched too)
         feeds = {"/wire-1.xml": ("Wire 1", full[::2], "rss"), "/wire-2.xml": ("Wire 2", full[1::2], "rss"),
                  "/gazette-1.atom": ("Gazette 1", summ[::2], "atom"), "/gazette-2.atom": ("Gazette 2", summ[1::2], "atom")}
 
@@ -68,13 +69,16 @@ def main() -> None:
         serve([], "a")
         for path, (title, _, _) in feeds.items():
             run(["feeds", "add", news.url(path), "--name", title], env)
-        for label in (f"rag update: {len(before)} new articles ({len(summ)} pages fetched)", "rag update again: nothing new"):
+        for label in (f"rag update: {len(before)} new articles", "rag update again: nothing new"):
             hits = len(news.hits)
             secs, r = run(["update", "--json"], env)
             rep = json.loads(r.stdout)
             note = (f"exit {r.returncode}; added {rep['ingest']['added']}, pages {rep['pages']}, "
                     f"{rep['unchanged_feeds']} feeds unchanged (304), {len(news.hits) - hits} requests")
             results.append((label, secs, note))
+            print(f"| {label} | {secs:.1f} | {note} |", flush=True)
+        if a.update_only:
+            return _report(a, results)
         serve(today, "b")
         site = work / "site"
         for label in (f"rag daily --date {a.day}: {len(today)}-article day", "rag daily again (same day)"):
@@ -85,8 +89,13 @@ def main() -> None:
                     f"{rep['developing']} developing, {rep['briefs']} briefs, {len(rep['written'])} files written; "
                     f"steps (s): {rep['seconds']}; {len(news.hits) - hits} requests")
             results.append((label, secs, note))
+            print(f"| {label} | {secs:.1f} | {note} |", flush=True)
     finally:
         news.close()
+    _report(a, results)
+
+
+def _report(a: argparse.Namespace, results: list[tuple[str, float, str]]) -> None:
     md = [f"Daily job benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, local HTTP server, "
           f"Wikinews up to {a.day}", "", "| step | seconds | detail |", "|---|---|---|"]
     md += [f"| {label} | {secs:.1f} | {note} |" for label, secs, note in results]
@@ -94,6 +103,7 @@ def main() -> None:
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(text, encoding="utf-8")
     print(text)
+    print(f"written to {a.out}")
 
 
 if __name__ == "__main__":
