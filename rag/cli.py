@@ -42,20 +42,22 @@ def _print_json(obj: Any) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive): txt md html json(l) RSS Atom.")],
+    paths: Annotated[list[str], typer.Argument(help="Files or folders (recursive): txt md html json(l) RSS Atom; "
+                                                    "or http(s) URLs of feeds and article pages.")],
     index: IndexOpt = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
     date: DateOpt = None,
     source: SourceOpt = None,
 ) -> None:
-    """Chunk, embed and store articles. Exit status 1 if any input was rejected."""
+    """Chunk, embed and store articles (files, folders, feed or page URLs). Exit status 1 if any input was rejected."""
     import time
 
     from rag.backends import MeteredEmbedder
     from rag.embed import make_embedder
     from rag.ingest import ingest as run
     from rag.ingest.dates import parse_flag_date
+    from rag.ingest.fetch import is_url
     from rag.render import ingest_notes, ingest_progress, ingest_text, usage_text
 
     t0 = time.monotonic()
@@ -67,7 +69,7 @@ def ingest(
         settings = _settings(index)
         embedder = MeteredEmbedder(make_embedder(settings))
         with ingest_progress(sys.stderr) as progress:
-            report = run(paths, settings, embedder=embedder, progress=progress, date=flag_date, source=source,
+            report = run([p if is_url(p) else Path(p) for p in paths], settings, embedder=embedder, progress=progress, date=flag_date, source=source,
                          on_wait=lambda msg: typer.echo(f"note: {msg}", err=True))
     except RagError as e:
         _fail(e)
@@ -81,6 +83,126 @@ def ingest(
     if verbose:
         typer.echo(usage_text(usage), err=True)
     if report.rejected:
+        raise typer.Exit(1)
+
+
+feeds_app = typer.Typer(no_args_is_help=True, help="Feeds (RSS, Atom) that `rag update` and `rag daily` fetch.")
+app.add_typer(feeds_app, name="feeds")
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no step lines; only errors "
+                                                             "(progress shows only on a terminal anyway).")]
+
+
+def _note(msg: str) -> None:
+    typer.echo(f"note: {msg}", err=True)
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="The feed's http(s) URL.")],
+    name: Annotated[str | None, typer.Option("--name", help="A short name (the source of its articles).")] = None,
+    index: IndexOpt = None,
+) -> None:
+    """Subscribe to a feed (fetched by `rag update`)."""
+    from rag.ingest.feeds import add_feed
+
+    try:
+        feed, new = add_feed(_settings(index), url, name, on_wait=_note)
+    except RagError as e:
+        _fail(e)
+    typer.echo(safe(f"{'added' if new else 'already subscribed:'} {feed.label}  {feed.url}"))
+
+
+@feeds_app.command("list")
+def feeds_list(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Every feed with its last update's outcome."""
+    from rag.ingest.feeds import list_feeds
+    from rag.render import feeds_text
+
+    try:
+        feeds = list_feeds(_settings(index))
+    except RagError as e:
+        _fail(e)
+    if as_json:
+        _print_json({"feeds": [f.to_dict() for f in feeds]})
+    else:
+        typer.echo(feeds_text(feeds))
+
+
+@feeds_app.command("remove")
+def feeds_remove(
+    keys: Annotated[list[str], typer.Argument(help="Feeds to drop, by URL or name (their articles stay).")],
+    index: IndexOpt = None,
+) -> None:
+    """Unsubscribe from feeds; their articles stay in the index (`rag remove` removes articles)."""
+    from rag.ingest.feeds import remove_feeds
+
+    try:
+        gone = remove_feeds(_settings(index), keys, on_wait=_note)
+    except RagError as e:
+        _fail(e)
+    for f in gone:
+        typer.echo(safe(f"removed {f.label}  {f.url}"))
+
+
+@app.command()
+def update(index: IndexOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False) -> None:
+    """Fetch every feed and ingest what is new. Exit status 1 if any feed or page failed (the rest lands)."""
+    from rag.ingest.feeds import update as run
+    from rag.render import stage_progress, update_text
+
+    try:
+        settings = _settings(index)
+        with stage_progress(sys.stderr, not quiet and not as_json) as progress:
+            report = run(settings, progress=progress, on_wait=_note)
+        if report.feeds == 0:
+            raise RagError("no feeds to update: add one with `rag feeds add URL`")
+    except RagError as e:
+        _fail(e)
+    if as_json:
+        _print_json(report.to_dict())
+    elif not quiet or not report.ok:
+        text = update_text(report)
+        typer.echo(text if not quiet else "\n".join(x for x in text.splitlines() if x.startswith(("failed", "rejected"))),
+                   err=quiet)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def daily(
+    out: Annotated[Path, typer.Option("--out", help="The site directory (created; earlier days are kept).")],
+    date: Annotated[str | None, typer.Option("--date", help="The day, YYYY-MM-DD (default: today).")] = None,
+    no_update: Annotated[bool, typer.Option("--no-update", help="Do not fetch the feeds; digest what is indexed.")] = False,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Update the feeds, digest the day, brief its developing stories, and publish the static site
+    (index.html, a page per day, feed.atom, JSON). Exit status 1 if anything failed; the rest is published."""
+    import time
+
+    from rag.daily import daily as run
+    from rag.render import stage_progress
+
+    def log(msg: str) -> None:
+        if not quiet:
+            typer.echo(safe(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} rag daily: {msg}"), err=True)
+
+    try:
+        settings = _settings(index)
+        with stage_progress(sys.stderr, not quiet) as progress:
+            report = run(settings, out, day=date, update_feeds=not no_update, log=log, progress=progress,
+                         on_wait=None if quiet else _note)
+    except RagError as e:
+        _fail(e)
+    if report.update is not None:
+        for f in report.update.failed:
+            typer.echo(safe(f"error: {f['url']}: {f['reason']}"), err=True)
+        for x in report.update.ingest.rejected:
+            typer.echo(safe(f"error: {x['path']}: {x['reason']}"), err=True)
+    if as_json:
+        _print_json(report.to_dict())
+    if not report.ok:
         raise typer.Exit(1)
 
 

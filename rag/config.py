@@ -179,6 +179,46 @@ class Settings(BaseSettings):
         default=1, description="Reports at most this many days apart that give different numbers count as a conflict."
     )
     digest_max_days: int = Field(default=366, description="Longest date range one `rag digest` run accepts.")
+    fetch_timeout: float = Field(
+        default=20.0, description="Seconds one HTTP request (feed or page, every byte of it) may take before it "
+        "counts as failed (and is retried)."
+    )
+    fetch_retries: int = Field(
+        default=2, description="Retries of a feed or page after a 429, a 5xx, a timeout or a connection error."
+    )
+    fetch_backoff: float = Field(
+        default=1.0, description="Seconds before the first retry, doubled for each next one (unless the server "
+        "sends Retry-After)."
+    )
+    fetch_max_retry_after: float = Field(
+        default=120.0, description="Longest Retry-After (seconds) honoured; a server asking for longer is reported "
+        "as failed for this run."
+    )
+    fetch_host_delay: float = Field(
+        default=1.0, description="Seconds from the end of one request to a host to the start of the next (one at "
+        "a time per host; different hosts are fetched in parallel)."
+    )
+    fetch_workers: int = Field(default=4, description="Article pages fetched at once (from different hosts).")
+    fetch_max_bytes: int = Field(
+        default=10 * 1024 * 1024, description="Largest feed or page body read; a larger one is reported and skipped."
+    )
+    fetch_max_redirects: int = Field(default=5, description="Most redirects followed for one URL.")
+    fetch_user_agent: str = Field(
+        default="rag-news/0.1.0 (news digest feed reader; +https://pypi.org/project/rag-news/)",
+        description="User-Agent sent with every request; add a contact address for busy publishers.",
+    )
+    feed_summary_words: int = Field(
+        default=120, description="A feed entry whose text has fewer words is a summary: the article page it "
+        "links to is fetched and its main text extracted (trafilatura)."
+    )
+    daily_max_briefs: int = Field(
+        default=3, description="Developing stories of the day that `rag daily` writes a brief for (largest first)."
+    )
+    site_days: int = Field(default=30, description="Days listed on the site's index page and in its Atom feed.")
+    site_url: str | None = Field(
+        default=None, description="Public URL where `rag daily --out` is served (e.g. https://news.example.org/); "
+        "makes the Atom feed's links absolute. Unset: links relative to the feed."
+    )
     eval_cache_dir: Path = Field(
         default_factory=lambda: _cache_home() / "rag-news" / "eval",
         description="Where `rag eval` keeps the indexes it builds from gold-set corpora (reused while unchanged).",

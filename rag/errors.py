@@ -6,7 +6,8 @@ that names the problem and the fix; the CLI prints it and exits with status 1.
     ├── IndexEmptyError    nothing ingested yet (run `rag ingest`)
     ├── NotFoundError      an unknown article id
     ├── InputError         an input file or record cannot be read (names the path), or a question names a
-    │                      date that does not exist (names the date)
+    │   │                  date that does not exist (names the date)
+    │   └── FetchError     a URL cannot be fetched: bad URL, HTTP status, timeout, too large, redirect loop
     ├── ModelError         a model file is missing or corrupted, or a model cannot be loaded
     ├── BackendError       an outside service (LLM server, embedding server, Chroma server) failed
     ├── LockedError        another run holds the index lock
@@ -31,6 +32,10 @@ class NotFoundError(RagError):
 
 
 class InputError(RagError):
+    pass
+
+
+class FetchError(InputError):
     pass
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from rag.types import Answer
 
 if TYPE_CHECKING:
     from rag.check import CheckReport
+    from rag.ingest.feeds import Feed, UpdateReport
 
 
 def _highlight(article_text: str, start: int, end: int) -> str:
@@ -151,4 +153,58 @@ def stats_text(st: dict[str, object]) -> str:
     sources = st.get("sources") or {}
     if isinstance(sources, dict):
         lines.append("sources: " + ", ".join(f"{_clean(str(k))} ({v})" for k, v in list(sources.items())[:10]))
+    return "\n".join(lines)
+
+
+_STAGES = {"feeds": "feeds fetched", "pages": "article pages fetched", "articles": "articles ingested",
+           "briefs": "briefs written"}
+
+
+@contextlib.contextmanager
+def stage_progress(stream: IO[str], enabled: bool) -> Iterator[Callable[[str, int, int | None], None] | None]:
+    """Progress bars on `stream` for the long steps of `rag update` / `rag daily` (feeds fetched, pages
+    fetched, articles ingested, briefs written), when enabled and `stream` is a terminal; else no callback."""
+    if not enabled or not stream.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(file=stream), transient=True) as bar:
+        tasks: dict[str, object] = {}
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
+
+        yield update
+
+
+def update_text(r: UpdateReport) -> str:
+    """What `rag update` prints: feeds, entries, pages, the ingest counts, then each failure and warning."""
+    i = r.ingest
+    out = [f"feeds {r.feeds} ({r.unchanged_feeds} unchanged), entries {r.entries} ({r.skipped_entries} seen before), "
+           f"pages fetched {r.pages}; added {i.added}, updated {i.updated}, unchanged {i.unchanged}, "
+           f"duplicates {i.duplicates}, failed {len(r.failed) + len(i.rejected)}; index: {i.articles} articles"]
+    out += [f"note: {_clean(w)}" for w in ingest_notes(i) + r.warnings]
+    out += [f"failed {_clean(f['url'])}: {_clean(f['reason'])}" for f in r.failed]
+    out += [f"rejected {_clean(x['path'])}: {_clean(x['reason'])}" for x in i.rejected]
+    return "\n".join(out)
+
+
+def feeds_text(feeds: list[Feed]) -> str:
+    """One block per feed: name and URL, then its last update's outcome."""
+    if not feeds:
+        return "no feeds: add one with `rag feeds add URL`"
+    lines = []
+    for f in feeds:
+        state = f.status or "not fetched yet"
+        if f.checked_at:
+            state += time.strftime(" at %Y-%m-%d %H:%M", time.localtime(f.checked_at))
+        if f.entries is not None:
+            state += f", {f.entries} entries"
+        lines.append(f"{_clean(f.label)}  {_clean(f.url)}")
+        lines.append(f"    {_clean(state)}" + (f": {_clean(f.error)}" if f.error else ""))
     return "\n".join(lines)

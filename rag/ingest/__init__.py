@@ -376,6 +376,8 @@ def ingest(
     """Read, chunk, embed and store articles; returns what happened. Never raises for bad inputs:
     they are listed in `rejected` and the good ones still land.
 
+    paths: files, folders, and http(s) URLs (a feed: its entries, with the linked page fetched for those
+    that carry only a summary; a page: its article, by trafilatura; see rag.ingest.feeds).
     date / source: override every article's date (date_source "flag") / source for this run.
     today: the reference day for inferring dates from weekdays (default: the real today).
     progress(articles_read, chunks_embedded) is called after each article read and each batch stored.
@@ -383,34 +385,65 @@ def ingest(
     Raises StorageError (index not writable, disk full), LockedError (waited RAG_LOCK_TIMEOUT),
     ConfigError (another embedding model built this index).
     """
+    from rag.ingest.fetch import is_url
+
     report = IngestReport()
-    ref = today or Date.today()
+    urls = [str(p) for p in paths if isinstance(p, str) and is_url(p)]
+    files = [Path(p) for p in paths if not (isinstance(p, str) and is_url(p))]
     with Index.open(settings, create=True) as index:
         index.lock(timeout=settings.lock_timeout, on_wait=on_wait)
-        lazy = _LazyEmbedder(settings, index, embedder)
-        lazy.check_early()
-        run = _Run(index, lazy, settings, report, progress)
-        recovered = index.pending_articles()  # left by an older version's killed run
-        if recovered:
-            index.delete_chunks([a.id for a, _ in recovered])  # their vectors may be in Chroma without rows
-        for i in range(0, len(recovered), settings.ingest_batch):
-            run.write(recovered[i : i + settings.ingest_batch], None, {})
-        run.failures = 0
-        for f, article in read_files([Path(p) for p in paths], report, settings.max_input_bytes, index.dir):
-            run.seen += 1
-            a = run.stable_id(f, article)
-            if source is not None:
-                a = replace(a, source=source)
-            if date is not None:
-                a = replace(a, date=date, date_source="flag")
-            h = content_hash(a)
-            if a.date is None:
-                inferred = infer_date(a.text, ref)
-                if inferred:
-                    a = replace(a, date=inferred, date_source="text")
-            run.add(a, h)
-            if progress:
-                progress(run.seen, report.embedded_chunks)
-        run.flush()
-        report.articles, report.chunks = index.counts()
+
+        def items() -> Iterator[tuple[Path | None, Article]]:
+            yield from read_files(files, report, settings.max_input_bytes, index.dir)
+            if urls:
+                from rag.ingest.feeds import read_urls
+
+                for a in read_urls(urls, settings, report, today=today):
+                    yield None, a
+
+        return ingest_into(index, items(), settings, embedder, progress, report, date=date, source=source,
+                           today=today)
+
+
+def ingest_into(
+    index: Index,
+    items: Iterable[tuple[Path | None, Article]],
+    settings: Settings,
+    embedder: Embedder | None,
+    progress: Callable[[int, int], None] | None,
+    report: IngestReport,
+    *,
+    date: str | None = None,
+    source: str | None = None,
+    today: Date | None = None,
+) -> IngestReport:
+    """`ingest` on an index this run has opened and locked: (file, article) pairs (file None for articles
+    that come from the web: their ids are their own, not file stems). Fills and returns `report`."""
+    ref = today or Date.today()
+    lazy = _LazyEmbedder(settings, index, embedder)
+    lazy.check_early()
+    run = _Run(index, lazy, settings, report, progress)
+    recovered = index.pending_articles()  # left by an older version's killed run
+    if recovered:
+        index.delete_chunks([a.id for a, _ in recovered])  # their vectors may be in Chroma without rows
+    for i in range(0, len(recovered), settings.ingest_batch):
+        run.write(recovered[i : i + settings.ingest_batch], None, {})
+    run.failures = 0
+    for f, article in items:
+        run.seen += 1
+        a = run.stable_id(f, article) if f is not None else article
+        if source is not None:
+            a = replace(a, source=source)
+        if date is not None:
+            a = replace(a, date=date, date_source="flag")
+        h = content_hash(a)
+        if a.date is None:
+            inferred = infer_date(a.text, ref)
+            if inferred:
+                a = replace(a, date=inferred, date_source="text")
+        run.add(a, h)
+        if progress:
+            progress(run.seen, report.embedded_chunks)
+    run.flush()
+    report.articles, report.chunks = index.counts()
     return report
