@@ -214,6 +214,10 @@ class Settings(BaseSettings):
     daily_max_briefs: int = Field(
         default=3, description="Developing stories of the day that `rag daily` writes a brief for (largest first)."
     )
+    daily_brief_articles: int = Field(
+        default=10, description="Most articles summarised in one of `rag daily`'s briefs (one model call each on "
+        "the first run; later runs are cached); `rag brief` itself uses RAG_BRIEF_MAX_ARTICLES."
+    )
     site_days: int = Field(default=30, description="Days listed on the site's index page and in its Atom feed.")
     site_url: str | None = Field(
         default=None, description="Public URL where `rag daily --out` is served (e.g. https://news.example.org/); "

@@ -159,9 +159,11 @@ def daily(
         t = time.monotonic()
         chosen = sorted(developing, key=lambda k: (-len(today.stories[k].article_ids), k))[: settings.daily_max_briefs]
         since = (Date.fromisoformat(d) - timedelta(days=settings.digest_lookback_days)).isoformat()
-        briefs = []
+        briefs = []  # bounded: the first run of an unattended job makes one model call per article briefed
+        brief_settings = settings.model_copy(
+            update={"brief_max_articles": min(settings.brief_max_articles, settings.daily_brief_articles)})
         for n, k in enumerate(sorted(chosen), 1):
-            briefs.append(DayBrief(k, brief(today.stories[k].headline, settings, since=since, until=d,
+            briefs.append(DayBrief(k, brief(today.stories[k].headline, brief_settings, since=since, until=d,
                                             embedder=embedder, llm=model)))
             if progress:
                 progress("briefs", n, len(chosen))
