@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rag.timeframe import MONTHS, WEEKDAYS
+from rag.calendar_names import MONTHS, WEEKDAYS
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*\d|\d")
