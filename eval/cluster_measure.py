@@ -72,7 +72,8 @@ def main() -> None:
         from rag.config import load_settings
         from rag.embed import make_embedder
 
-        recs = [json.loads(line) for line in open(args.corpus, encoding="utf-8")]
+        with open(args.corpus, encoding="utf-8") as f:
+            recs = [json.loads(line) for line in f]
         busiest = Counter(r.get("date") for r in recs if r.get("date")).most_common(5)
         emb = make_embedder(load_settings())
         for d, _ in busiest:
