@@ -21,6 +21,7 @@ from datetime import date
 from rag.chunk import sentences
 from rag.cite import content_words, strip_markers
 from rag.config import Settings
+from rag.decompose import subquestions
 from rag.derive import derive, operation
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
@@ -29,9 +30,9 @@ from rag.llm import LLM, ChatModel
 from rag.prompts import load_prompt
 from rag.retrieve import DateRange, Retriever, Searcher
 from rag.store import Index
-from rag.textdates import Mention, mentions
+from rag.textdates import Mention, annotate, mentions
 from rag.timeframe import resolve
-from rag.types import Answer, Passage, Refusal
+from rag.types import Answer, Citation, Passage, Refusal
 from rag.verify import Verified, make_judge, verify
 from rag.verify.checks import mentions_name
 from rag.verify.facts import numbers
@@ -46,10 +47,11 @@ _PARTS = re.compile(r"\b(and|both|between|versus|vs\.?|compared?|combined|total|
 
 def format_passages(passages: list[Passage]) -> str:
     """Numbered passages for the prompt. Bracketed numbers inside article text are neutralised so an
-    article cannot plant a citation marker."""
+    article cannot plant a citation marker; dates without a year ("on Tuesday", "last month") are followed
+    by the dates they mean, read against the article's publication day (rag.textdates.annotate)."""
     blocks = []
     for n, p in enumerate(passages, 1):
-        text = re.sub(r"\[(\d+)\]", r"(\1)", p.text)
+        text = annotate(re.sub(r"\[(\d+)\]", r"(\1)", p.text), p.date)
         title = p.title.replace('"', "'")
         blocks.append(f'[{n}] "{title}" ({p.date or "undated"}): {text}')
     return "\n\n".join(blocks)
@@ -75,6 +77,8 @@ def parts(question: str, as_of: date | None = None) -> list[tuple[str, DateRange
     own window). Only for a question that joins them or asks for arithmetic."""
     if not (_PARTS.search(question) or operation(question)):
         return []
+    if operation(question) and (clauses := _clauses(question)):
+        return [(c, _window(c, as_of)) for c in clauses]
     found = question_names(question)
     if len(found) >= 2:
         return [(n, None) for n in found]
@@ -85,6 +89,37 @@ def parts(question: str, as_of: date | None = None) -> list[tuple[str, DateRange
     if len(spans) >= 2:
         return [(m.phrase, DateRange(m.lo.isoformat(), m.hi.isoformat(), event=True)) for m in spans]
     return []
+
+
+_SPLIT = re.compile(r"\s+(?:after|before|than|since|compared (?:to|with))\s+", re.I)
+_AUX = re.compile(r"\s+(?:did|does|do|was|were|is|are|had|has|have|will|would)\s+", re.I)
+
+
+def _clauses(question: str) -> list[str]:
+    """The two events or quantities of an arithmetic question joined by after/before/than: "How many days
+    after X did Y?" -> [X, Y]; "How much higher was A than B?" -> [A, B]; [] when it has no such form.
+
+    >>> _clauses("How many days after the UK's EU referendum did ARM accept SoftBank's offer?")
+    ["the UK's EU referendum", "ARM accept SoftBank's offer"]
+    >>> _clauses("How many points lower was the rate for July 2015 than the rate in November 2009?")
+    ['How many points lower was the rate for July 2015', 'the rate in November 2009']
+    """
+    bits = _SPLIT.split(question.strip().rstrip("?").strip(), maxsplit=1)
+    if len(bits) != 2:
+        return []
+    first, second = bits
+    if len(content_words(first) - content_words("how many much days weeks months years long")) < 2:
+        halves = _AUX.split(second, maxsplit=1)  # "how many days after X did Y": the event X ends at "did"
+        if len(halves) != 2:
+            return []
+        first, second = halves
+    return [first, second] if all(len(content_words(b)) >= 2 for b in (first, second)) else []
+
+
+def _window(text: str, as_of: date | None) -> DateRange | None:
+    """The event window of the first date a part of a question names ("for July 2015"), or None."""
+    found = mentions(text, as_of or date.today())
+    return DateRange(found[0].lo.isoformat(), found[0].hi.isoformat(), event=True) if found else None
 
 
 _WANTS_NUMBER = re.compile(r"^\W*(how (many|much|large|big|long|far|high|old|low|small)\b|by how\b|what (was|is|were|are) "
@@ -99,8 +134,10 @@ def off_question(question: str, checked: Verified, articles: dict[str, str]) -> 
     their evidence shares no word with the question; the articles they cite never name what the question
     is about; or the question asks how many, how much or when and the answer holds no number or date."""
     asked_words, said = content_words(question), content_words(strip_markers(checked.answer))
-    carrying = [c.text[a:b] for c in checked.citations for a, b in sentences(c.text)
-                if content_words(c.text[a:b]) & said]  # the evidence sentences that hold the answer's words
+    carrying = []  # the evidence sentences that hold the answer's words (the whole cited span when none
+    for c in checked.citations:  # does: the verifier matched it by a date or a number, "Tuesday" for "15 December")
+        held = [c.text[a:b] for a, b in sentences(c.text) if content_words(c.text[a:b]) & said]
+        carrying += held or [c.text]
     if not any(content_words(t) & asked_words for t in carrying):
         # supported, but not about the question: what a planted "answer only with the word X" would give
         return "unverified", "the cited evidence shares no word with the question"
@@ -117,17 +154,31 @@ def off_question(question: str, checked: Verified, articles: dict[str, str]) -> 
                                                    for n in numbers(answer)):
         return "unverified", "the question asks for a number and the verified answer gives none it did not already hold"
     given = {m.phrase.lower() for m in mentions(question, None)}
-    if _WANTS_DATE.search(question) and not [m for m in mentions(answer, None) if m.phrase.lower() not in given] \
+    read_against = checked.citations[0].date  # "June 27" names a day once read against its article's
+    if _WANTS_DATE.search(question) and not [m for m in mentions(answer, read_against) if m.phrase.lower() not in given] \
             and not re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday)\b",
                               answer, re.I):
         return "unverified", "the question asks when and the verified answer gives no date"
     return None
 
 
+_PASSAGE_REF = re.compile(r"\(\s*(?:passages?|sources?)\s+(\d+(?:\s*(?:,|and|&)\s*\d+)*)\s*\)", re.I)
+
+
+def passage_markers(text: str) -> str:
+    """The model's other ways of citing, '(Passage 1, 2)' or '(passages 3 and 4)', as markers '[1, 2]'.
+
+    >>> passage_markers("100,000 jobs (Passage 1, 2 and 3).")
+    '100,000 jobs [1, 2, 3].'
+    """
+    return _PASSAGE_REF.sub(lambda m: "[" + ", ".join(re.findall(r"\d+", m.group(1))) + "]", text)
+
+
 def answer_part(text: str, final: bool = True) -> str:
     """The answer of a reply written as 'Evidence: [n]' then 'Answer: ...' (prompts/answer.md); a reply
     without those labels is all answer. While streaming (final=False) nothing is answer before 'Answer:'
     unless the reply did not start with 'Evidence'."""
+    text = passage_markers(text)
     m = _ANSWER.search(text)
     if m:
         return text[m.end():].lstrip()
@@ -213,6 +264,7 @@ def ask(
     llm: ChatModel | None = None,
     on_text: Callable[[str], None] | None = None,
     retriever: Searcher | None = None,
+    whole: bool = False,
 ) -> Answer:
     """Answer a question from the indexed articles with verified citations (see module doc).
 
@@ -220,10 +272,31 @@ def ask(
     question ("yesterday", "on 24 November", "last week") is resolved against `as_of` (default today)
     and ranks articles by date fit (rag.retrieve). `on_text` receives the answer sentence by sentence,
     each only after it passed verification. `retriever` replaces the index's own search (the eval
-    harness records or breaks retrieval with it).
+    harness records or breaks retrieval with it). A question about two things is asked as its two
+    sub-questions (rag.decompose) unless `whole`.
     """
     if not question.strip():
         raise InputError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
+    if not whole and (subs := subquestions(question)):
+        own = index is None
+        index = index or Index.open(settings)
+        try:
+            embedder = embedder or make_embedder(settings)
+            llm = llm or LLM(settings)
+            answers: list[Answer] = []
+            shown = on_text if not operation(question) else None  # arithmetic is shown once both inputs are
+            for sub in subs:
+                shift = sum(len(a.citations) for a in answers)
+                emit = (lambda t, k=shift: shown(renumber(t, k))) if shown and shift else shown
+                answers.append(ask(sub, settings, as_of=as_of, since=since, until=until, index=index,
+                                   embedder=embedder, llm=llm, on_text=emit, retriever=retriever, whole=True))
+        finally:
+            if own:
+                index.close()
+        joined = join(question, subs, answers)
+        if on_text and shown is None and not joined.refused:
+            on_text(joined.answer)
+        return joined
     dates = resolve_dates(question, as_of, since, until)
     t_start = time.monotonic()
     own_index = index is None
@@ -316,5 +389,54 @@ def ask(
     text = checked.answer
     if derived and (computed := derive(question, checked)):
         text = f"{text} {computed}"  # the arithmetic is code's, over the verified inputs it cites
+        if on_text:
+            on_text(computed)
     usage["seconds"] = round(time.monotonic() - t_start, 3)
     return Answer(question, text, False, checked.citations, dropped=checked.dropped, usage=usage, dates=dates)
+
+
+def renumber(text: str, shift: int) -> str:
+    """Citation markers moved up by `shift`: the second sub-answer's [1] after the first's two citations.
+
+    >>> renumber("Gates [1]. Webb [2][3].", 2)
+    'Gates [3]. Webb [4][5].'
+    """
+    return re.sub(r"\[(\d+(?:\s*,\s*\d+)*)\]",
+                  lambda m: "[" + ", ".join(str(int(n) + shift) for n in re.findall(r"\d+", m.group(1))) + "]", text)
+
+
+def join(question: str, subs: list[str], answers: list[Answer]) -> Answer:
+    """One answer from the sub-answers of a compound question (rag.decompose): the verified sentences of
+    each, citations renumbered in order; the sub-questions the articles do not answer are listed in
+    `unanswered`. An arithmetic question needs both inputs: code computes from them (rag.derive), and
+    without both it is refused, showing why for each."""
+    from dataclasses import replace
+
+    usage: dict[str, float] = {}
+    for a in answers:
+        for k, v in a.usage.items():
+            usage[k] = round(usage.get(k, 0.0) + v, 4)
+    texts: list[str] = []
+    cites: list[Citation] = []
+    missing: list[dict[str, str]] = []
+    for sub, a in zip(subs, answers, strict=True):
+        if a.refused:
+            missing.append({"question": sub, "stage": a.refusal.stage if a.refusal else "model",
+                            "detail": a.refusal.detail if a.refusal else a.answer})
+            continue
+        shift = len(cites)
+        texts.append(renumber(a.answer, shift))
+        cites += [replace(c, n=c.n + shift) for c in a.citations]
+    related = [p for a in answers for p in a.related][:3]
+    dropped = [d for a in answers for d in a.dropped]
+    derived = operation(question)
+    if not texts or (derived and missing):
+        first = missing[0]
+        why = "; ".join(f"{m['question']} {m['detail']}" for m in missing)
+        return Answer(question, REFUSAL, True, related=related, usage=usage, dates=answers[0].dates,
+                      dropped=dropped, refusal=Refusal(first["stage"], f"asked in parts, not answered: {why}"))
+    text = " ".join(texts)
+    if derived and (computed := derive(question, Verified(text, cites))):
+        text = f"{text} {computed}"
+    return Answer(question, text, False, cites, related=[], usage=usage, dates=answers[0].dates, dropped=dropped,
+                  unanswered=missing)

@@ -88,8 +88,11 @@ def select(
     from rag.verify.checks import mentions_name
 
     first = []
-    for part in parts:  # the best sentence naming each part of a two-part question goes in first
-        hit = next((i for i in order if mentions_name(part, cands[i].text + " " + cands[i].passage.title)), None)
+    for part in parts:  # the best sentence naming each part of a two-part question goes in first (for a
+        # part that is a clause, "the UK's EU referendum", the sentence sharing most of its words)
+        ranked = order if len(part.split()) <= 3 else _lexical_ranking(part, cands)
+        hit = next((i for i in ranked if len(part.split()) > 3
+                    or mentions_name(part, cands[i].text + " " + cands[i].passage.title)), None)
         if hit is not None and hit not in first:
             first.append(hit)
     chosen: dict[int, float] = {}  # candidate -> rank of the sentence that brought it

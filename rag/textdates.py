@@ -189,3 +189,30 @@ def event_days(text: str, published: str | date | None, widest: int = 31) -> lis
         else:
             merged.append((lo, hi))
     return merged
+
+
+def _say(lo: date, hi: date) -> str:
+    """A resolved span as words: '15 December 2009', 'July 2009', '2009', '7 to 13 December 2009'."""
+    if lo == hi:
+        return f"{lo.day} {calendar.month_name[lo.month]} {lo.year}"
+    if (lo.day, hi.day) == (1, calendar.monthrange(hi.year, hi.month)[1]) and (lo.year, lo.month) == (hi.year, hi.month):
+        return f"{calendar.month_name[lo.month]} {lo.year}"
+    if (lo.month, lo.day, hi.month, hi.day) == (1, 1, 12, 31) and lo.year == hi.year:
+        return str(lo.year)
+    return f"{_say(lo, lo)} to {_say(hi, hi)}"
+
+
+def annotate(text: str, published: str | date | None) -> str:
+    """`text` with each date phrase that names no year followed by the dates it means, in parentheses: what
+    a reader of the prompt needs to answer "on what date" from a report that says "on Tuesday".
+
+    >>> annotate("Troops left on Thursday, and in May 2006; last month too.", "2007-05-05")
+    'Troops left on Thursday (3 May 2007), and in May 2006; last month (April 2007) too.'
+    """
+    out, at = [], 0
+    for m in mentions(text, published):
+        if re.search(_YEAR, m.phrase) or m.hi < m.lo or (m.hi - m.lo).days > 366:
+            continue
+        out += [text[at : m.end], f" ({_say(m.lo, m.hi)})"]
+        at = m.end
+    return "".join(out) + text[at:]

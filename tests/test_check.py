@@ -113,14 +113,61 @@ def test_a_derived_answer_is_computed_by_code_from_its_cited_inputs(settings: Se
     f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
 
-    def reply(system: str, user: str) -> str:
-        assert "Do not calculate" in system  # the arithmetic prompt
+    asked: list[str] = []
+
+    def reply(system: str, user: str) -> str:  # each part is asked on its own (rag.decompose)
+        question = user.rsplit("Question:", 1)[1].strip()
+        asked.append(question)
         n = {line.split('"')[1]: line[1] for line in user.splitlines() if line.startswith("[")}
-        return (f"Answer: Ford said it will cut up to 30,000 jobs [{n['Ford to cut jobs']}]. "
-                f"General Motors said it will cut 25,000 jobs [{n['GM to cut jobs']}].")
+        if "Ford" in question:
+            return f"Answer: Ford said it will cut up to 30,000 jobs [{n['Ford to cut jobs']}]."
+        return f"Answer: General Motors said it will cut 25,000 jobs [{n['GM to cut jobs']}]."
+
+    streamed: list[str] = []
+    a = ask("How many jobs did Ford and General Motors plan to cut in total?", settings, on_text=streamed.append,
+            as_of=date(2006, 2, 1), embedder=embedder, llm=FakeChat(reply))  # type: ignore[arg-type]
+    assert asked == ["How many jobs did Ford plan to cut?", "How many jobs did General Motors plan to cut?"]
+    assert not a.refused, a.refusal
+    assert a.answer.startswith("Ford said it will cut up to 30,000 jobs [1]. General Motors said it will cut 25,000 jobs [2].")
+    assert "Together that is 55,000 (30,000 plus 25,000, computed) [1][2]." in a.answer
+    assert [c.article_id for c in a.citations] == ["a", "b"]
+    assert "".join(streamed) == a.answer  # shown once, when both inputs are verified
+
+
+def test_a_derived_answer_needs_both_inputs(settings: Settings, embedder: object, tmp_path: Path) -> None:
+    rows = [{"id": "a", "title": "Ford to cut jobs", "date": "2006-01-23",
+             "text": "Ford Motor Company said it will cut up to 30,000 jobs by 2012 as part of its restructuring."}]
+    f = tmp_path / "news.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
+
+    def reply(system: str, user: str) -> str:
+        if "Ford" in user.rsplit("Question:", 1)[1]:
+            return "Answer: Ford said it will cut up to 30,000 jobs [1]."
+        return "NOT IN ARTICLES"
 
     a = ask("How many jobs did Ford and General Motors plan to cut in total?", settings,
             as_of=date(2006, 2, 1), embedder=embedder, llm=FakeChat(reply))  # type: ignore[arg-type]
-    assert not a.refused, a.refusal
-    assert "Together that is 55,000 (30,000 plus 25,000, computed) [1][2]." in a.answer
-    assert {c.article_id for c in a.citations} == {"a", "b"}
+    assert a.refused and a.refusal is not None
+    assert "How many jobs did General Motors plan to cut?" in a.refusal.detail
+
+
+def test_a_compound_question_answers_the_part_the_articles_hold(settings: Settings, embedder: object,
+                                                                tmp_path: Path) -> None:
+    rows = [{"id": "a", "title": "Ford to cut jobs", "date": "2006-01-23",
+             "text": "Ford Motor Company said it will cut up to 30,000 jobs by 2012 as part of its restructuring."}]
+    f = tmp_path / "news.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
+
+    def reply(system: str, user: str) -> str:
+        if "How many jobs" in user.rsplit("Question:", 1)[1]:
+            return "Answer: Ford said it will cut up to 30,000 jobs [1]."
+        return "NOT IN ARTICLES"
+
+    a = ask("How many jobs did Ford plan to cut, and who leads the UAW union?", settings,
+            as_of=date(2006, 2, 1), embedder=embedder, llm=FakeChat(reply))  # type: ignore[arg-type]
+    assert not a.refused
+    assert a.answer == "Ford said it will cut up to 30,000 jobs [1]."
+    assert [u["question"] for u in a.unanswered] == ["Who leads the UAW union?"]
+    assert a.to_dict()["unanswered"][0]["stage"] in ("model", "unknown_name", "no_passage")

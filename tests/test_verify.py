@@ -94,3 +94,29 @@ def test_a_relative_date_repeated_from_the_question_is_not_rechecked_but_an_abso
     assert check_claim("Margaret Wilson was appointed Speaker yesterday.", [P], q).supported
     assert not check_claim("Margaret Wilson was appointed Speaker in 2006.",
                            [P], "Who was appointed Speaker in 2006?").supported
+
+
+def test_a_date_answer_is_carried_by_its_date_not_by_the_question_words() -> None:
+    text = "At midday he made a speech that named 27 June 2007 as the date when he will step down as prime minister."
+    p = Passage("c", "a", "Blair to resign", "2007-05-10", None, 0, len(text), text)
+    q = "What date did Tony Blair give for his departure as British Prime Minister?"
+    assert check_claim("Blair gave the date of June 27 for his departure as prime minister.", [p], q).supported
+    assert not check_claim("Blair gave the date of July 27 for his departure as prime minister.", [p], q).supported
+
+
+def test_the_prompt_shows_what_a_relative_date_means_and_the_citation_stays_on_the_article() -> None:
+    from rag.answer import format_passages
+
+    text = "Boeing's 787 made its first test flight Tuesday in Everett."
+    p = Passage("c", "a", "787 flies", "2009-12-16", None, 0, len(text), text)
+    assert "first test flight Tuesday (15 December 2009) in Everett" in format_passages([p])
+    v = verify("The 787 made its first test flight on 15 December 2009 [1].", [p])
+    assert v.citations and v.citations[0].text == text  # the span is the article's own words
+    assert not verify("The 787 made its first test flight on 16 December 2009 [1].", [p]).citations
+
+
+def test_a_passive_subject_is_not_what_a_negation_negates() -> None:
+    text = "Foreign currencies may be used alongside the dollar, which will not be removed from circulation."
+    p = Passage("c", "a", "Currencies", "2009-01-29", None, 0, len(text), text)
+    assert check_claim("Foreign currencies may be used alongside the dollar.", [p]).supported
+    assert not check_claim("The dollar will be removed from circulation.", [p]).supported

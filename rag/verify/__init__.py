@@ -116,9 +116,13 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verd
         ]
         failed = [c for c in results if not c.ok]
         th = lexicon().thresholds
-        if results[2].ok and cf.numbers:  # numbers the question did not hold count as the claim's own words
-            given = {n.key() for n in numbers(question)}
-            cov = checks.coverage(claim, text, question, sum(1 for n in cf.numbers if n.key() not in given))
+        # numbers and dates the question did not hold, once their own checks passed, count as the claim's
+        # own words found ("He named June 27" answers "What date did he give?" with the date)
+        given, asked_text = {n.key() for n in numbers(question)}, fold(question)
+        own = sum(1 for n in cf.numbers if n.key() not in given) if results[2].ok else 0
+        own += sum(1 for d in cf.dates if fold(d.phrase) not in asked_text) if results[3].ok else 0
+        if own:
+            cov = checks.coverage(claim, text, question, own)
         v = Verdict(claim, "supported", "", p, p.start + s, p.start + e, cov, results)
         if failed and all(c.undecided for c in failed) and cov >= th["judge"]:
             v.verdict = "unsupported"

@@ -204,7 +204,8 @@ def _nouns(t: Any) -> frozenset[str]:
 _OF = ("of", "from", "at", "for", "with")  # "Morenatt of the Associated Press", "Abdullah, from the Council"
 
 
-_ANCHOR_DEPS = ("acomp", "attr", "dobj", "xcomp", "ccomp", "oprd", "pcomp", "nsubjpass", "advmod")
+# a passive subject is not what a negation negates: "the dollar will not be removed" negates the removal
+_ANCHOR_DEPS = ("acomp", "attr", "dobj", "xcomp", "ccomp", "oprd", "pcomp", "advmod")
 
 
 def _anchors(head: Any) -> frozenset[str]:
@@ -214,7 +215,7 @@ def _anchors(head: Any) -> frozenset[str]:
     for c in head.children:
         if c.dep_ in _ANCHOR_DEPS and c.is_alpha and not c.is_stop:
             out.add(str(c.lemma_.lower()))
-            if c.dep_ in ("dobj", "attr", "nsubjpass"):  # "never pursue NATO membership" negates NATO too
+            if c.dep_ in ("dobj", "attr"):  # "never pursue NATO membership" negates NATO too
                 out |= {str(x.lemma_.lower()) for x in c.children if x.dep_ in ("compound", "amod") and not x.is_stop}
     return frozenset(out)
 

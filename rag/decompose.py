@@ -1,0 +1,125 @@
+"""A question about two things, as two questions that each have one answer.
+
+A small model answers a simple question from its evidence far more reliably than a compound one: asked
+"whom did Bush pick to replace Rumsfeld, and which Democrat won Virginia's Senate seat?" it answers one
+half, and asked "how many days after the referendum did ARM accept SoftBank's offer?" it does the
+arithmetic itself, wrongly. So `rag.answer.ask` puts each sub-question through the whole pipeline
+(retrieval, evidence, generation, verification) and joins the verified answers; for arithmetic, code
+computes from the two verified inputs (rag.derive).
+
+Forms split (by the question's wording, never by its topic):
+- two questions joined by "and" + a question word: "Who won X, and which minister announced Y?";
+  a third-person pronoun that opens the second ("did he", "its leaders") is replaced by the first
+  question's first name, and a leading phrase of the first ("After the 2006 midterms, ...") is kept for both;
+- arithmetic over two named things: "how many jobs did Ford and GM cut in total?" -> one question per name;
+- arithmetic over two events or quantities: "how many days after X did Y?" -> "When was X?", "When did Y?";
+  "how many days between X and Y?" -> "When was X?", "When was Y?"; "how much higher was A than B?" ->
+  "What was A?", "What was B?".
+Anything else is left whole (an empty list).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.derive import operation
+
+_WH = r"(?:who|whom|whose|what|which|how|when|where|why)"
+_JOINED = re.compile(rf"^(?P<a>.+?),?\s+and\s+(?P<b>(?:(?:to|in|on|for|by|at|from|with|of)\s+)?{_WH}\b.+)$", re.I)
+_LEAD = re.compile(rf"^(?P<lead>(?!{_WH}\b)[^,?]{{3,80}}),\s+(?={_WH}\b)", re.I)
+_PRONOUN = re.compile(r"\b(?:(?P<subj>he|she)|(?P<poss>his|her|its|their))\b", re.I)
+_UNRESOLVED = re.compile(r"\b(?:it|they|them|this|that one)\b", re.I)  # a thing of the first question: not split
+_TOTAL = re.compile(r",?\s*\b(?:in total|combined|together|altogether|in all|between them|both)\b", re.I)
+_AFTER = re.compile(r"^how (?:many|much)\s+(?:days|weeks|months|years|time)\s+(?:after|before|since)\s+(?P<x>.+?)\s+"
+                    r"(?P<aux>did|does|do|was|were|is|are|had|has|have|will|would)\s+(?P<y>.+)$", re.I)
+_BETWEEN = re.compile(r"\bbetween\s+(?P<x>.+?)\s+and\s+(?P<y>.+)$", re.I)
+_THAN = re.compile(r"^how (?:many|much)\b.*?\s(?P<aux>was|were|is|are)\s+(?P<x>.+?)\s+than\s+(?P<y>.+)$", re.I)
+
+
+def _q(text: str) -> str:
+    text = text.strip().rstrip("?.,;: ").strip()
+    return text[:1].upper() + text[1:] + "?" if text else ""
+
+
+def _names(question: str) -> list[str]:
+    """The question's names as written in it ("General Motors", not the parse's folded form)."""
+    from rag.answer import question_names
+
+    out = []
+    for n in question_names(question):
+        m = re.search(r"\b" + r"\W+".join(re.escape(w) for w in n.split()) + r"\b", question, re.I)
+        if m:
+            out.append(m.group(0))
+    return out
+
+
+def _joined(question: str) -> list[str]:
+    m = _JOINED.match(question.strip())
+    if not m:
+        return []
+    first, second = m.group("a"), m.group("b")
+    lead = _LEAD.match(first)
+    if lead and not _LEAD.match(second):
+        second = f"{lead.group('lead')}, {second[:1].lower()}{second[1:]}"
+    own = _names(second)
+    names = [n for n in _names(first) if n not in own]
+    p = _PRONOUN.search(second)
+    if p and names:
+        name = names[0]
+        second = second[: p.start()] + (name if p.group("subj") else f"{name}'s") + second[p.end():]
+    if _UNRESOLVED.search(second) or _PRONOUN.match(second):
+        return []
+    return [_q(first), _q(second)]
+
+
+def _named(question: str) -> list[str]:
+    """One question per name of "X and Y" in an arithmetic question."""
+    names = _names(question)
+    for a in names:
+        for b in names:
+            m = re.search(rf"\b{re.escape(a)}\s+and\s+(?:the\s+)?{re.escape(b)}\b", question, re.I)
+            if a != b and m:
+                rest = _TOTAL.sub("", question)
+                span = re.search(rf"\b{re.escape(a)}\s+and\s+(?:the\s+)?{re.escape(b)}\b", rest, re.I)
+                if span is None:
+                    return []
+                return [_q(rest[: span.start()] + x + rest[span.end():]) for x in (a, b)]
+    return []
+
+
+def _events(question: str) -> list[str]:
+    text = question.strip().rstrip("?").strip()
+    op = operation(question)
+    if op == "days":
+        if m := _AFTER.match(text):
+            return [_q(f"When was {m.group('x')}"), _q(f"When {m.group('aux')} {m.group('y')}")]
+        if m := _BETWEEN.search(text):
+            return [_q(f"When was {m.group('x')}"), _q(f"When was {m.group('y')}")]
+        return []
+    if op in ("difference", "compare") and (m := _THAN.match(text)):
+        aux, x, y = m.group("aux").lower(), m.group("x"), m.group("y")
+        head = re.match(r"the\s+(\w+)\b", y, re.I)  # "than the rate in 2009": the rate of the first part
+        full = head and re.search(rf"\bthe\s+(?:[\w'-]+\s+){{0,3}}?{re.escape(head.group(1))}\b", x, re.I)
+        if head and full:
+            y = full.group(0) + y[head.end():]
+        return [_q(f"What {aux} {x}"), _q(f"What {aux} {y}")]
+    return []
+
+
+def subquestions(question: str) -> list[str]:
+    """The two questions a compound or arithmetic question asks (module doc), or [] to leave it whole.
+
+    >>> subquestions("How many days after the UK's EU referendum did ARM accept SoftBank's offer?")
+    ["When was the UK's EU referendum?", "When did ARM accept SoftBank's offer?"]
+    >>> subquestions("How many points lower was the jobless rate for July 2015 than the rate in November 2009?")
+    ['What was the jobless rate for July 2015?', 'What was the jobless rate in November 2009?']
+    >>> subquestions("Who won the vote?")
+    []
+    """
+    if operation(question):
+        for split in (_named, _events):
+            if len(out := split(question)) == 2 and all(out):
+                return out
+        return []
+    out = _joined(question)
+    return out if len(out) == 2 and all(len(q.split()) >= 3 for q in out) else []
