@@ -112,7 +112,11 @@ def phase_peer(subset: str, index_dir: str, chunk_size: str = "default") -> dict
     import chromadb
     from llama_index.core import Document, StorageContext, VectorStoreIndex
     from llama_index.core.embeddings import BaseEmbedding
-    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    try:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+    except ImportError:
+        sys.exit("error: the llama-index peer needs the bench extra: pip install -e '.[bench]' (dev includes it)")
 
     from rag.embed import make_embedder
 

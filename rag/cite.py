@@ -1,5 +1,5 @@
 """Text utilities shared by verification, retrieval of evidence and the metrics: normalisation, content
-words as 5-letter stems, numbers and calendar words, and the `[n]` citation markers. Pure functions.
+words as Snowball stems (rag.stem), numbers and calendar words, and the `[n]` citation markers. Pure functions.
 
 Verification itself lives in rag.verify.
 """
@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rag.timeframe import MONTHS, WEEKDAYS
+from rag.calendar_names import MONTHS, WEEKDAYS
+from rag.stem import stem
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*\d|\d")
@@ -32,7 +33,7 @@ def _stem(w: str) -> str:
     w = w.lower().strip("'’-")
     if w.replace(",", "").replace(".", "").isdigit():
         return w.replace(",", "").rstrip(".")
-    return w[:5] if len(w) > 5 else w.rstrip("s") or w
+    return stem(w) or w
 
 
 def content_words(text: str) -> set[str]:

@@ -1,16 +1,16 @@
 """Brief rendering: terminal text, Markdown and a self-contained HTML page (JSON is Brief.to_dict).
 
-The HTML page shares the digest page's look and citation behaviour (rag.render_digest): escaped text,
+The HTML page (rag/assets/brief.html.j2, Jinja2, autoescaped) shares the digest page's look and citation
+behaviour: escaped text,
 no script, citation marks opening the cited passage with the supporting span highlighted.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import textwrap
 
-from rag.render_digest import _CSS, _cite_html, _md_escape, md_code
+from rag.render_digest import _md_escape, cite_context, md_code
 from rag.terminal import safe as _clean  # the one terminal-safety rule (rag.terminal)
 from rag.terminal import safe_json
 from rag.types import Brief, BriefItem
@@ -75,31 +75,13 @@ def brief_markdown(b: Brief) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def _item_html(prefix: str, i: BriefItem, b: Brief) -> str:
-    e = html.escape
-    text = re.sub(r"\[(\d+)\]", lambda m: "\x00" + m.group(1) + "\x01", i.text)
-    text = re.sub(r"\x00(\d+)\x01", lambda m: f'<sup><a href="#{prefix}{m.group(1)}">[{m.group(1)}]</a></sup>', e(text))
-    date = f'<span class="date">{e(i.date)}</span> ' if i.date else ""
-    cites = "".join(_cite_html(f"{prefix}{c.n}", c, b.sources) for c in i.citations)
-    return f"<li>{date}{text}{cites}</li>"
-
-
 def brief_html(b: Brief) -> str:
-    e = html.escape
-    parts = [f"<h1>Brief: {e(b.topic)}</h1>", f'<p class="meta">{e(_coverage_line(b))}</p>']
-    for name, title, xs in (("o", "Overview", b.overview), ("t", "Timeline", b.timeline),
-                            ("x", "Where sources disagree", b.conflicts)):
-        if xs:
-            parts.append(f"<h2>{title}</h2><ul>")
-            parts += [_item_html(f"c-{name}{k}-", i, b) for k, i in enumerate(xs)]
-            parts.append("</ul>")
-    if not b.articles:
-        parts.append('<p class="empty">No indexed article is relevant to this topic.</p>')
-    css = _CSS + ".date{font:600 .85rem sans-serif;color:#555;margin-right:.3rem} li{margin-bottom:.6rem}"
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>Brief: {e(b.topic)}</title><style>{css}</style></head><body>\n" + "\n".join(parts)
-            + "\n</body></html>\n")
+    """One self-contained page (rag/assets/brief.html.j2, autoescaped by Jinja2), the digest page's look."""
+    from rag.templating import render
+
+    sections = [("o", "Overview", b.overview), ("t", "Timeline", b.timeline), ("x", "Where sources disagree", b.conflicts)]
+    return render("brief.html.j2", title=f"Brief: {b.topic}", topic=b.topic, coverage=_coverage_line(b),
+                  sections=sections, articles=b.articles, context=cite_context(b.sources))
 
 
 def render_brief(b: Brief, fmt: str) -> str:

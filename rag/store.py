@@ -22,7 +22,6 @@ Writers hold an exclusive file lock on the index directory; readers take none.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sqlite3
 import time
@@ -174,7 +173,7 @@ class Index:
             self.db.close()
             raise IndexEmptyError(f"no articles in the index at {self.dir} yet: run `rag ingest PATH` first")
         self._collection: Any = None
-        self._lock_fd: int | None = None
+        self._lock: Any = None  # a filelock.FileLock while this Index holds the writer lock
 
     @classmethod
     def open(cls, settings: Settings, create: bool = False) -> Index:
@@ -193,42 +192,36 @@ class Index:
     # ---- locking -------------------------------------------------------------------------
     def lock(self, wait: bool = True, timeout: float | None = None,
              on_wait: Callable[[str], None] | None = None) -> None:
-        """Take the writer lock. If another run holds it: with wait=False raise LockedError at once;
-        otherwise call on_wait(message) once and wait, up to `timeout` seconds (None: for ever)."""
-        try:
-            fd = os.open(self.dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as e:
-            raise storage_error(self.dir, e) from e
+        """Take the writer lock (filelock: flock on POSIX, msvcrt on Windows). If another run holds it: with
+        wait=False raise LockedError at once; otherwise call on_wait(message) once and wait, up to `timeout`
+        seconds (None: for ever)."""
+        from filelock import FileLock, Timeout
+
+        # thread_local=False: the lock belongs to this Index, whichever thread releases it
+        lock = FileLock(self.dir / "write.lock", mode=0o644, thread_local=False)
         busy = f"another rag run is writing to {self.dir}"
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if not wait:
-                os.close(fd)
-                raise LockedError(f"{busy}; wait for it to finish and run again") from None
-            if on_wait:
-                on_wait(f"{busy}; waiting for it to finish")
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while True:
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                if not wait:
+                    raise LockedError(f"{busy}; wait for it to finish and run again") from None
+                if on_wait:
+                    on_wait(f"{busy}; waiting for it to finish")
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if deadline is not None and time.monotonic() > deadline:
-                        os.close(fd)
-                        raise LockedError(
-                            f"{busy} and still was after {timeout:.0f} s; run again later "
-                            "(or raise RAG_LOCK_TIMEOUT)"
-                        ) from None
-                    time.sleep(0.2)
-        self._lock_fd = fd
+                    lock.acquire(timeout=-1 if timeout is None else timeout, poll_interval=0.2)
+                except Timeout:
+                    raise LockedError(f"{busy} and still was after {timeout:.0f} s; run again later "
+                                      "(or raise RAG_LOCK_TIMEOUT)") from None
+        except OSError as e:
+            raise storage_error(self.dir, e) from e
+        self._lock = lock
         self.recover()
 
     def unlock(self) -> None:
-        if self._lock_fd is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # ---- chroma --------------------------------------------------------------------------
     @property

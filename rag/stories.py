@@ -8,8 +8,8 @@
   article while the budget lasts, no near-repeats (a copy's sentences add nothing).
 - `continues`: the earlier story (if any) whose centroid is close enough to say "developing".
 
-Not handled: a day of hundreds of articles is clustered in O(n^2) memory (fine for a day of news,
-not for a whole corpus at once); sentence scores are lexical, so a salient sentence written only in
+Not handled: a day's articles are clustered in O(n^2) memory (thousands of articles a day are fine,
+a whole corpus at once is not); sentence scores are lexical, so a salient sentence written only in
 pronouns ranks low.
 """
 
@@ -36,31 +36,30 @@ def normalized(v: np.ndarray) -> np.ndarray:
 
 
 def cluster(vectors: Sequence[Sequence[float]], threshold: float) -> list[list[int]]:
-    """Groups of indices: average-linkage agglomeration while the closest groups' mean cosine >= threshold.
+    """Groups of indices: average-linkage agglomeration while the closest groups' mean cosine >= threshold
+    (scipy's linkage on cosine distances, cut at 1 - threshold).
 
     Groups are returned largest first, ties by their smallest index, members in index order.
     >>> cluster([[1, 0], [0.99, 0.14], [0, 1]], 0.7)
     [[0, 1], [2]]
     """
     n = len(vectors)
-    if n == 0:
-        return []
+    if n < 2:
+        return [[0]] if n else []
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
     v = np.array([normalized(np.asarray(x, dtype=np.float64)) for x in vectors])
-    sim = v @ v.T
-    groups: list[list[int]] = [[i] for i in range(n)]
-    while len(groups) > 1:
-        best, pair = -2.0, (0, 0)
-        for a in range(len(groups)):
-            for b in range(a + 1, len(groups)):
-                s = float(sim[np.ix_(groups[a], groups[b])].mean())
-                if s > best:
-                    best, pair = s, (a, b)
-        if best < threshold:
-            break
-        a, b = pair
-        groups[a] = sorted(groups[a] + groups[b])
-        del groups[b]
-    return sorted(groups, key=lambda g: (-len(g), g[0]))
+    dist = np.clip(1.0 - v @ v.T, 0.0, 2.0)
+    np.fill_diagonal(dist, 0.0)
+    # the mean of (1 - cosine) over two groups is 1 - their mean cosine: average linkage on it merges
+    # exactly the groups the mean cosine would, and never reverses, so the cut stops where merging did
+    labels = fcluster(linkage(squareform(dist, checks=False), method="average"), t=1.0 - threshold + 1e-12,
+                      criterion="distance")
+    groups: dict[int, list[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(int(label), []).append(i)
+    return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
 
 
 def centroid(vectors: Sequence[Sequence[float]]) -> list[float]:

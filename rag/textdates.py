@@ -23,14 +23,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
-MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
-MONTHS["sept"] = 9
-WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}
+from rag.calendar_names import MONTH_PATTERN, WEEKDAY_PATTERN
+from rag.calendar_names import MONTHS as MONTHS  # re-exported: rag.verify.facts reads them here
+from rag.calendar_names import WEEKDAYS as WEEKDAYS
 
-_MON = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-        r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
-_WD = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MON = rf"(?:{MONTH_PATTERN})\.?"
+_WD = rf"(?:{WEEKDAY_PATTERN})"
 _YEAR = r"(?:19|20)\d\d"
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
             "ten": 10, "a": 1, "an": 1}

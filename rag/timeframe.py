@@ -20,14 +20,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rag.calendar_names import MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS
 from rag.errors import InputError
 
-MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
-MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
-MONTHS["sept"] = 9
-WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}
-_MON = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-_WD = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MON = rf"({MONTH_PATTERN})"
+_WD = rf"({WEEKDAY_PATTERN})"
 
 
 @dataclass(frozen=True)

@@ -236,6 +236,16 @@ def test_only_http_urls_become_links() -> None:
 def test_cluster_and_reply_parsing_units() -> None:
     assert cluster([[1, 0], [0.99, 0.14], [0, 1]], 0.7) == [[0, 1], [2]]
     assert cluster([], 0.7) == []
+
+
+def test_scipy_clustering_groups_as_the_mean_cosine_rule_does() -> None:
+    """The hand-written average-linkage loop it replaced (eval/cluster_measure.py) gives the same groups."""
+    from eval.cluster_measure import loop, synthetic
+
+    for n, seed in [(2, 0), (12, 1), (40, 2), (40, 3)]:
+        vecs = synthetic(n, seed)
+        assert cluster(vecs, 0.7) == loop(vecs, 0.7)
+    assert len(cluster(synthetic(40, 2), 0.7)) < 40  # the events are found, not 40 singletons
     assert parse_summary("**Headline:** Talks end\n**Summary:** They ended [1].") == "They ended [1]."
     assert parse_summary("Talks ended [1].\nThey resume in May [2].") == "Talks ended [1]. They resume in May [2]."
     assert parse_summary("Summary: Vlok repents [3]\n\nSummary: x") == "Vlok repents [3]"

@@ -152,6 +152,7 @@ class _Run:
         self.run_ids: dict[str, str] = {}  # article id -> path, for stem collisions within this run
         self.moved: dict[str, str] = {}  # article id -> its file's new path, when the stored file is gone
         self.failures = 0  # articles that failed to index one after another (module doc)
+        self.any_suffix = False  # ids from the names of files of any type (documents read by other tools)
 
     def flush(self) -> None:
         b = self.batch
@@ -276,7 +277,7 @@ class _Run:
     def stable_id(self, f: Path, a: Article) -> Article:
         """Ids from file stems: a second, different file with the same stem gets a path-hash suffix; a
         file whose stored one is gone, with the same name and text, keeps the id (module doc)."""
-        if f.suffix.lower() not in _STEM_ID_SUFFIXES or a.id != f.stem:
+        if (f.suffix.lower() not in _STEM_ID_SUFFIXES and not self.any_suffix) or a.id != f.stem:
             return a
         path = str(f)
         in_run = self.run_ids.get(a.id)
@@ -405,6 +406,30 @@ def ingest(
                            today=today)
 
 
+def ingest_articles(
+    articles: Iterable[tuple[Path | None, Article] | Article],
+    settings: Settings,
+    embedder: Embedder | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    date: str | None = None,
+    source: str | None = None,
+    today: Date | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    rejected: Iterable[dict[str, str]] = (),
+) -> IngestReport:
+    """`ingest` for articles made elsewhere (rag.integrations.llamaindex turns LlamaIndex Documents into
+    them): the same ids, dates, duplicates and updates. An article may come with the file it was read from,
+    whose path then settles a clash of file-name ids as for files (a path-hash suffix), whatever its type. `rejected`: inputs
+    the caller could not turn into articles, listed in the report."""
+    report = IngestReport(rejected=list(rejected))
+    items = (x if isinstance(x, tuple) else (None, x) for x in articles)
+    with Index.open(settings, create=True) as index:
+        index.lock(timeout=settings.lock_timeout, on_wait=on_wait)
+        return ingest_into(index, items, settings, embedder, progress, report, date=date, source=source,
+                           today=today, any_suffix=True)
+
+
 def ingest_into(
     index: Index,
     items: Iterable[tuple[Path | None, Article]],
@@ -416,6 +441,7 @@ def ingest_into(
     date: str | None = None,
     source: str | None = None,
     today: Date | None = None,
+    any_suffix: bool = False,
 ) -> IngestReport:
     """`ingest` on an index this run has opened and locked: (file, article) pairs (file None for articles
     that come from the web: their ids are their own, not file stems). Fills and returns `report`."""
@@ -423,6 +449,7 @@ def ingest_into(
     lazy = _LazyEmbedder(settings, index, embedder)
     lazy.check_early()
     run = _Run(index, lazy, settings, report, progress)
+    run.any_suffix = any_suffix
     recovered = index.pending_articles()  # left by an older version's killed run
     if recovered:
         index.delete_chunks([a.id for a, _ in recovered])  # their vectors may be in Chroma without rows

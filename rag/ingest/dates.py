@@ -24,20 +24,14 @@ import email.utils
 import re
 from datetime import date, datetime, timedelta
 
+from rag import calendar_names
+from rag.calendar_names import MONTHS
+
 DATELINE_CHARS = 600
 WEEKDAY_YEARS = 11  # the (month, day, weekday) pattern always recurs within 11 years
 EARLIEST = date(1800, 1, 1)
 
-MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
-    "nov": 11, "dec": 12,
-}
-WEEKDAYS = {
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
-    "mon": 0, "tue": 1, "tues": 1, "wed": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4, "sat": 5, "sun": 6,
-}
+WEEKDAYS = {**calendar_names.WEEKDAYS, **calendar_names.WEEKDAY_ABBREVIATIONS}  # datelines abbreviate
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _WEEKDAY = r"(?P<weekday>" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"

@@ -162,22 +162,30 @@ def read_html(path: Path, data: bytes) -> Iterator[Item]:
 
 # ---- .jsonl / .json --------------------------------------------------------------------------
 def _record(rec: object, path: Path, where: str, n: int) -> Item:
+    return record_article(rec, f"{path}:{n}", where, path.stem)
+
+
+def record_article(rec: object, origin: str, where: str, stem: str) -> Item:
+    """A record `{id, title, date, url, source, author, text}` -> Article, or a Rejection naming `where`:
+    what a .jsonl line becomes, and a document read by another tool (rag.integrations.llamaindex).
+    Without an id, the id is `stem` and a hash of its url (or title and text); without a title, the
+    first line of the text; the date is the record's only (the pipeline may infer one from the text)."""
     if not isinstance(rec, dict):
-        return Rejection(f"{path}:{n}", f"{where}: a record must be a JSON object")
+        return Rejection(origin, f"{where}: a record must be a JSON object")
     body = rec.get("text")
     if not isinstance(body, str) or not body.strip():
-        return Rejection(f"{path}:{n}", f"{where}: a record needs a non-empty string 'text'")
+        return Rejection(origin, f"{where}: a record needs a non-empty string 'text'")
     rid = _str_or_none(rec.get("id"))
     url = _str_or_none(rec.get("url"))
     title = _str_or_none(rec.get("title"))
     date, how = _meta_date(rec.get("date"))
-    return Article(
-        id=rid or f"{path.stem}-{short_hash(url or (title or '') + body[:500])}",
+    return _finish(Article(
+        id=rid or f"{stem}-{short_hash(url or (title or '') + body[:500])}",
         title=_clean_title(title) if title else _first_line(body), text=body, date=date,
         date_source=how,  # type: ignore[arg-type]
         url=url, source=_str_or_none(rec.get("source")), author=_str_or_none(rec.get("author")),
-        path=f"{path}:{n}",
-    )
+        path=origin,
+    ))
 
 
 def read_jsonl(path: Path, data: bytes) -> Iterator[Item]:
