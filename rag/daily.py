@@ -19,8 +19,6 @@ Not handled: refreshing earlier days' pages when late articles arrive for them (
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -83,30 +81,30 @@ class _LazyLLM:
 
 @contextmanager
 def site_lock(out: Path, timeout: float, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-    """One `rag daily` at a time per site directory: an flock on OUT/.rag-daily.lock."""
+    """One `rag daily` at a time per site directory: a lock on OUT/.rag-daily.lock (filelock, as the index's)."""
+    from filelock import FileLock, Timeout
+
     try:
         out.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out / ".rag-daily.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise StorageError(f"cannot write the site at {out}: {e.strerror or e}; give a writable --out") from e
+    lock = FileLock(out / ".rag-daily.lock", mode=0o644, thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if on_wait:
+            on_wait(f"another rag daily is writing {out}; waiting for it to finish")
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise LockedError(f"another rag daily is writing {out} and still was after {timeout:.0f} s; "
+                              "run again later (or raise RAG_LOCK_TIMEOUT)") from None
     except OSError as e:
         raise StorageError(f"cannot write the site at {out}: {e.strerror or e}; give a writable --out") from e
     try:
-        deadline = time.monotonic() + timeout
-        waited = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not waited and on_wait:
-                    on_wait(f"another rag daily is writing {out}; waiting for it to finish")
-                waited = True
-                if time.monotonic() > deadline:
-                    raise LockedError(f"another rag daily is writing {out} and still was after {timeout:.0f} s; "
-                                      "run again later (or raise RAG_LOCK_TIMEOUT)") from None
-                time.sleep(0.2)
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        lock.release()
 
 
 def daily(
