@@ -7,7 +7,9 @@ Runs `rag.eval.harness.run_eval` -- the same index, the same ask() and the same 
 hour). For changes to retrieval (the BM25 tokenizer, fusion weights) decided on the tune split.
 `evidence` is the share of an item's gold passages that the evidence sentences put in the prompt overlap
 (rag.evidence.select). `--words prefix` compares words by their first five letters, as rag.cite did
-before Snowball stems, to measure what that change does to evidence selection.
+before Snowball stems. It measured that evidence selection does better on prefixes (tune evidence 0.965
+against 0.958 with stems), so evidence selection now always ranks by them (rag.cite.prefix_words); the
+option still switches the verifier's and the stories' word keys (rag.cite.content_words).
 """
 
 from __future__ import annotations

@@ -40,6 +40,18 @@ def content_words(text: str) -> set[str]:
     return {_stem(w) for w in _WORD.findall(normalize(text)) if w.lower() not in STOPWORDS}
 
 
+def _prefix(w: str) -> str:
+    w = _stem(w) if w.replace(",", "").replace(".", "").isdigit() else w.lower().strip("'’-")
+    return w[:5] if len(w) > 5 else w.rstrip("s") or w
+
+
+def prefix_words(text: str) -> set[str]:
+    """Content words as 5-letter prefixes: the keys evidence selection ranks sentences by. Measured on the
+    tune split (eval/retrieval_measure.py), the gold passage reached the prompt more often with them than
+    with Snowball stems (wikinews_new 0.956 against 0.912)."""
+    return {_prefix(w) for w in _WORD.findall(normalize(text)) if w.lower() not in STOPWORDS}
+
+
 def numbers(text: str) -> set[str]:
     return {_stem(w) for w in re.findall(r"\d[\d,.]*\d|\d", text)}
 

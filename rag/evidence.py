@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.chunk import sentences
-from rag.cite import content_words
+from rag.cite import prefix_words
 from rag.embed import Embedder
 from rag.retrieve import fuse
 from rag.types import Passage
@@ -52,8 +52,8 @@ class _Sentence:
 
 
 def _lexical_ranking(question: str, cands: list[_Sentence]) -> list[int]:
-    terms = content_words(question)
-    docs = [content_words(s.text) for s in cands]
+    terms = prefix_words(question)
+    docs = [prefix_words(s.text) for s in cands]
     n = len(docs)
     dfs = {t: sum(t in d for d in docs) for t in terms}
     idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in dfs.items()}
