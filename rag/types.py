@@ -113,16 +113,12 @@ class Answer:
     usage: dict[str, float] = field(default_factory=dict)
     dates: Any = None  # the DateRange searched (rag.retrieve), or None
     refusal: Refusal | None = None  # set when refused
-    # the parts of a question asked in parts (rag.decompose) that the articles do not answer:
-    # {"question", "stage", "detail"} each; the answer holds the other parts
-    unanswered: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "answer": self.answer,
             "refused": self.refused,
             "refusal": self.refusal.to_dict() if self.refusal else None,
-            "unanswered": [dict(u) for u in self.unanswered],
             "citations": [c.to_dict() for c in self.citations],
             "usage": dict(self.usage),
         }

@@ -225,5 +225,5 @@ def _answer(question: str, msg: dict[str, Any]) -> Answer:
     return Answer(question, a["answer"], a["refused"], [Citation(**c) for c in a["citations"]],
                   related=[Passage(**p) for p in msg.get("related") or []],
                   usage={**(a.get("usage") or {}), "warm": 1},
-                  refusal=Refusal(**ref) if ref else None, unanswered=list(a.get("unanswered") or []),
+                  refusal=Refusal(**ref) if ref else None,
                   dates=DateRange(dates[0], dates[1]) if dates else None)

@@ -6,8 +6,7 @@ Real llama-index-core classes, with our pipeline behind them (nothing of it re-i
   metadata holds article_id, title, date, url, start and end; the score is the dense cosine to the query.
 - `NewsQueryEngine` (a `CustomQueryEngine`): runs `rag.ask`; the `Response`'s `source_nodes` are exactly the
   verified citations (metadata `n` is the `[n]` of the answer text, score None: a citation is verified, not
-  ranked); `metadata` holds `refused`, `refusal` ({"stage", "detail"} or None), `unanswered` (the parts of a
-  compound question the articles do not answer), `dropped` and `usage`. A
+  ranked); `metadata` holds `refused`, `refusal` ({"stage", "detail"} or None), `dropped` and `usage`. A
   refused answer has no source nodes and its text says why, so an agent reading the tool's output sees it.
 - `ingest_documents`: LlamaIndex `Document`s (from any reader) into the index with our ids, dates,
   duplicate detection and updates (`document_article` says how a document becomes an article).
@@ -135,7 +134,7 @@ class NewsQueryEngine(CustomQueryEngine):
             text = f"{text} Why: {a.refusal.detail}"
         return Response(text, source_nodes=[citation_node(c) for c in a.citations], metadata={
             "refused": a.refused, "refusal": a.refusal.to_dict() if a.refusal else None,
-            "unanswered": [dict(u) for u in a.unanswered], "dropped": list(a.dropped), "usage": dict(a.usage)})
+            "dropped": list(a.dropped), "usage": dict(a.usage)})
 
 
 def news_tool(engine: NewsQueryEngine, name: str = "news_index", description: str | None = None) -> QueryEngineTool:
