@@ -134,12 +134,17 @@ def test_a_derived_answer_is_computed_by_code_from_its_cited_inputs(settings: Se
     assert "".join(streamed) == a.answer  # shown once, when both inputs are verified
 
 
-def test_a_derived_answer_needs_both_inputs(settings: Settings, embedder: object, tmp_path: Path) -> None:
+def _ingest_ford(settings: Settings, embedder: object, tmp_path: Path) -> None:
+    """An index of one article: Ford's 30,000 job cuts."""
     rows = [{"id": "a", "title": "Ford to cut jobs", "date": "2006-01-23",
              "text": "Ford Motor Company said it will cut up to 30,000 jobs by 2012 as part of its restructuring."}]
     f = tmp_path / "news.jsonl"
     f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
+
+
+def test_a_derived_answer_needs_both_inputs(settings: Settings, embedder: object, tmp_path: Path) -> None:
+    _ingest_ford(settings, embedder, tmp_path)
 
     def reply(system: str, user: str) -> str:
         if "Ford" in user.rsplit("Question:", 1)[1]:
@@ -153,11 +158,7 @@ def test_a_derived_answer_needs_both_inputs(settings: Settings, embedder: object
 
 
 def test_two_questions_joined_by_and_are_asked_whole(settings: Settings, embedder: object, tmp_path: Path) -> None:
-    rows = [{"id": "a", "title": "Ford to cut jobs", "date": "2006-01-23",
-             "text": "Ford Motor Company said it will cut up to 30,000 jobs by 2012 as part of its restructuring."}]
-    f = tmp_path / "news.jsonl"
-    f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
+    _ingest_ford(settings, embedder, tmp_path)
     asked: list[str] = []
 
     def reply(system: str, user: str) -> str:
