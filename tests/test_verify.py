@@ -120,3 +120,21 @@ def test_a_passive_subject_is_not_what_a_negation_negates() -> None:
     p = Passage("c", "a", "Currencies", "2009-01-29", None, 0, len(text), text)
     assert check_claim("Foreign currencies may be used alongside the dollar.", [p]).supported
     assert not check_claim("The dollar will be removed from circulation.", [p]).supported
+
+
+@pytest.mark.parametrize(("evidence", "kept", "rejected"), [
+    # a denial denied affirms: "does not deny X" is not "denies X"
+    ("Iran does not deny the report, but said it received the documents on the black market.",
+     "Iran does not deny the report.", "Iran denies the report."),
+    # a negation on another predicate of the sentence ("was not clear") does not negate this one
+    ("The cause was not immediately clear, though police say that a gas leak was responsible.",
+     "Police say that a gas leak was responsible.", "Police say that a gas leak was not responsible."),
+    # "no longer" negates what follows it, parsed ("be accessible"), not the word "be"
+    ("The home page and section front pages will continue to be freely accessible.",
+     "The home page will continue to be freely accessible.", "The home page will no longer be freely accessible."),
+])
+def test_polarity_reads_what_each_negation_negates(evidence: str, kept: str, rejected: str) -> None:
+    p = Passage("n", "a", "Polarity", "2010-05-01", None, 0, len(evidence), evidence)
+    assert check_claim(kept, [p]).supported, check_claim(kept, [p]).reason
+    v = check_claim(rejected, [p])
+    assert not v.supported and v.reason.startswith("polarity:"), v.reason

@@ -180,20 +180,23 @@ def _prefix_opposite(word: str, others: set[str]) -> str | None:
     return None
 
 
+_LIGHT = frozenset({"be", "have", "do"})
+
+
 def polarity(claim: Facts, ev: Facts) -> Check:
     """The claim negates nothing the evidence affirms, affirms nothing it negates, and uses no opposite of
     the evidence's words (polarity.toml), nor a word the evidence has with a negating prefix."""
     lex = lexicon()
 
-    def negated(anchors: frozenset[str], negations: list[frozenset[str]]) -> bool:
-        return any(anchors & n for n in negations)
+    def negated(anchors: frozenset[str], negations: list[frozenset[str]]) -> bool:  # on a content word: "was not
+        return any((anchors & n) - _LIGHT for n in negations)  # clear" does not negate "was responsible"
 
     for anchors in claim.negations:
-        shared = (anchors & ev.lemmas) - {"be", "have", "do"}
+        shared = (anchors & ev.lemmas) - _LIGHT
         if shared and not negated(anchors, ev.negations):
             return Check("polarity", False, f"the claim negates {min(shared)!r}; the evidence does not", contradicts=True)
     for anchors in ev.negations:
-        shared = (anchors & claim.lemmas) - {"be", "have", "do"}
+        shared = (anchors & claim.lemmas) - _LIGHT
         if shared and not negated(anchors, claim.negations):
             return Check("polarity", False, f"the evidence negates {min(shared)!r}; the claim does not", contradicts=True)
     for word in sorted(claim.lemmas - ev.lemmas):

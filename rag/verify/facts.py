@@ -246,12 +246,15 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
         if low == "without":  # "phones without a data connection" negates the connection, not the phones
             obj = next((c for c in t.children if c.dep_ == "pobj"), None)
             f.negations.append(_nouns(obj) if obj is not None else frozenset({low}))
+        elif (t.dep_ == "neg" or low == "never") and t.head.lemma_.lower() in lex.negators:
+            f.negations.append(frozenset({str(t.head.lemma_.lower())}))  # "does not deny X" negates the denial, not X
         elif t.dep_ == "neg" or low == "never":
             f.negations.append(_anchors(t.head))
         elif low in ("no", "none", "nobody", "nothing", "neither", "nor") and t.dep_ in ("det", "nsubj", "dobj", "attr"):
             f.negations.append(_anchors(t.head) | _nouns(t.head))
-        elif t.lemma_.lower() in lex.negators and t.pos_ in ("VERB", "AUX"):
-            f.negations.append(_anchors(t))
+        elif t.lemma_.lower() in lex.negators and t.pos_ in ("VERB", "AUX") and not any(
+                c.dep_ == "neg" for c in t.children):  # "denied X" negates X (twice negated, it affirms)
+            f.negations.append(_anchors(t) - {str(t.lemma_.lower())})
         if t.pos_ in ("VERB", "AUX") and t.dep_ != "aux":
             agent = patient = recipient = None
             for c in t.children:
@@ -273,9 +276,12 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                     if other:
                         f.attached.append((_phrase_of(t) or _name_key(t), other))
     f.links = _links(tokens)
-    for phrase in lex.negator_phrases:
+    at = {t.idx - base: t for t in tokens}
+    for phrase in lex.negator_phrases:  # "no longer be accessible", "failed to pay the debt": what follows, parsed
         for m in re.finditer(rf"\b{re.escape(phrase)}\s+(\w+)", folded):
-            f.negations.append(frozenset({m.group(1)}))
+            head = at.get(m.start(1))
+            f.negations.append(_anchors(head) if head is not None and len(folded) == len(text)
+                               else frozenset({m.group(1)}))
     return f
 
 
