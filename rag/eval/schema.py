@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rag.errors import RagError
 from rag.types import Article
 
-Kind = Literal["fact", "date", "two-article", "unanswerable"]
+# fact, date, two-article: the first blind set; comparison ("which was larger, A or B?"), order ("how many days
+# after X did Y?"), arithmetic (totals, differences) and joined ("who won, and by how much?"): two-part questions.
+Kind = Literal["fact", "date", "two-article", "comparison", "order", "arithmetic", "joined", "unanswerable"]
 
 
 class GoldError(RagError):
