@@ -21,8 +21,8 @@ from datetime import date
 from rag.chunk import sentences
 from rag.cite import content_words, strip_markers
 from rag.config import Settings
-from rag.decompose import subquestions
-from rag.derive import derive, operation
+from rag.decompose import compared, options, subquestions
+from rag.derive import compare, derive, operation
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
 from rag.evidence import select
@@ -277,7 +277,10 @@ def ask(
     """
     if not question.strip():
         raise InputError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
-    if not whole and (subs := subquestions(question)):
+    pair = None if whole else options(question)
+    if pair:
+        llm = llm or LLM(settings)
+    if not whole and (subs := subquestions(question) or (compared(question, llm) if pair and llm else [])):
         own = index is None
         index = index or Index.open(settings)
         try:
@@ -288,7 +291,7 @@ def ask(
         finally:
             if own:
                 index.close()
-        joined = join(question, subs, answers)
+        joined = join(question, subs, answers, pair)
         if on_text and not joined.refused:  # the inputs of arithmetic are shown once both are verified
             on_text(joined.answer)
         return joined
@@ -400,10 +403,10 @@ def renumber(text: str, shift: int) -> str:
                   lambda m: "[" + ", ".join(str(int(n) + shift) for n in re.findall(r"\d+", m.group(1))) + "]", text)
 
 
-def join(question: str, subs: list[str], answers: list[Answer]) -> Answer:
-    """One answer from the sub-answers of an arithmetic question (rag.decompose): the verified sentences of
-    each, citations renumbered in order, then code's computation over them (rag.derive). Without both
-    inputs it is refused, saying why for each missing one."""
+def join(question: str, subs: list[str], answers: list[Answer], pair: tuple[str, str] | None = None) -> Answer:
+    """One answer from the sub-answers of an arithmetic question or of a comparison between `pair`
+    (rag.decompose): the verified sentences of each, citations renumbered in order, then code's computation
+    or comparison over them (rag.derive). Without both inputs it is refused, saying why for each missing one."""
     from dataclasses import replace
 
     usage: dict[str, float] = {}
@@ -412,6 +415,7 @@ def join(question: str, subs: list[str], answers: list[Answer]) -> Answer:
             usage[k] = round(usage.get(k, 0.0) + v, 4)
     texts: list[str] = []
     cites: list[Citation] = []
+    parts: list[Verified] = []  # each sub-answer, renumbered
     missing: list[dict[str, str]] = []
     for sub, a in zip(subs, answers, strict=True):
         if a.refused:
@@ -420,7 +424,9 @@ def join(question: str, subs: list[str], answers: list[Answer]) -> Answer:
             continue
         shift = len(cites)
         texts.append(renumber(a.answer, shift))
-        cites += [replace(c, n=c.n + shift) for c in a.citations]
+        mine = [replace(c, n=c.n + shift) for c in a.citations]
+        parts.append(Verified(texts[-1], mine))
+        cites += mine
     related = [p for a in answers for p in a.related][:3]
     dropped = [d for a in answers for d in a.dropped]
     if missing:
@@ -429,6 +435,6 @@ def join(question: str, subs: list[str], answers: list[Answer]) -> Answer:
         return Answer(question, REFUSAL, True, related=related, usage=usage, dates=answers[0].dates,
                       dropped=dropped, refusal=Refusal(first["stage"], f"asked in parts, not answered: {why}"))
     text = " ".join(texts)
-    if computed := derive(question, Verified(text, cites)):
+    if computed := (compare(question, pair, parts) if pair else derive(question, Verified(text, cites))):
         text = f"{text} {computed}"
     return Answer(question, text, False, cites, related=[], usage=usage, dates=answers[0].dates, dropped=dropped)

@@ -12,6 +12,10 @@ Forms split (by the question's wording, never by its topic), arithmetic only:
 - over two events or quantities: "how many days after X did Y?" -> "When was X?", "When did Y?";
   "how many days between X and Y?" -> "When was X?", "When was Y?"; "how much higher was A than B?" ->
   "What was A?", "What was B?".
+Comparisons ("which killed more people, Typhoon Haiyan or Typhoon Bopha?", "who came first, A or B?") are
+asked as one question per option, which the model writes (prompts/compare.md: the wording of what is compared
+varies too much for patterns), checked to keep its option; code then compares the two verified figures or
+dates (rag.derive.compare).
 Two questions joined by "and" ("Who won X, and how old was he?") are left whole: split, on the blind test
 split, they turned 5 answers wrong (the second half loses what the first says: "at what age?", "how old was
 he?" read with the wrong name).
@@ -21,13 +25,21 @@ Anything else is left whole (an empty list).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from rag.derive import operation
+from rag.derive import comparison, operation
+
+if TYPE_CHECKING:
+    from rag.llm import ChatModel
 
 _TOTAL = re.compile(r",?\s*\b(?:in total|combined|together|altogether|in all|between them|both)\b", re.I)
 _AFTER = re.compile(r"^how (?:many|much)\s+(?:days|weeks|months|years|time)\s+(?:after|before|since)\s+(?P<x>.+?)\s+"
                     r"(?P<aux>did|does|do|was|were|is|are|had|has|have|will|would)\s+(?P<y>.+)$", re.I)
 _BETWEEN = re.compile(r"\bbetween\s+(?P<x>.+?)\s+and\s+(?P<y>.+)$", re.I)
+# "..., A or B?" after a comma, colon or dash; A and B without commas of their own
+_OPTIONS = re.compile(r"^(?P<stem>.+?)\s*(?:[,:;]|\s-+)\s*(?:either\s+)?(?P<a>[^,;:]+?),?\s+or\s+(?P<b>[^,;:]+?)\s*[?.!]*$",
+                      re.I)
+_WHEN = re.compile(r"\b(when|what (?:date|day|month|year|time)|which (?:date|day|month|year))\b", re.I)
 _THAN = re.compile(r"^how (?:many|much)\b.*?\s(?P<aux>was|were|is|are)\s+(?P<x>.+?)\s+than\s+(?P<y>.+)$", re.I)
 
 
@@ -96,4 +108,51 @@ def subquestions(question: str) -> list[str]:
         for split in (_named, _events):
             if len(out := split(question)) == 2 and all(out):
                 return out
+    return []
+
+
+def options(question: str) -> tuple[str, str] | None:
+    """The two options a comparison question chooses between, or None.
+
+    >>> options("Which storm killed more people in the Philippines, Typhoon Haiyan or Typhoon Bopha?")
+    ('Typhoon Haiyan', 'Typhoon Bopha')
+    >>> options("Which happened first: the Genoa bridge collapse or the Notre-Dame fire?")
+    ('the Genoa bridge collapse', 'the Notre-Dame fire')
+    >>> options("Who won, and by how much?") is None
+    True
+    """
+    if comparison(question) is None or not (m := _OPTIONS.match(question.strip())):
+        return None
+    a, b = m.group("a").strip(), m.group("b").strip()
+    return (a, b) if a and b and a.lower() != b.lower() else None
+
+
+def _keeps(sub: str, option: str, other: str) -> bool:
+    """The model's sub-question asks about its own option: it holds the option's distinctive words (those
+    the other option lacks), by their first five letters, and none of the other's."""
+    def words(text: str) -> set[str]:
+        return {w.lower()[:5] for w in re.findall(r"[\w'-]{3,}", text) if w.lower() not in ("the", "and", "of")}
+    mine, theirs = words(option) - words(other), words(other) - words(option)
+    got = words(sub)
+    return bool(mine) and bool(mine & got) and not (theirs & got)
+
+
+def compared(question: str, llm: ChatModel, max_tokens: int = 96) -> list[str]:
+    """One question per option of a comparison, written by the model (prompts/compare.md) and kept only if
+    each asks about its own option; a comparison of dates falls back to "When was A?"; [] to leave it whole."""
+    from rag.prompts import load_prompt
+
+    pair = options(question)
+    if pair is None:
+        return []
+    a, b = pair
+    system, user = load_prompt("compare", {"question", "first", "second"}).render(question=question, first=a, second=b)
+    lines = [re.sub(r"^\s*(?:\d[.)]|[-*])\s*", "", x).strip() for x in llm.complete(system, user, max_tokens).text.splitlines()]
+    subs = [x for x in lines if x.endswith("?")][:2]
+    dated = comparison(question) in ("earliest", "latest")
+    if (len(subs) == 2 and _keeps(subs[0], a, b) and _keeps(subs[1], b, a)
+            and (not dated or all(_WHEN.search(x) for x in subs))):
+        return subs
+    if dated:
+        return [_q(f"When was {a}"), _q(f"When was {b}")]
     return []

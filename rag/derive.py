@@ -31,6 +31,33 @@ _OPS = [
 ]
 
 
+# which of two a comparison asks for: the larger or smaller figure, the earlier or later date
+_WHICH = re.compile(r"\b(?:which|who|whose|what)\b", re.I)
+_DIRECTION = re.compile(
+    r"\b(?P<latest>more recent|most recent|later|latest|last|newer|newest)\b|"
+    r"\b(?P<earliest>earlier|earliest|first|sooner|soonest)\b|"
+    r"\b(?P<smallest>smaller|smallest|lower|lowest|less|least|fewer|fewest|shorter|shortest|cheaper|cheapest)\b|"
+    r"\b(?P<largest>larger|largest|bigger|biggest|higher|highest|greater|greatest|more|most|longer|longest|"
+    r"heavier|costlier|deadlier|deadliest)\b", re.I)
+_STEM = re.compile(r"\s*(?:[,:;]|\s-+)\s*[^,;:]+\bor\b[^,;:]+$")  # the options at the end: ", A or B?"
+
+
+def comparison(question: str) -> str | None:
+    """What a "which of two" question asks for: 'largest', 'smallest', 'earliest' or 'latest', from the first
+    comparative word before its options; None otherwise.
+
+    >>> comparison("Which storm killed more people, Haiyan or Bopha?"), comparison("Who came first, A or B?")
+    ('largest', 'earliest')
+    >>> comparison("Which firm had more staff before the merger, A or B?")
+    'largest'
+    """
+    if not _WHICH.search(question):
+        return None
+    stem = _STEM.split(question, maxsplit=1)[0]
+    m = _DIRECTION.search(stem)
+    return m.lastgroup if m else None
+
+
 def operation(question: str) -> str | None:
     """The derivation a question asks for, or None.
 
@@ -122,3 +149,43 @@ def _compare(question: str, a: _Input, b: _Input, marks: str) -> str | None:
     bigger, smaller = (a, b) if a.number.value >= b.number.value else (b, a)
     return (f"The larger figure is {bigger.number.text} against {smaller.number.text} "  # type: ignore[union-attr]
             f"(compared) {marks}.")
+
+
+def compare(question: str, pair: tuple[str, str], answers: list[Verified]) -> str | None:
+    """The sentence naming which option wins a comparison (`comparison`), from each option's verified answer
+    (its first figure, or its first dated day for earliest/latest), cited to each input; None when an
+    input lacks what is compared or the figures are in different units."""
+    how = comparison(question)
+    if how is None or len(answers) != 2:
+        return None
+    ins = [next((i for i in _inputs(v) if (i.day if how in ("earliest", "latest") else i.number)), None)
+           for v in answers]
+    a, b = ins
+    if a is None or b is None:
+        return None
+    name = [_option(x) for x in pair]
+    marks = [f"[{a.citation.n}]", f"[{b.citation.n}]"]
+    if how in ("earliest", "latest"):
+        assert a.day and b.day
+        if a.day == b.day:
+            return f"Both are dated {a.day} (compared) {marks[0]}{marks[1]}."
+        first = 0 if (a.day < b.day) == (how == "earliest") else 1
+        word = "earlier" if how == "earliest" else "later"
+        days = (a.day, b.day)
+        return (f"{name[first]} came {word}: {days[first]} against {days[1 - first]} (compared) "
+                f"{marks[first]}{marks[1 - first]}.")
+    x, y = a.number, b.number
+    assert x and y
+    if x.percent != y.percent:
+        return None
+    if x.value == y.value:
+        return f"Both figures are {x.text} (compared) {marks[0]}{marks[1]}."
+    win = 0 if (x.value > y.value) == (how == "largest") else 1
+    word = "larger" if how == "largest" else "smaller"
+    texts = (x.text, y.text)
+    return (f"{name[win]} has the {word} figure: {texts[win]} against {texts[1 - win]} (compared) "
+            f"{marks[win]}{marks[1 - win]}.")
+
+
+def _option(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -169,3 +169,87 @@ def test_two_questions_joined_by_and_are_asked_whole(settings: Settings, embedde
             as_of=date(2006, 2, 1), embedder=embedder, llm=FakeChat(reply))  # type: ignore[arg-type]
     assert asked == ["How many jobs did Ford plan to cut, and by when?"]
     assert a.answer == "Ford said it will cut up to 30,000 jobs [1]."
+
+
+def _ingest_storms(settings: Settings, embedder: object, tmp_path: Path) -> None:
+    rows = [
+        {"id": "h", "title": "Haiyan toll rises", "date": "2013-11-20",
+         "text": "Officials said Typhoon Haiyan killed 4,011 people in the Philippines, with 1,602 still missing."},
+        {"id": "b", "title": "Bopha aftermath", "date": "2012-12-10",
+         "text": "Typhoon Bopha killed 647 people in the southern Philippines, the disaster agency said on Monday."},
+    ]
+    f = tmp_path / "storms.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
+
+
+def _storm_reply(asked: list[str], rewrite: str) -> FakeChat:
+    """The model's two roles in a comparison: the rewrite (prompts/compare.md) as given, then each
+    option's answer from the passage that names its storm."""
+    def reply(system: str, user: str) -> str:
+        if "compares two things" in system:
+            return rewrite
+        question = user.rsplit("Question:", 1)[1].strip()
+        asked.append(question)
+        n = {line.split('"')[1]: line[1] for line in user.splitlines() if line.startswith("[")}
+        if "Haiyan" in question:
+            return f"Answer: Typhoon Haiyan killed 4,011 people [{n['Haiyan toll rises']}]."
+        return f"Answer: Typhoon Bopha killed 647 people [{n['Bopha aftermath']}]."
+    return FakeChat(reply)
+
+
+@pytest.mark.parametrize(("question", "winner"), [
+    ("Which typhoon killed more people in the Philippines, Typhoon Haiyan or Typhoon Bopha?",
+     "Typhoon Haiyan has the larger figure: 4,011 against 647 (compared) [1][2]."),
+    ("Which typhoon killed fewer people in the Philippines: Typhoon Haiyan or Typhoon Bopha?",
+     "Typhoon Bopha has the smaller figure: 647 against 4,011 (compared) [2][1]."),
+    ("Which happened first, Typhoon Haiyan or Typhoon Bopha?",  # the figures' articles are dated, not the storms
+     None),
+])
+def test_a_comparison_is_asked_per_option_and_compared_by_code(settings: Settings, embedder: object, tmp_path: Path,
+                                                                no_judge: None, question: str, winner: str | None) -> None:
+    _ingest_storms(settings, embedder, tmp_path)
+    asked: list[str] = []
+    rewrite = ("1. How many people did Typhoon Haiyan kill in the Philippines?\n"
+               "2. How many people did Typhoon Bopha kill in the Philippines?")
+    a = ask(question, settings, as_of=date(2014, 1, 1), embedder=embedder,  # type: ignore[arg-type]
+            llm=_storm_reply(asked, rewrite))
+    if "first" in question:  # the model's rewrite asks for numbers; the comparison needs days: "When was X?"
+        assert asked == ["When was Typhoon Haiyan?", "When was Typhoon Bopha?"]
+        assert a.refused and a.refusal is not None  # the (fake) answers give no day: no winner is named
+        assert "When was Typhoon Haiyan? the question asks when" in a.refusal.detail
+        return
+    assert not a.refused, a.refusal
+    assert asked == ["How many people did Typhoon Haiyan kill in the Philippines?",
+                     "How many people did Typhoon Bopha kill in the Philippines?"]
+    assert a.answer == f"Typhoon Haiyan killed 4,011 people [1]. Typhoon Bopha killed 647 people [2]. {winner}"
+    assert [c.article_id for c in a.citations] == ["h", "b"]
+
+
+def test_a_rewrite_that_loses_its_option_leaves_the_question_whole(settings: Settings, embedder: object,
+                                                                   tmp_path: Path, no_judge: None) -> None:
+    _ingest_storms(settings, embedder, tmp_path)
+    asked: list[str] = []
+    rewrite = "1. How many people did Typhoon Haiyan kill?\n2. How many people did Typhoon Haiyan kill?"
+    ask("Which typhoon killed more people, Typhoon Haiyan or Typhoon Bopha?", settings, as_of=date(2014, 1, 1),
+        embedder=embedder, llm=_storm_reply(asked, rewrite))  # type: ignore[arg-type]
+    assert asked == ["Which typhoon killed more people, Typhoon Haiyan or Typhoon Bopha?"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "want"), [
+    ("Which company paid more for its 2011 acquisition, Google for Motorola Mobility or Microsoft for Skype?",
+     (("google", "motorola"), ("microsoft", "skype"))),
+    ("Who received fewer votes in the 2012 French presidential runoff, Hollande or Sarkozy?",
+     (("hollande", "votes"), ("sarkozy", "votes"))),
+    ("Which happened earlier: the resignation of Pope Benedict XVI or the election of Xi Jinping as president?",
+     (("benedict",), ("jinping",))),
+])
+def test_the_real_model_rewrites_a_comparison_per_option(local_llm: object, question: str,
+                                                         want: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
+    from rag.decompose import compared
+
+    subs = compared(question, local_llm)  # type: ignore[arg-type]
+    assert len(subs) == 2, subs
+    for sub, words in zip(subs, want, strict=True):
+        assert all(w in sub.lower() for w in words), subs
