@@ -21,7 +21,7 @@ from datetime import date
 from rag.chunk import sentences
 from rag.cite import content_words, strip_markers
 from rag.config import Settings
-from rag.decompose import compared, options, subquestions
+from rag.decompose import options, subquestions
 from rag.derive import compare, derive, operation
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
@@ -278,9 +278,9 @@ def ask(
     if not question.strip():
         raise InputError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
     pair = None if whole else options(question)
-    if pair:
-        llm = llm or LLM(settings)
-    if not whole and (subs := subquestions(question) or (compared(question, llm) if pair and llm else [])):
+    if not whole and (pair or operation(question)):
+        llm = llm or LLM(settings)  # it writes the sub-questions
+    if not whole and (subs := subquestions(question, llm)):
         own = index is None
         index = index or Index.open(settings)
         try:

@@ -7,15 +7,16 @@ arithmetic itself, wrongly. So `rag.answer.ask` puts each sub-question through t
 (retrieval, evidence, generation, verification) and joins the verified answers; for arithmetic, code
 computes from the two verified inputs (rag.derive).
 
-Forms split (by the question's wording, never by its topic), arithmetic only:
-- over two named things: "how many jobs did Ford and GM cut in total?" -> one question per name;
-- over two events or quantities: "how many days after X did Y?" -> "When was X?", "When did Y?";
-  "how many days between X and Y?" -> "When was X?", "When was Y?"; "how much higher was A than B?" ->
-  "What was A?", "What was B?".
-Comparisons ("which killed more people, Typhoon Haiyan or Typhoon Bopha?", "who came first, A or B?") are
-asked as one question per option, which the model writes (prompts/compare.md: the wording of what is compared
-varies too much for patterns), checked to keep its option; code then compares the two verified figures or
-dates (rag.derive.compare).
+Which questions are split is decided by their wording, never their topic (rag.derive.operation and
+comparison); how they are split:
+- over two named things: "how many jobs did Ford and GM cut in total?" -> one question per name (a pattern);
+- other arithmetic ("how many days after X did Y?", "by how many seats did A beat B?", "how much higher was
+  A than B?"): the model writes the two questions (prompts/parts.md), kept only if `_sound` (two different
+  questions on the question's own words, asking "when" exactly when dates are computed); otherwise patterns:
+  "When was X?", "When did Y?"; "What was A?", "What was B?";
+- comparisons ("which killed more people, Typhoon Haiyan or Typhoon Bopha?", "which came first, A or B?"):
+  one question per option, written by the model (prompts/compare.md), kept only if each keeps its own
+  option; code then compares the two verified figures or dates (rag.derive.compare).
 Two questions joined by "and" ("Who won X, and how old was he?") are left whole: split, on the blind test
 split, they turned 5 answers wrong (the second half loses what the first says: "at what age?", "how old was
 he?" read with the wrong name).
@@ -94,8 +95,9 @@ def _events(question: str) -> list[str]:
     return []
 
 
-def subquestions(question: str) -> list[str]:
-    """The two questions a compound or arithmetic question asks (module doc), or [] to leave it whole.
+def subquestions(question: str, llm: ChatModel | None = None) -> list[str]:
+    """The two questions an arithmetic question or a comparison asks (module doc), or [] to leave it whole.
+    With `llm`, the model writes them (kept only if they pass `_sound`); the patterns are the fallback.
 
     >>> subquestions("How many days after the UK's EU referendum did ARM accept SoftBank's offer?")
     ["When was the UK's EU referendum?", "When did ARM accept SoftBank's offer?"]
@@ -104,11 +106,47 @@ def subquestions(question: str) -> list[str]:
     >>> subquestions("Who won the vote?")
     []
     """
-    if operation(question):
-        for split in (_named, _events):
-            if len(out := split(question)) == 2 and all(out):
-                return out
+    if options(question):
+        return compared(question, llm) if llm is not None else []
+    if not (op := operation(question)):
+        return []
+    if len(out := _named(question)) == 2 and all(out):
+        return out
+    if llm is not None:
+        from rag.prompts import load_prompt
+
+        system, user = load_prompt("parts", {"question"}).render(question=question)
+        out = _lines(llm.complete(system, user, 96).text)
+        if _sound(question, out, dated=op == "days"):
+            return out
+    if len(out := _events(question)) == 2 and all(out):
+        return out
     return []
+
+
+def _words(text: str) -> set[str]:
+    """Content words by their first five letters."""
+    return {w.lower()[:5] for w in re.findall(r"[\w'-]{3,}", text)} - _COMMON
+
+
+_COMMON = {"the", "and", "for", "was", "were", "did", "does", "how", "many", "much", "what", "when", "which", "who",
+           "that", "with", "from", "its", "their", "this", "have", "has", "had", "been", "happe"}
+
+
+def _lines(reply: str) -> list[str]:
+    """The questions of the model's two-line reply, numbering removed."""
+    lines = [re.sub(r"^\s*(?:\d[.)]|[-*])\s*", "", x).strip() for x in reply.splitlines()]
+    return [x for x in lines if x.endswith("?")][:2]
+
+
+def _sound(question: str, subs: list[str], dated: bool) -> bool:
+    """Two different questions, each on the question's own words (no topic of its own), each asking "when"
+    if and only if the computation is over dates."""
+    if len(subs) != 2 or subs[0].lower() == subs[1].lower():
+        return False
+    asked = _words(question)
+    return all(len(_words(x) & asked) >= 2 and len(_words(x) - asked) <= 2 and bool(_WHEN.search(x)) == dated
+               for x in subs)
 
 
 def options(question: str) -> tuple[str, str] | None:
@@ -130,16 +168,15 @@ def options(question: str) -> tuple[str, str] | None:
 def _keeps(sub: str, option: str, other: str) -> bool:
     """The model's sub-question asks about its own option: it holds the option's distinctive words (those
     the other option lacks), by their first five letters, and none of the other's."""
-    def words(text: str) -> set[str]:
-        return {w.lower()[:5] for w in re.findall(r"[\w'-]{3,}", text) if w.lower() not in ("the", "and", "of")}
-    mine, theirs = words(option) - words(other), words(other) - words(option)
-    got = words(sub)
+    mine, theirs = _words(option) - _words(other), _words(other) - _words(option)
+    got = _words(sub)
     return bool(mine) and bool(mine & got) and not (theirs & got)
 
 
 def compared(question: str, llm: ChatModel, max_tokens: int = 96) -> list[str]:
     """One question per option of a comparison, written by the model (prompts/compare.md) and kept only if
-    each asks about its own option; a comparison of dates falls back to "When was A?"; [] to leave it whole."""
+    each asks about its own option, and asks "when" if and only if dates are compared; a comparison of dates
+    falls back to "When was A?"; [] to leave it whole."""
     from rag.prompts import load_prompt
 
     pair = options(question)
@@ -147,11 +184,10 @@ def compared(question: str, llm: ChatModel, max_tokens: int = 96) -> list[str]:
         return []
     a, b = pair
     system, user = load_prompt("compare", {"question", "first", "second"}).render(question=question, first=a, second=b)
-    lines = [re.sub(r"^\s*(?:\d[.)]|[-*])\s*", "", x).strip() for x in llm.complete(system, user, max_tokens).text.splitlines()]
-    subs = [x for x in lines if x.endswith("?")][:2]
+    subs = _lines(llm.complete(system, user, max_tokens).text)
     dated = comparison(question) in ("earliest", "latest")
     if (len(subs) == 2 and _keeps(subs[0], a, b) and _keeps(subs[1], b, a)
-            and (not dated or all(_WHEN.search(x) for x in subs))):
+            and all(bool(_WHEN.search(x)) == dated for x in subs)):
         return subs
     if dated:
         return [_q(f"When was {a}"), _q(f"When was {b}")]

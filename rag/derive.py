@@ -21,7 +21,7 @@ from rag.verify import Verified
 from rag.verify.facts import Number, numbers
 
 _OPS = [
-    ("days", re.compile(r"\bhow many (days|weeks|months)\b.*\b(between|after|before|passed|elapsed|separat)|"
+    ("days", re.compile(r"\bhow many (days|weeks|months|years)\b.*\b(between|after|before|passed|elapsed|separat)|"
                         r"\bhow long (after|before|between)\b", re.I)),
     ("difference", re.compile(r"\b(difference|how (much|many)\b[^?]*\b(more|less|fewer|higher|lower|larger|smaller|"
                               r"bigger|greater)|by how (much|many)|gap between)\b", re.I)),
@@ -78,6 +78,8 @@ class _Input:
     day: str | None  # ISO day of a dated input
     sentence: str
     citation: Citation
+    year: int | None = None  # the year of a date within one year ("in 2010", "in March 2010")
+    month: int | None = None  # and its month, when within one month
 
 
 def _fmt(x: float) -> str:
@@ -103,8 +105,11 @@ def _inputs(checked: Verified) -> list[_Input]:
         dated = mentions(plain, c.date) or mentions(c.text, c.date)
         skip = [(m.start, m.end) for m in mentions(plain, c.date)]
         nums = numbers(plain, skip)
-        day = dated[0].lo.isoformat() if dated and dated[0].lo == dated[0].hi else None
-        out.append(_Input(nums[0] if nums else None, day, plain, c))
+        first = dated[0] if dated else None
+        day = first.lo.isoformat() if first and first.lo == first.hi else None
+        year = first.lo.year if first and first.lo.year == first.hi.year else None
+        month = first.lo.month if first and year and first.lo.month == first.hi.month else None
+        out.append(_Input(nums[0] if nums else None, day, plain, c, year, month))
     return out
 
 
@@ -120,12 +125,7 @@ def derive(question: str, checked: Verified) -> str | None:
     a, b = ins[0], next(i for i in ins[1:] if i.citation.n != ins[0].citation.n)
     marks = f"[{a.citation.n}][{b.citation.n}]"
     if op == "days":
-        if not (a.day and b.day):
-            return None
-        from datetime import date
-
-        d = abs((date.fromisoformat(b.day) - date.fromisoformat(a.day)).days)
-        return f"That is {d} days between {a.day} and {b.day} (computed) {marks}."
+        return _elapsed(question, a, b, marks)
     if op == "compare":
         return _compare(question, a, b, marks)
     if a.number is None or b.number is None or a.number.percent != b.number.percent:
@@ -137,6 +137,27 @@ def derive(question: str, checked: Verified) -> str | None:
     if op == "sum":
         total = f"{_fmt(x + y)}%" if a.number.percent else _fmt(x + y)
         return f"Together that is {total} ({a.number.text} plus {b.number.text}, computed) {marks}."
+    return None
+
+
+_UNIT = re.compile(r"\bhow many (weeks|months|years)\b", re.I)
+
+
+def _elapsed(question: str, a: _Input, b: _Input, marks: str) -> str | None:
+    """The time between two dated inputs in the unit asked: days (and weeks) from two days, months from two
+    months, years from two years; None when the inputs are not that precise."""
+    from datetime import date
+
+    unit = (m.group(1).lower() if (m := _UNIT.search(question)) else "days")
+    if unit in ("days", "weeks") and a.day and b.day:
+        d = abs((date.fromisoformat(b.day) - date.fromisoformat(a.day)).days)
+        weeks = f"{_fmt(d / 7)} weeks, " if unit == "weeks" else ""
+        return f"That is {weeks}{d} days between {a.day} and {b.day} (computed) {marks}."
+    if unit == "months" and a.year and b.year and a.month and b.month:
+        n = abs((b.year - a.year) * 12 + b.month - a.month)
+        return f"That is {n} months between {a.year}-{a.month:02d} and {b.year}-{b.month:02d} (computed) {marks}."
+    if unit == "years" and a.year and b.year:
+        return f"That is {abs(b.year - a.year)} years between {a.year} and {b.year} (computed) {marks}."
     return None
 
 

@@ -1,0 +1,51 @@
+"""rag.derive: the arithmetic code does over verified inputs, never the model."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.derive import compare, derive
+from rag.types import Citation
+from rag.verify import Verified
+
+
+def _v(*sentences: tuple[str, str], first: int = 1) -> Verified:
+    """A verified answer of one sentence per (text, article day), cited [first], [first + 1], ..."""
+    cites = [Citation(first + i, f"a{first + i}", "t", day, None, 0, len(text), text)
+             for i, (text, day) in enumerate(sentences)]
+    return Verified(" ".join(f"{t} [{first + i}]." for i, (t, _) in enumerate(sentences)), cites)
+
+
+@pytest.mark.parametrize(("question", "inputs", "want"), [
+    ("How many days after the vote did he resign?",
+     [("The vote was held on 3 March 2010", "2010-03-04"), ("He resigned on 10 March 2010", "2010-03-11")],
+     "That is 7 days between 2010-03-03 and 2010-03-10 (computed) [1][2]."),
+    ("How many weeks after the vote did he resign?",
+     [("The vote was held on 3 March 2010", "2010-03-04"), ("He resigned on 17 March 2010", "2010-03-18")],
+     "That is 2 weeks, 14 days between 2010-03-03 and 2010-03-17 (computed) [1][2]."),
+    ("How many months after the merger did the chief executive leave?",
+     [("The merger closed in January 2008", "2008-02-01"), ("The chief executive left in June 2008", "2008-07-01")],
+     "That is 5 months between 2008-01 and 2008-06 (computed) [1][2]."),
+    ("How many years after buying the channel did the group sell it?",
+     [("The group bought the channel in 2010", "2011-01-01"), ("The group agreed to sell it in 2014", "2014-05-01")],
+     "That is 4 years between 2010 and 2014 (computed) [1][2]."),
+    ("How many months after the merger did the chief executive leave?",  # a year is not a month
+     [("The merger closed in 2008", "2009-01-01"), ("The chief executive left in 2009", "2010-01-01")], None),
+])
+def test_time_between_two_dated_inputs_is_given_in_the_unit_asked(question: str, inputs: list[tuple[str, str]],
+                                                                   want: str | None) -> None:
+    assert derive(question, _v(*inputs)) == want
+
+
+def test_a_comparison_names_the_option_that_wins() -> None:
+    answers = [_v(("Haiyan killed 4,011 people", "2013-11-20")), _v(("Bopha killed 647 people", "2012-12-10"), first=2)]
+    pair = ("Typhoon Haiyan", "Typhoon Bopha")
+    assert compare("Which killed more people, Typhoon Haiyan or Typhoon Bopha?", pair, answers) == \
+        "Typhoon Haiyan has the larger figure: 4,011 against 647 (compared) [1][2]."
+    assert compare("Which killed fewer people, Typhoon Haiyan or Typhoon Bopha?", pair, answers) == \
+        "Typhoon Bopha has the smaller figure: 647 against 4,011 (compared) [2][1]."
+    dated = [_v(("Haiyan struck on 8 November 2013", "2013-11-09")),
+             _v(("Bopha struck on 4 December 2012", "2012-12-05"), first=2)]
+    assert compare("Which struck first, Typhoon Haiyan or Typhoon Bopha?", pair, dated) == \
+        "Typhoon Bopha came earlier: 2012-12-04 against 2013-11-08 (compared) [2][1]."
+    assert compare("Which struck first, Typhoon Haiyan or Typhoon Bopha?", pair, answers) is None  # no days
