@@ -100,8 +100,25 @@ def test_a_date_answer_is_carried_by_its_date_not_by_the_question_words() -> Non
     text = "At midday he made a speech that named 27 June 2007 as the date when he will step down as prime minister."
     p = Passage("c", "a", "Blair to resign", "2007-05-10", None, 0, len(text), text)
     q = "What date did Tony Blair give for his departure as British Prime Minister?"
-    assert check_claim("Blair gave the date of June 27 for his departure as prime minister.", [p], q).supported
-    assert not check_claim("Blair gave the date of July 27 for his departure as prime minister.", [p], q).supported
+    claim = "Blair gave the date of June 27 for his departure as prime minister."
+    judge = CountingJudge()  # the claim restates the question's "departure", which the evidence words otherwise:
+    v = check_claim(claim, [p], q, judge=judge)  # the date check passes, the judgement decides the rest
+    assert v.supported and v.judged and judge.asked == [claim]
+    assert not check_claim("Blair gave the date of July 27 for his departure as prime minister.", [p], q,
+                           judge=judge).supported
+    assert judge.asked == [claim]  # a wrong date is decided by its check, never judged
+
+
+def test_an_answer_that_leans_on_the_question_words_is_judged() -> None:
+    text = "The SNP's John Mason won the seat with 13,507 votes, against 12,142 for Labour's Margaret Curran."
+    p = Passage("g", "a", "SNP wins Glasgow East by-election", "2008-07-25", None, 0, len(text), text)
+    q = "What was the turnout in the Glasgow East by-election?"
+    v = check_claim("The turnout in the Glasgow East by-election was 13,507 votes.", [p], q)
+    assert not v.supported and v.reason.endswith("does not say 'turnout', which the question does)"), v.reason  # without a judgement, not shown
+    assert check_claim("John Mason won the Glasgow East seat with 13,507 votes.", [p], q).supported  # its own words
+    judge = CountingJudge()  # asked, the judgement decides (this one reads the claim's last word in the evidence)
+    assert check_claim("The turnout in the Glasgow East by-election was 13,507 votes.", [p], q, judge=judge).supported
+    assert judge.asked == ["The turnout in the Glasgow East by-election was 13,507 votes."]
 
 
 def test_the_prompt_shows_what_a_relative_date_means_and_the_citation_stays_on_the_article() -> None:

@@ -124,7 +124,11 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verd
         if own:
             cov = checks.coverage(claim, text, question, own)
         v = Verdict(claim, "supported", "", p, p.start + s, p.start + e, cov, results)
-        if failed and all(c.undecided for c in failed) and cov >= th["judge"]:
+        leans = _leans_on_question(cf, f"{p.title}. {text}", question) if not failed and cov >= th["supported"] else ""
+        if leans:  # "The turnout was 13,507 votes" over "Mason won 13,507 votes", asked about the turnout
+            v.verdict = "unsupported"
+            v.reason = f"coverage: undecided by the checks (the evidence does not say {leans}, which the question does)"
+        elif failed and all(c.undecided for c in failed) and cov >= th["judge"]:
             v.verdict = "unsupported"
             v.reason = f"coverage: undecided by the checks ({failed[0].reason})"
         elif failed:
@@ -138,6 +142,18 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verd
             v.reason = f"coverage: only {cov:.0%} of its words are in the evidence"
         out.append(v)
     return out
+
+
+def _leans_on_question(cf: Facts, text: str, question: str) -> str:
+    """The question's nouns ("turnout", "departure") that the claim restates but the evidence lacks, quoted:
+    what the claim says of them is the judgement's to decide; "" if none. Verbs are left out ("The talks
+    were held in Geneva" answers "Where were the talks held?" from "talks in Geneva"), and names, numbers and
+    dates have their own checks."""
+    if not question:
+        return ""
+    dated = content_words(" ".join(d.phrase for d in cf.dates))  # "yesterday", "last month"
+    missing = sorted((content_words(" ".join(cf.nouns)) & content_words(question)) - content_words(text) - dated)
+    return ", ".join(repr(w) for w in missing[:4])
 
 
 def _rank(v: Verdict) -> tuple[int, float]:

@@ -134,6 +134,7 @@ class Facts:
     numbers: list[Number] = field(default_factory=list)
     dates: list[Mention] = field(default_factory=list)
     lemmas: set[str] = field(default_factory=set)
+    nouns: set[str] = field(default_factory=set)  # the common nouns, as written ("turnout", "departure")
     negations: list[frozenset[str]] = field(default_factory=list)  # per negation: the lemmas it negates
     triples: list[tuple[str | None, str, str | None]] = field(default_factory=list)  # (agent, verb, patient)
     attached: list[tuple[str, str]] = field(default_factory=list)  # (name, the name it is "of": its employer...)
@@ -144,7 +145,7 @@ class Facts:
         moved = [Number(n.value, n.percent, n.text, n.at, n.sent + shift) for n in other.numbers]
         return Facts(
             f"{self.text} {other.text}", self.names + other.names, self.name_words | other.name_words,
-            self.numbers + moved, self.dates + other.dates, self.lemmas | other.lemmas,
+            self.numbers + moved, self.dates + other.dates, self.lemmas | other.lemmas, self.nouns | other.nouns,
             self.negations + other.negations, self.triples + other.triples, self.attached + other.attached,
             self.links + other.links,
         )
@@ -242,6 +243,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
     for t in tokens:
         if t.is_alpha and not t.is_stop:
             f.lemmas.add(t.lemma_.lower())
+            if t.pos_ == "NOUN":
+                f.nouns.add(t.text.lower())
         low = t.text.lower()
         if low == "without":  # "phones without a data connection" negates the connection, not the phones
             obj = next((c for c in t.children if c.dep_ == "pobj"), None)
