@@ -146,6 +146,12 @@ def test_a_passive_subject_is_not_what_a_negation_negates() -> None:
     # a negation on another predicate of the sentence ("was not clear") does not negate this one
     ("The cause was not immediately clear, though police say that a gas leak was responsible.",
      "Police say that a gas leak was responsible.", "Police say that a gas leak was not responsible."),
+    # "none of the 29 men" negates the men whatever the parse attaches "none" to
+    ("He told media a second explosion has occurred inside the Pike River Mine. He stated there is no possibility any of "
+     "the 29 men still inside could have survived.",
+     "He said a second explosion had occurred inside the Pike River Mine and none of the 29 men still inside could "
+     "have survived.",
+     "He said the 29 men still inside could have survived."),
     # "no longer" negates what follows it, parsed ("be accessible"), not the word "be"
     ("The home page and section front pages will continue to be freely accessible.",
      "The home page will continue to be freely accessible.", "The home page will no longer be freely accessible."),

@@ -253,6 +253,10 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
             f.negations.append(frozenset({str(t.head.lemma_.lower())}))  # "does not deny X" negates the denial, not X
         elif t.dep_ == "neg" or low == "never":
             f.negations.append(_anchors(t.head))
+        elif low in ("none", "nobody", "nothing") and t.dep_ not in ("det", "nsubj", "dobj", "attr"):
+            # "none of the 29 men", whatever the parse attaches it to: it negates its own phrase
+            head = _anchors(t.head) if t.head.pos_ in ("VERB", "AUX") else frozenset()
+            f.negations.append(_nouns(t) | head)
         elif low in ("no", "none", "nobody", "nothing", "neither", "nor") and t.dep_ in ("det", "nsubj", "dobj", "attr"):
             f.negations.append(_anchors(t.head) | _nouns(t.head))
         elif t.lemma_.lower() in lex.negators and t.pos_ in ("VERB", "AUX") and not any(
