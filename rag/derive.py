@@ -93,7 +93,18 @@ def _magnitude(x: float) -> str:
     return f"{x:,.0f}"
 
 
-def _inputs(checked: Verified) -> list[_Input]:
+def _pick(nums: list[Number], text: str, question: str) -> Number | None:
+    """The number the question asks about: the first whose next few words share most with the question
+    ("US$44 billion or about US$31 per share", asked "by how much per share": 31)."""
+    asked = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", question)}
+
+    def near(n: Number) -> int:
+        after = re.split(r"[,;.()]", text[n.at + len(n.text):], maxsplit=1)[0]  # its own phrase: "per share"
+        return len({w.lower() for w in re.findall(r"[A-Za-z]{3,}", after)[:3]} & asked)
+    return max(nums, key=lambda n: (near(n), -n.at)) if nums else None
+
+
+def _inputs(checked: Verified, question: str = "") -> list[_Input]:
     by_n = {c.n: c for c in checked.citations}
     out = []
     for sentence in re.split(r"(?<=[.!?])\s+", checked.answer.strip()):
@@ -109,7 +120,7 @@ def _inputs(checked: Verified) -> list[_Input]:
         day = first.lo.isoformat() if first and first.lo == first.hi else None
         year = first.lo.year if first and first.lo.year == first.hi.year else None
         month = first.lo.month if first and year and first.lo.month == first.hi.month else None
-        out.append(_Input(nums[0] if nums else None, day, plain, c, year, month))
+        out.append(_Input(_pick(nums, plain, question), day, plain, c, year, month))
     return out
 
 
@@ -119,7 +130,7 @@ def derive(question: str, checked: Verified) -> str | None:
     op = operation(question)
     if op is None:
         return None
-    ins = _inputs(checked)
+    ins = _inputs(checked, question)
     if len({i.citation.n for i in ins}) < 2:
         return None
     a, b = ins[0], next(i for i in ins[1:] if i.citation.n != ins[0].citation.n)
@@ -179,7 +190,7 @@ def compare(question: str, pair: tuple[str, str], answers: list[Verified]) -> st
     how = comparison(question)
     if how is None or len(answers) != 2:
         return None
-    ins = [next((i for i in _inputs(v) if (i.day if how in ("earliest", "latest") else i.number)), None)
+    ins = [next((i for i in _inputs(v, question) if (i.day if how in ("earliest", "latest") else i.number)), None)
            for v in answers]
     a, b = ins
     if a is None or b is None:

@@ -49,3 +49,12 @@ def test_a_comparison_names_the_option_that_wins() -> None:
     assert compare("Which struck first, Typhoon Haiyan or Typhoon Bopha?", pair, dated) == \
         "Typhoon Bopha came earlier: 2012-12-04 against 2013-11-08 (compared) [2][1]."
     assert compare("Which struck first, Typhoon Haiyan or Typhoon Bopha?", pair, answers) is None  # no days
+
+
+def test_the_figure_asked_about_is_the_one_computed_with() -> None:
+    v = _v(("The first bid was US$44.6 billion, or US$31 per share", "2008-02-01"),
+           ("The final offer was US$47.5 billion, or US$33 per share", "2008-05-04"))
+    assert derive("By how much per share did the offer rise?", v) == \
+        "The difference is 2 (31 and 33, computed) [1][2]."
+    assert derive("By how many billion dollars did the offer rise?", v) == \
+        "The difference is 2.9 billion (44.6 billion and 47.5 billion, computed) [1][2]."

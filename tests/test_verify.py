@@ -161,3 +161,14 @@ def test_polarity_reads_what_each_negation_negates(evidence: str, kept: str, rej
     assert check_claim(kept, [p]).supported, check_claim(kept, [p]).reason
     v = check_claim(rejected, [p])
     assert not v.supported and v.reason.startswith("polarity:"), v.reason
+
+
+def test_a_month_repeated_from_the_question_is_dated_by_the_article_day_despite_history_in_the_window() -> None:
+    text = "The SNP's John Mason won 11,277 votes in a seat Labour had held since 1922."
+    p = Passage("g", "a", "SNP wins Glasgow East", "2008-07-25", None, 0, len(text), text)
+    q = "How many votes did John Mason win in the Glasgow East by-election of July 2008?"
+    assert check_claim("John Mason won 11,277 votes in the by-election of July 2008.", [p], q).supported
+    v = check_claim("John Mason won 11,277 votes in the by-election of June 2008.", [p], q)  # not the article's
+    assert not v.supported and v.reason.startswith("dates:"), v.reason
+    v = check_claim("John Mason won 11,277 votes in July 2008.", [p])  # not asked: the window's 1922 stands
+    assert not v.supported and v.reason.startswith("dates:"), v.reason

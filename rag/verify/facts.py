@@ -255,8 +255,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
             f.negations.append(_anchors(t.head))
         elif low in ("none", "nobody", "nothing") and t.dep_ not in ("det", "nsubj", "dobj", "attr"):
             # "none of the 29 men", whatever the parse attaches it to: it negates its own phrase
-            head = _anchors(t.head) if t.head.pos_ in ("VERB", "AUX") else frozenset()
-            f.negations.append(_nouns(t) | head)
+            verb = _anchors(t.head) if t.head.pos_ in ("VERB", "AUX") else frozenset()
+            f.negations.append(_nouns(t) | verb)
         elif low in ("no", "none", "nobody", "nothing", "neither", "nor") and t.dep_ in ("det", "nsubj", "dobj", "attr"):
             f.negations.append(_anchors(t.head) | _nouns(t.head))
         elif t.lemma_.lower() in lex.negators and t.pos_ in ("VERB", "AUX") and not any(
