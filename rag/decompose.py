@@ -41,6 +41,7 @@ _BETWEEN = re.compile(r"\bbetween\s+(?P<x>.+?)\s+and\s+(?P<y>.+)$", re.I)
 _OPTIONS = re.compile(r"^(?P<stem>.+?)\s*(?:[,:;]|\s-+)\s*(?:either\s+)?(?P<a>[^,;:]+?),?\s+or\s+(?P<b>[^,;:]+?)\s*[?.!]*$",
                       re.I)
 _WHEN = re.compile(r"\b(when|what (?:date|day|month|year|time)|which (?:date|day|month|year))\b", re.I)
+_MARGIN = re.compile(r",?\s+and\s+by\s+how\s+(?:much|many)\b[^?]*\?*$", re.I)  # "..., and by how much?"
 _THAN = re.compile(r"^how (?:many|much)\b.*?\s(?P<aux>was|were|is|are)\s+(?P<x>.+?)\s+than\s+(?P<y>.+)$", re.I)
 
 
@@ -156,10 +157,13 @@ def options(question: str) -> tuple[str, str] | None:
     ('Typhoon Haiyan', 'Typhoon Bopha')
     >>> options("Which happened first: the Genoa bridge collapse or the Notre-Dame fire?")
     ('the Genoa bridge collapse', 'the Notre-Dame fire')
+    >>> options("Which was bigger, the Pixar deal or the Delta bid, and by how much?")
+    ('the Pixar deal', 'the Delta bid')
     >>> options("Who won, and by how much?") is None
     True
     """
-    if comparison(question) is None or not (m := _OPTIONS.match(question.strip())):
+    question = _MARGIN.sub("?", question.strip())
+    if comparison(question) is None or not (m := _OPTIONS.match(question)):
         return None
     a, b = m.group("a").strip(), m.group("b").strip()
     return (a, b) if a and b and a.lower() != b.lower() else None

@@ -215,7 +215,10 @@ def compare(question: str, pair: tuple[str, str], answers: list[Verified]) -> st
     win = 0 if (x.value > y.value) == (how == "largest") else 1
     word = "larger" if how == "largest" else "smaller"
     texts = (x.text, y.text)
-    return (f"{name[win]} has the {word} figure: {texts[win]} against {texts[1 - win]} (compared) "
+    unit = "%" if x.percent else ""
+    margin = (f", a difference of {_fmt(abs(x.value - y.value))}{unit}"  # "..., and by how much?"
+              if re.search(r"\bby how (much|many)\b", question, re.I) else "")
+    return (f"{name[win]} has the {word} figure: {texts[win]} against {texts[1 - win]}{margin} (compared) "
             f"{marks[win]}{marks[1 - win]}.")
 
 

@@ -42,6 +42,8 @@ def test_a_comparison_names_the_option_that_wins() -> None:
     pair = ("Typhoon Haiyan", "Typhoon Bopha")
     assert compare("Which killed more people, Typhoon Haiyan or Typhoon Bopha?", pair, answers) == \
         "Typhoon Haiyan has the larger figure: 4,011 against 647 (compared) [1][2]."
+    assert compare("Which killed more people, Typhoon Haiyan or Typhoon Bopha, and by how many?", pair, answers) == \
+        "Typhoon Haiyan has the larger figure: 4,011 against 647, a difference of 3,364 (compared) [1][2]."
     assert compare("Which killed fewer people, Typhoon Haiyan or Typhoon Bopha?", pair, answers) == \
         "Typhoon Bopha has the smaller figure: 647 against 4,011 (compared) [2][1]."
     dated = [_v(("Haiyan struck on 8 November 2013", "2013-11-09")),
