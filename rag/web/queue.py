@@ -66,7 +66,7 @@ class Cancellable:
             if on_text:
                 on_text(t)
 
-        done = self.llm.complete(system, user, max_tokens, on_text=token if on_text else None)
+        done = self.llm.complete(system, user, max_tokens, on_text=token)  # streamed, so a cancel stops it
         if on_text and self.on_generated:
             self.on_generated()
         return done
