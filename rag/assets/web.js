@@ -32,7 +32,7 @@ function linked(text, citations) {
     frag.append(document.createTextNode(text.slice(last, m.index)));
     const c = byN.get(Number(m[1]));
     if (c) {
-      const a = el("a", "[" + m[1] + "]", "cite");
+      const a = el("a", "[" + m[1] + "]", "cref");
       a.href = spanHref(c);
       a.title = c.title;
       frag.append(a);
