@@ -52,6 +52,10 @@ class Forbidden(RagError):  # noqa: N818
     pass
 
 
+class ClientGone(RagError):  # noqa: N818
+    pass
+
+
 def state_of(request: Request) -> WebState:
     s: WebState = request.app.state.web
     return s
@@ -78,8 +82,16 @@ async def on_model(request: Request, fn: Callable[[Ticket], Any]) -> tuple[Any, 
         finally:
             spent.append(time.perf_counter() - t0)
 
-    result = await st.queue.call(run)
-    return result, spent[0]
+    call = asyncio.ensure_future(st.queue.call(run))
+    try:
+        while not (await asyncio.wait({call}, timeout=1.0))[0]:
+            if await request.is_disconnected():  # the client went away: free its place (rag.web.queue)
+                call.cancel()
+                raise ClientGone("the client closed the connection before the answer")
+    except asyncio.CancelledError:
+        call.cancel()
+        raise
+    return call.result(), spent[0]
 
 
 async def off_model(fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -104,7 +116,7 @@ def event_stream(request: Request, job: Callable[[Ticket, Send], Any]) -> Stream
     cancels its request (rag.web.queue)."""
     st = state_of(request)
     st.count_request(client(request))
-    t = st.queue.join()
+    st.queue.check_room()  # refused with 503 now; the place in the line is taken when the stream starts
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
@@ -113,6 +125,11 @@ def event_stream(request: Request, job: Callable[[Ticket, Send], Any]) -> Stream
 
     async def gen() -> AsyncIterator[str]:
         task: asyncio.Future[Any] | None = None
+        try:
+            t = st.queue.join()
+        except RagError as e:
+            yield sse("failure", {"error": str(e)})
+            return
         try:
             last = -1
             async for ahead in st.queue.positions(t):

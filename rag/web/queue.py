@@ -84,10 +84,14 @@ class ModelQueue:
         self.running: Ticket | None = None
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-model")
 
-    def join(self) -> Ticket:
+    def check_room(self) -> None:
+        """QueueFull when RAG_WEB_MAX_QUEUE requests already wait."""
         waiting = len(self.line) - (1 if self.running else 0)
         if waiting >= self.max_waiting:
             raise QueueFull(f"{waiting} requests are already waiting for the model (RAG_WEB_MAX_QUEUE): try again shortly")
+
+    def join(self) -> Ticket:
+        self.check_room()
         t = Ticket()
         self.line.append(t)
         return t
