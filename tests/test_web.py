@@ -178,3 +178,20 @@ def test_rag_web_command_serves_the_pages_and_warns_off_loopback(seed_settings: 
         proc.wait(15)
     text = log.read_text()
     assert "warning: serving on 0.0.0.0" in text and "RAG_WEB_TOKEN" in text, text
+
+
+def test_a_plain_request_whose_client_goes_away_frees_the_model(seed_settings: Settings, embedder: object) -> None:
+    import socket
+
+    llm = GatedChat(hold="city")
+    with web_server(seed_settings, embedder=embedder, llm=llm) as url, httpx.Client(base_url=url, timeout=120) as c:
+        body = json.dumps({"question": SEED_Q}).encode()
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            assert llm.held.wait(120), "the first ask never reached the model"
+        # the client is gone and the gate never opens: only noticing the disconnect can free the model
+        a = c.post("/api/ask", json={"question": "Where did Zelensky's team return from?"})
+        assert a.status_code == 200 and not a.json()["refused"], a.text
+        assert not llm.gate.is_set()

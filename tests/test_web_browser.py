@@ -122,6 +122,10 @@ def test_a_day_and_its_developing_link(ssettings: Settings, embedder: object, pa
         page.click("ul.articles li a >> nth=0")
         page.wait_for_url(re.compile(r"/articles/"))
         assert page.inner_text("#title")
+        page.go_back()
+        cited = page.inner_text("div.cite code >> nth=0")  # an article the day's digest cites
+        page.goto(f"{url}/articles/{quote(cited, safe='')}")  # no span asked: the spans cited anywhere are marked
+        assert page.locator("mark.cited").count() >= 1 and page.locator("mark#span").count() == 0
 
 
 def test_a_brief_with_progress_then_listed(ssettings: Settings, embedder: object, page: Any) -> None:

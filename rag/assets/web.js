@@ -58,6 +58,7 @@ function startAsk(box) {
   es.addEventListener("queue", (ev) => { status.textContent = queueText(JSON.parse(ev.data).ahead); });
   es.addEventListener("start", () => { status.textContent = "Retrieving the evidence and generating…"; });
   es.addEventListener("sentence", (ev) => {
+    if (!box.dataset.firstSentenceMs) box.dataset.firstSentenceMs = String(Math.round(performance.now()));  // from navigation
     const s = el("span", JSON.parse(ev.data).text, "sentence");
     s.dataset.order = String(++sentences);
     s.dataset.generating = box.dataset.generated ? "done" : "running";
@@ -94,6 +95,7 @@ function startAsk(box) {
         related.append(li);
       }
     }
+    box.dataset.doneMs = String(Math.round(performance.now()));
     box.dataset.done = "1";
     status.textContent = a.refused ? "Refused." : "Done: " + a.citations.length + " citation" + (a.citations.length === 1 ? "" : "s") + ".";
   });

@@ -4,7 +4,7 @@
     /days           a calendar of indexed days;  /days/{date}  the day's digest and articles
     /story          the topic form, its progress, the briefs written;  /story/brief  the brief
     /check          paste a draft (POST): each sentence supported or not, with its evidence
-    /articles/{id}  the stored text as citations index into it, the requested span and every span cited here
+    /articles/{id}  the stored text as citations index into it, the requested span and the spans cited anywhere
 """
 
 from __future__ import annotations
@@ -169,16 +169,20 @@ def segments(text: str, target: tuple[int, int] | None, cited: set[tuple[int, in
 async def article_page(request: Request, article_id: str, start: int | None = None,
                        end: int | None = None) -> HTMLResponse:
     st = state_of(request)
-    a, _ = await off_model(lambda: article_json(st, article_id))
+
+    def read() -> tuple[dict[str, Any], set[tuple[int, int]]]:
+        art = article_json(st, article_id)
+        return art, st.spans(article_id, art["text"])
+
+    (a, cited), _ = await off_model(read)
     target = None
     if start is not None or end is not None:
         if start is None or end is None or not 0 <= start < end <= len(a["text"]):
             raise InputError(f"start={start} end={end} is not a span of this article (0 to {len(a['text'])}): "
                              "follow a citation link")
         target = (start, end)
-    cited = st.cited.get(article_id, set())
     return page("web_article.html.j2", title=a["title"] or article_id, here="", a=a, target=target,
-                spans=sorted(cited), segments=segments(a["text"], target, set(cited)))
+                spans=sorted(cited), segments=segments(a["text"], target, cited))
 
 
 def error_page(status: int, message: str) -> HTMLResponse:

@@ -26,6 +26,7 @@ from rag.web.queue import Cancellable, ModelQueue, Ticket
 
 MAX_SPANS = 200  # cited spans remembered per article (the article view shows them)
 MAX_BRIEFS = 50  # briefs listed on the story page
+MAX_SCAN = 20_000  # cache files read for the cited spans (once per server)
 
 
 class RateLimited(RagError):  # noqa: N818
@@ -39,7 +40,8 @@ class WebState:
         self._load = threading.Lock()
         self.queue = ModelQueue(settings.web_max_queue, settings.web_max_seconds)
         self.hits: dict[str, deque[float]] = defaultdict(deque)
-        self.cited: dict[str, set[tuple[int, int]]] = defaultdict(set)
+        self.cited: dict[str, set[tuple[int, int, str]]] = defaultdict(set)
+        self._scanned = False
         self.briefs_file = Path(settings.index_dir) / "cache" / "web-briefs.json"
 
     # ---- the components, loaded once --------------------------------------------------------------------
@@ -114,9 +116,43 @@ class WebState:
     # ---- what was cited, what was briefed ---------------------------------------------------------------
     def remember(self, citations: list[Citation]) -> None:
         for c in citations:
-            spans = self.cited[c.article_id]
-            if len(spans) < MAX_SPANS:
-                spans.add((c.start, c.end))
+            self._add(c.article_id, c.start, c.end, c.text)
+
+    def _add(self, article_id: str, start: int, end: int, text: str) -> None:
+        spans = self.cited[article_id]
+        if len(spans) < MAX_SPANS:
+            spans.add((start, end, text))
+
+    def spans(self, article_id: str, text: str) -> set[tuple[int, int]]:
+        """The spans of this article cited anywhere: by the digests and briefs in the index's caches (any run,
+        the CLI's too) and by this server's answers and checks; only those still the article's text (an
+        article changed since is cited at other offsets)."""
+        with self._load:
+            if not self._scanned:
+                self._scan()
+                self._scanned = True
+        return {(a, b) for a, b, t in self.cited.get(article_id, set()) if text[a:b] == t}
+
+    def _scan(self) -> None:
+        def walk(x: Any) -> None:
+            if isinstance(x, dict):
+                if {"article_id", "start", "end", "text"} <= x.keys() and isinstance(x["start"], int) \
+                        and isinstance(x["end"], int):
+                    self._add(str(x["article_id"]), x["start"], x["end"], str(x["text"]))
+                    return
+                x = list(x.values())
+            if isinstance(x, list):
+                for v in x:
+                    walk(v)
+
+        for kind in ("digest", "brief"):
+            for n, path in enumerate(sorted((Path(self.settings.index_dir) / "cache" / kind).rglob("*.json"))):
+                if n >= MAX_SCAN:
+                    break
+                try:
+                    walk(json.loads(path.read_text(encoding="utf-8")))
+                except (OSError, ValueError):
+                    continue
 
     def briefs(self) -> list[dict[str, Any]]:
         try:
