@@ -139,6 +139,7 @@ def _screenshots(pg: Any, url: str, out: Path) -> None:
     pg.goto(f"{url}/days")
     pg.screenshot(path=str(out / "web-days.png"))
     pg.goto(f"{url}/days/2025-11-24")
+    pg.wait_for_selector("article.story")
     pg.click("sup a >> nth=0")
     pg.screenshot(path=str(out / "web-day.png"))
     pg.goto(f"{url}/story?topic={quote('Geneva peace talks')}")

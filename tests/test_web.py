@@ -72,6 +72,11 @@ def test_api_keeps_the_cli_contracts(seed_settings: Settings, embedder: object) 
         assert kinds[0] == "start" and kinds[-1] == "done" and "sentence" in kinds and "generated" in kinds
         streamed = "".join(x["text"] for e, x in events if e == "sentence").strip()
         assert streamed == events[-1][1]["answer"]
+        events = list(_events(c.get("/api/digest/stream", params={"date": d}).text.splitlines()))
+        assert [e for e, _ in events] == ["start", "view", "done"] and events[-1][1] == dg
+        page = c.get(events[1][1]["href"])  # the page showing that digest, without another turn on the model
+        assert page.status_code == 200 and 'class="story"' in page.text and 'id="wait"' not in page.text
+        assert 'id="wait"' in c.get(f"/days/{d}").text and 'id="wait"' in c.get(f"/days/{d}?result=forged").text
 
 
 def test_bad_input_is_one_line_with_a_4xx(seed_settings: Settings, embedder: object) -> None:

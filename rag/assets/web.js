@@ -125,10 +125,11 @@ function startStory(box) {
     bar.value = p.done;
     status.textContent = "Written " + p.done + " of " + p.total + (p.label ? " (" + p.label + ")" : "");
   });
+  es.addEventListener("view", (ev) => { box.dataset.view = JSON.parse(ev.data).href; });
   es.addEventListener("done", () => {
     es.close();
     box.dataset.done = "1";
-    window.location.assign(box.dataset.view);  // the brief, from its cache
+    window.location.assign(box.dataset.view);  // the brief this stream wrote
   });
   es.addEventListener("failure", (ev) => {
     es.close();
@@ -143,7 +144,34 @@ function startStory(box) {
   };
 }
 
+// A page whose content the model writes (a day's digest): the queue, then the page showing the result.
+function startWait(box) {
+  const status = document.getElementById("status");
+  const es = new EventSource(box.dataset.stream);
+  es.addEventListener("queue", (ev) => { status.textContent = queueText(JSON.parse(ev.data).ahead); });
+  es.addEventListener("start", () => { status.textContent = "The model is writing it…"; });
+  es.addEventListener("view", (ev) => { box.dataset.view = JSON.parse(ev.data).href; });
+  es.addEventListener("done", () => {
+    es.close();
+    box.dataset.done = "1";
+    window.location.replace(box.dataset.view + window.location.hash);  // keeps the story the link pointed at
+  });
+  es.addEventListener("failure", (ev) => {
+    es.close();
+    box.dataset.done = "1";
+    status.replaceChildren(el("span", "error: " + JSON.parse(ev.data).error, "error"));
+  });
+  es.onerror = () => {
+    if (box.dataset.done) return;
+    es.close();
+    box.dataset.done = "1";
+    status.replaceChildren(el("span", "error: the connection to the server was lost; reload the page", "error"));
+  };
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const wait = document.getElementById("wait");
+  if (wait && wait.dataset.stream) startWait(wait);
   const ask = document.getElementById("ask");
   if (ask && ask.dataset.question) startAsk(ask);
   const story = document.getElementById("story");

@@ -4,7 +4,8 @@
     GET  /api/ask/stream     ?question=&as_of=&since=&until= -> events queue, start, sentence, generated, done
     GET  /api/digest         ?date= | ?from=&to= -> `rag digest --format json`
     POST /api/brief          {topic, since?, until?} -> `rag brief --json`
-    GET  /api/brief/stream   ?topic=&since=&until= -> events queue, start, progress, done
+    GET  /api/brief/stream   ?topic=&since=&until= -> events queue, start, progress, view, done
+    GET  /api/digest/stream  ?date= -> events queue, start, view, done (`view`: the page showing the result)
     POST /api/check          {text, lines?, article_ids?, since?, until?} -> `rag check --json`
     GET  /api/articles       ?since=&until=&source=&limit= -> `rag list --json`
     GET  /api/articles/{id}  -> `rag show --json`
@@ -29,6 +30,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -230,6 +232,27 @@ async def api_digest(request: Request, date: str | None = None, date_from: Annot
     return timed(d.to_dict(), secs)
 
 
+@router.get("/digest/stream", summary="A day's digest with its place in the queue (SSE)")
+async def api_digest_stream(request: Request, date: str) -> StreamingResponse:
+    from rag.digest import parse_day
+
+    st = state_of(request)
+    d = parse_day(date, "date")
+
+    def job(t: Ticket, send: Send) -> dict[str, Any]:
+        dg = st.digest(t, d)
+        send("view", {"href": f"/days/{d}?result={st.keep(dg)}"})  # the page that shows it, without the model
+        out: dict[str, Any] = dg.to_dict()
+        return out
+
+    return event_stream(request, job)
+
+
+def brief_href(topic: str, since: str | None, until: str | None, result: str | None = None) -> str:
+    pairs = (("topic", topic), ("since", since), ("until", until), ("result", result))
+    return "/story/brief?" + urlencode({k: v for k, v in pairs if v})
+
+
 class BriefIn(BaseModel):
     topic: str = Field(max_length=500, description="The story, e.g. \"Syria's withdrawal from Lebanon\".")
     since: str | None = None
@@ -253,7 +276,9 @@ async def api_brief_stream(request: Request, topic: Annotated[str, Query(max_len
     def job(t: Ticket, send: Send) -> dict[str, Any]:
         b = st.brief(t, topic, since, until,
                      progress=lambda n, total, label: send("progress", {"done": n, "total": total, "label": label}))
-        return b.to_dict()
+        send("view", {"href": brief_href(topic, since, until, st.keep(b))})
+        out: dict[str, Any] = b.to_dict()
+        return out
 
     return event_stream(request, job)
 

@@ -14,11 +14,11 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rag.errors import InputError, NotFoundError
-from rag.types import Citation
-from rag.web.api import article_json, off_model, on_model, state_of
+from rag.types import Brief, Citation, Digest
+from rag.web.api import article_json, brief_href, off_model, on_model, state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,7 +75,7 @@ async def days_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/days/{day}")
-async def day_page(request: Request, day: str) -> HTMLResponse:
+async def day_page(request: Request, day: str, result: str = "") -> HTMLResponse:
     from rag.digest import parse_day
     from rag.render_digest import digest_values
     from rag.store import Index
@@ -91,36 +91,42 @@ async def day_page(request: Request, day: str) -> HTMLResponse:
     (rows, days), _ = await off_model(around)
     if not rows:
         raise NotFoundError(f"no indexed article is dated {d}: pick a day on /days")
-    dg, _ = await on_model(request, lambda t: st.digest(t, d))
     earlier, later = [x for x in days if x < d], [x for x in days if x > d]
     articles = [{"title": r["title"], "source": r.get("source"), "href": f"/articles/{quote(r['id'], safe='')}"}
                 for r in rows]
+    around_values: dict[str, object] = dict(title=f"{d}: digest", here="days", prev_day=earlier[-1] if earlier else None,
+                         next_day=later[0] if later else None, articles=articles)
+    dg = st.kept(result) if result else None
+    if not isinstance(dg, Digest) or [x.date for x in dg.days] != [d]:
+        # the digest is written in its turn on the model: the page shows the queue, then the result (web.js)
+        return page_of("web_day.html.j2", around_values, heading=d, waiting=f"/api/digest/stream?date={d}", days=[],
+                       shown=set(), titles={}, context=None, day_href=None, article_href=None)
     values = digest_values(dg, day_href=day_href, article_href=article_href)
-    return page_of("web_day.html.j2", values, title=f"{d}: digest", here="days",
-                   heading=values["days"][0]["title"],  # type: ignore[index]
-                   prev_day=earlier[-1] if earlier else None, next_day=later[0] if later else None, articles=articles)
-
-
-def _brief_href(topic: str, since: str | None, until: str | None) -> str:
-    return "/story/brief?" + urlencode({k: v for k, v in (("topic", topic), ("since", since), ("until", until)) if v})
+    return page_of("web_day.html.j2", {**values, **around_values}, waiting=None,
+                   heading=values["days"][0]["title"])  # type: ignore[index]
 
 
 @router.get("/story")
 async def story_page(request: Request, topic: str = "", since: str = "", until: str = "") -> HTMLResponse:
     st = state_of(request)
-    briefs = [{**b, "href": _brief_href(b["topic"], b.get("since"), b.get("until"))} for b in st.briefs()]
+    briefs = [{**b, "href": brief_href(b["topic"], b.get("since"), b.get("until"))} for b in st.briefs()]
     return page("web_story.html.j2", title=f"Story: {topic}" if topic else "Story", here="story", topic=topic[:500],
-                since=since, until=until, view=_brief_href(topic, since, until), briefs=briefs)
+                since=since, until=until, briefs=briefs)
 
 
 @router.get("/story/brief")
-async def brief_page(request: Request, topic: str = "", since: str = "", until: str = "") -> HTMLResponse:
+async def brief_page(request: Request, topic: str = "", since: str = "", until: str = "",
+                     result: str = "") -> Response:
+    """The brief a /story stream wrote (its `result`); without one, /story writes it (queue and progress shown)."""
     from rag.render_brief import brief_values
 
     st = state_of(request)
     if not topic.strip():
         raise InputError("the topic is empty: name a story on /story")
-    b, _ = await on_model(request, lambda t: st.brief(t, topic[:500], since or None, until or None))
+    b = st.kept(result) if result else None
+    if not isinstance(b, Brief) or b.topic != topic:
+        return RedirectResponse("/story?" + urlencode({k: v for k, v in (("topic", topic), ("since", since),
+                                                                            ("until", until)) if v}), status_code=303)
     return page_of("web_brief.html.j2", brief_values(b, article_href=article_href), here="story")
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -27,6 +28,7 @@ from rag.web.queue import Cancellable, ModelQueue, Ticket
 MAX_SPANS = 200  # cited spans remembered per article (the article view shows them)
 MAX_BRIEFS = 50  # briefs listed on the story page
 MAX_SCAN = 20_000  # cache files read for the cited spans (once per server)
+MAX_RESULTS = 64  # finished digests, briefs and checks kept for the page that shows them
 
 
 class RateLimited(RagError):  # noqa: N818
@@ -42,6 +44,8 @@ class WebState:
         self.hits: dict[str, deque[float]] = defaultdict(deque)
         self.cited: dict[str, set[tuple[int, int, str]]] = defaultdict(set)
         self._scanned = False
+        self.results: OrderedDict[str, Any] = OrderedDict()
+        self._results = threading.Lock()
         self.briefs_file = Path(settings.index_dir) / "cache" / "web-briefs.json"
 
     # ---- the components, loaded once --------------------------------------------------------------------
@@ -112,6 +116,20 @@ class WebState:
                        until=day(until, "until"), embedder=self.embedder(), llm=self.llm(t))
         self.remember([c for s in r.statements for c in s.citations()])
         return r
+
+    # ---- results a streamed request hands to the page that shows them (no second turn on the model) ----
+    def keep(self, value: Any) -> str:
+        """An unguessable id under which `value` stays for the page that shows it (the last MAX_RESULTS)."""
+        rid = secrets.token_urlsafe(12)
+        with self._results:
+            self.results[rid] = value
+            while len(self.results) > MAX_RESULTS:
+                self.results.popitem(last=False)
+        return rid
+
+    def kept(self, rid: str) -> Any:
+        with self._results:
+            return self.results.get(rid)
 
     # ---- what was cited, what was briefed ---------------------------------------------------------------
     def remember(self, citations: list[Citation]) -> None:
