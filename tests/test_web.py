@@ -62,6 +62,8 @@ def test_api_keeps_the_cli_contracts(seed_settings: Settings, embedder: object) 
         chk = c.post("/api/check", json={"text": "Zelensky said negotiations are ongoing. Bananas are purple."}).json()
         assert chk["supported"] + chk["unsupported"] == 2 == len(chk["sentences"])
         assert chk["sentences"][0]["supported"] and not chk["sentences"][1]["supported"]
+        form = c.post("/check", data={"text": "Zelensky said negotiations are ongoing. Bananas are purple."})
+        assert form.status_code == 200 and "1 of 2 sentences supported" in form.text  # the page without its script
         assert "lib;dur=" in c.get("/api/stats").headers["server-timing"]
         schema = c.get("/api/openapi.json").json()
         for path in ("/api/ask", "/api/ask/stream", "/api/digest", "/api/brief", "/api/articles/{article_id}",

@@ -159,6 +159,8 @@ def test_a_draft_with_one_false_sentence(seed_settings: Settings, embedder: obje
         page.fill("textarea[name=text]", draft)
         page.click("form button")
         page.wait_for_selector("#summary")
+        assert re.search(r"/check\?result=[\w-]+$", page.url)  # posted as a stream (queue shown), then its report
+        assert page.input_value("textarea[name=text]") == draft
         assert page.inner_text("#summary").startswith("1 of 2")
         ok, bad = page.locator(".statement").all()
         assert "supported" in (ok.get_attribute("class") or "") and "Switzerland" in ok.inner_text()

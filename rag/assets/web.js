@@ -169,7 +169,56 @@ function startWait(box) {
   };
 }
 
+// Server-sent events over a POST (EventSource only GETs): fetch the stream and call on(event, data).
+async function streamPost(url, body, on) {
+  const r = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
+  if (!r.ok) {
+    const e = await r.json().catch(() => ({error: r.status + " " + r.statusText}));
+    on("failure", e);
+    return;
+  }
+  const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  for (;;) {
+    const {value, done} = await reader.read();
+    if (done) break;
+    buf += value;
+    let i;
+    while ((i = buf.indexOf("\n\n")) >= 0) {
+      const chunk = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      let event = "message", data = "";
+      for (const line of chunk.split("\n")) {
+        if (line.startsWith("event: ")) event = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      if (data) on(event, JSON.parse(data));
+    }
+  }
+}
+
+// The check form: posted as a stream, so the place in the queue shows; then the page with the report.
+function startCheck(form) {
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const status = document.getElementById("status");
+    const f = new FormData(form);
+    const body = {text: f.get("text") || "", lines: f.get("lines") === "1", since: f.get("since") || null, until: f.get("until") || null};
+    status.textContent = "Sending the draft…";
+    let view = null;
+    streamPost("/api/check/stream", body, (event, data) => {
+      if (event === "queue") status.textContent = queueText(data.ahead);
+      else if (event === "start") status.textContent = "Checking each sentence against the articles…";
+      else if (event === "view") view = data.href;
+      else if (event === "done" && view) window.location.assign(view);
+      else if (event === "failure") status.replaceChildren(el("span", "error: " + data.error, "error"));
+    }).catch(() => status.replaceChildren(el("span", "error: the connection to the server was lost; try again", "error")));
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const check = document.getElementById("check-form");
+  if (check) startCheck(check);
   const wait = document.getElementById("wait");
   if (wait && wait.dataset.stream) startWait(wait);
   const ask = document.getElementById("ask");

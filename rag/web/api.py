@@ -7,6 +7,7 @@
     GET  /api/brief/stream   ?topic=&since=&until= -> events queue, start, progress, view, done
     GET  /api/digest/stream  ?date= -> events queue, start, view, done (`view`: the page showing the result)
     POST /api/check          {text, lines?, article_ids?, since?, until?} -> `rag check --json`
+    POST /api/check/stream   the same body -> events queue, start, view, done
     GET  /api/articles       ?since=&until=&source=&limit= -> `rag list --json`
     GET  /api/articles/{id}  -> `rag show --json`
     GET  /api/stats          -> `rag stats --json`
@@ -297,6 +298,19 @@ async def api_check(body: CheckIn, request: Request) -> JSONResponse:
     r, secs = await on_model(request, lambda t: st.check(t, body.text, body.lines, body.article_ids, body.since,
                                                          body.until))
     return timed(r.to_dict(), secs)
+
+
+@router.post("/check/stream", summary="A check with its place in the queue (SSE over POST)")
+async def api_check_stream(body: CheckIn, request: Request) -> StreamingResponse:
+    st = state_of(request)
+
+    def job(t: Ticket, send: Send) -> dict[str, Any]:
+        r = st.check(t, body.text, body.lines, body.article_ids, body.since, body.until)
+        send("view", {"href": f"/check?result={st.keep((body, r))}"})  # the page showing it
+        out: dict[str, Any] = r.to_dict()
+        return out
+
+    return event_stream(request, job)
 
 
 # ---- reads --------------------------------------------------------------------------------------------

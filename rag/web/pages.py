@@ -131,7 +131,16 @@ async def brief_page(request: Request, topic: str = "", since: str = "", until: 
 
 
 @router.get("/check")
-async def check_form() -> HTMLResponse:
+async def check_form(request: Request, result: str = "") -> HTMLResponse:
+    """The form; with `result`, the report a /api/check/stream wrote (the page's script posts there, so the
+    queue shows while it waits; without the script the form posts to /check and the page waits)."""
+    from rag.web.api import CheckIn
+
+    kept = state_of(request).kept(result) if result else None
+    if isinstance(kept, tuple) and isinstance(kept[0], CheckIn):
+        body, report = kept
+        return page("web_check.html.j2", title="Check a draft", here="check", text=body.text, lines=body.lines,
+                    since=body.since or "", until=body.until or "", report=report, article_href=article_href)
     return page("web_check.html.j2", title="Check a draft", here="check", text="", lines=False, since="", until="",
                 report=None, article_href=article_href)
 
