@@ -576,6 +576,24 @@ def serve(
         _fail(e)
 
 
+@app.command()
+def web(
+    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default; another one is "
+                                                     "reachable from the network).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+    index: IndexOpt = None,
+) -> None:
+    """The web app and JSON API: ask, days, stories, check, articles (writes only with RAG_WEB_TOKEN)."""
+    from rag.web import serve as run
+
+    try:
+        settings = _settings(index)
+        run(settings, host, port, warn=lambda msg: typer.echo(safe(f"warning: {msg}"), err=True),
+            on_ready=lambda url: typer.echo(f"rag web: {url}  (index {settings.index_dir}; Ctrl-C stops it)", err=True))
+    except RagError as e:
+        _fail(e)
+
+
 @app.command("settings")
 def show_settings() -> None:
     """List every setting, its environment variable, default and description."""

@@ -223,6 +223,25 @@ class Settings(BaseSettings):
         default=None, description="Public URL where `rag daily --out` is served (e.g. https://news.example.org/); "
         "makes the Atom feed's links absolute. Unset: links relative to the feed."
     )
+    web_token: SecretStr | None = Field(
+        default=None, description="Bearer token `rag web` requires on every write request (ingest, remove, feeds: "
+        "`Authorization: Bearer TOKEN`). Unset: the web app and API are read-only."
+    )
+    web_max_body: int = Field(
+        default=1_000_000, description="Largest request body `rag web` reads, in bytes (a draft to check, articles "
+        "to ingest); a larger one is refused with 413."
+    )
+    web_rate_limit: int = Field(
+        default=30, description="Requests that use the model (ask, digest, brief, check) one client may start per "
+        "minute in `rag web`; more are refused with 429."
+    )
+    web_max_queue: int = Field(
+        default=16, description="Requests `rag web` lets wait for the model at once; more are refused with 503."
+    )
+    web_max_seconds: float = Field(
+        default=900.0, description="Longest one `rag web` request may hold the model; it is then cancelled so the "
+        "queue moves on."
+    )
     eval_cache_dir: Path = Field(
         default_factory=lambda: _cache_home() / "rag-news" / "eval",
         description="Where `rag eval` keeps the indexes it builds from gold-set corpora (reused while unchanged).",

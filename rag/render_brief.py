@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 
 from rag.render_digest import _md_escape, cite_context, md_code
 from rag.terminal import safe as _clean  # the one terminal-safety rule (rag.terminal)
 from rag.terminal import safe_json
-from rag.types import Brief, BriefItem
+from rag.types import Brief, BriefItem, Citation
 
 
 def _coverage_line(b: Brief) -> str:
@@ -79,9 +80,14 @@ def brief_html(b: Brief) -> str:
     """One self-contained page (rag/assets/brief.html.j2, autoescaped by Jinja2), the digest page's look."""
     from rag.templating import render
 
+    return render("brief.html.j2", **brief_values(b))
+
+
+def brief_values(b: Brief, article_href: Callable[[Citation], str] | None = None) -> dict[str, object]:
+    """What rag/assets/brief_body.html.j2 renders (the static page, and the web app's story page)."""
     sections = [("o", "Overview", b.overview), ("t", "Timeline", b.timeline), ("x", "Where sources disagree", b.conflicts)]
-    return render("brief.html.j2", title=f"Brief: {b.topic}", topic=b.topic, coverage=_coverage_line(b),
-                  sections=sections, articles=b.articles, context=cite_context(b.sources))
+    return {"title": f"Brief: {b.topic}", "topic": b.topic, "coverage": _coverage_line(b), "sections": sections,
+            "articles": b.articles, "context": cite_context(b.sources), "article_href": article_href}
 
 
 def render_brief(b: Brief, fmt: str) -> str:

@@ -138,11 +138,16 @@ def digest_html(d: Digest) -> str:
     from rag.templating import render
 
     span = f"{d.days[0].date} to {d.days[-1].date}" if len(d.days) > 1 else (d.days[0].date if d.days else "")
+    return render("digest.html.j2", **digest_values(d), span=span, title=f"News digest {span}")
+
+
+def digest_values(d: Digest, day_href: Callable[[str], str] | None = None,
+                  article_href: Callable[[Citation], str] | None = None) -> dict[str, object]:
+    """What rag/assets/digest_days.html.j2 renders (the static page, and the web app's day page with links)."""
     days = [{"date": day.date, "title": _day_title(day.date), "articles": day.articles, "stories": day.stories}
             for day in d.days]
-    return render("digest.html.j2", title=f"News digest {span}", span=span, days=days,
-                  shown={day.date for day in d.days}, titles={i: a.title for i, a in d.articles.items()},
-                  context=cite_context(d.articles))
+    return {"days": days, "shown": {day.date for day in d.days}, "titles": {i: a.title for i, a in d.articles.items()},
+            "context": cite_context(d.articles), "day_href": day_href, "article_href": article_href}
 
 
 def render_digest(d: Digest, fmt: str) -> str:
