@@ -202,3 +202,17 @@ def test_a_plain_request_whose_client_goes_away_frees_the_model(seed_settings: S
         a = c.post("/api/ask", json={"question": "Where did Zelensky's team return from?"})
         assert a.status_code == 200 and not a.json()["refused"], a.text
         assert not llm.gate.is_set()
+
+
+def test_rag_web_on_a_busy_port_is_one_line_and_status_1(seed_settings: Settings) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = subprocess.run([str(Path(sys.executable).parent / "rag"), "web", "--port", str(port), "--index",
+                            str(seed_settings.index_dir)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot serve on 127.0.0.1:") and "--port" in lines[0], r.stderr

@@ -167,6 +167,23 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _check_port(host: str, port: int) -> None:
+    """InputError when `host:port` cannot be bound (in use, not this machine's address, out of range)."""
+    import socket
+
+    from rag.errors import InputError
+
+    if not 0 < port < 65536:
+        raise InputError(f"--port {port} is not a port: give one from 1 to 65535, e.g. --port 8080")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(infos[0][4])
+    except OSError as e:
+        raise InputError(f"cannot serve on {host}:{port} ({e.strerror or e}): choose another --port or --host") from e
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080,
           warn: Any = None, on_ready: Any = None) -> None:
     """`rag web`: serve the app with uvicorn until interrupted. A host other than loopback without
@@ -176,6 +193,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080,
     if not is_loopback(host) and warn is not None:
         warn(f"serving on {host}: anyone who can reach it can read the index and use the model"
              + ("" if settings.web_token else "; writes stay disabled (set RAG_WEB_TOKEN to allow them)"))
+    _check_port(host, port)
     app = create_app(settings)
     config = uvicorn.Config(wrap(app, settings), host=host, port=port, log_level="warning", access_log=False,
                             timeout_graceful_shutdown=5)
