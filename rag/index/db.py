@@ -1,0 +1,217 @@
+"""The article store's engine behind one small interface (`Database`), chosen by settings: the embedded
+SQLite file `RAG_INDEX_DIR/articles.sqlite` (default) or a PostgreSQL server (`RAG_DATABASE_URL`,
+rag.index.postgres). `rag.store.Index` writes portable SQL (`?` placeholders, `ON CONFLICT`) through it;
+what differs between the engines lives here: opening, DDL, the writer lock, and the lexical index.
+
+The lexical index is a real engine's, updated in the same transaction as the chunks it indexes, so no
+write is ever followed by a rebuild: SQLite's FTS5 (BM25 ranking built in; a contentless table, the text
+stays in `articles` only) or PostgreSQL's full-text search. Each chunk is indexed as its article's title
+and its own text (the headline names the subject), tokenised as Unicode words, lower-cased, unstemmed.
+
+Not handled here: schema versions beyond "create what is missing" (an index made by an older version gets
+its new tables, and its lexical index is backfilled once, when first opened for writing or reading).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+from rag.errors import LockedError, RagError
+
+# (chunk id, article id, publication day or None, title, chunk text): one row of the lexical index
+LexRow = tuple[str, str, str | None, str, str]
+
+
+class Database(Protocol):
+    """One connection to the article store (autocommit; `begin`/`commit` around writes)."""
+
+    kind: str  # "sqlite" or "postgres"
+    errors: tuple[type[BaseException], ...]  # what the driver raises
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement (`?` placeholders); the cursor (fetchone, fetchall, iteration; rows by name or
+        position)."""
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    def begin(self) -> None:
+        """Start a write transaction (SQLite: BEGIN IMMEDIATE, so writers queue rather than deadlock)."""
+
+    def script(self, ddl: str) -> None:
+        """Run `CREATE ... IF NOT EXISTS` statements (SQLite's types) in one transaction."""
+
+    def tables(self) -> set[str]: ...
+
+    def fail(self, e: BaseException) -> RagError:
+        """One line for a driver error: what failed and what to check."""
+
+    def lock(self, wait: bool, timeout: float | None, on_wait: Callable[[str], None] | None) -> None:
+        """Take the writer lock (LockedError when busy and not waiting, or after `timeout` seconds)."""
+
+    def unlock(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    # ---- the lexical index: call inside the write transaction that changes the chunks ------------------
+    def lex_ready(self) -> bool:
+        """Whether the lexical index exists (an older index gets it from `lex_create` + a backfill)."""
+
+    def lex_create(self) -> None: ...
+
+    def lex_add(self, rows: Sequence[LexRow]) -> None: ...
+
+    def lex_remove(self, article_ids: Sequence[str]) -> None:
+        """Drop these articles' chunks from the lexical index. Call before their rows change."""
+
+    def lex_search(self, terms: Sequence[str], k: int, since: str | None, until: str | None) -> list[tuple[str, float]]:
+        """(chunk id, score) of the best k chunks matching any of `terms`, dated within [since, until] when
+        either is given (undated chunks then never match), best first."""
+
+
+def lex_body(title: str, text: str) -> str:
+    return title + "\n" + text
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """English stopwords dropped from lexical queries (rag/index/stopwords.txt, the list bm25s used)."""
+    text = resources.files("rag.index").joinpath("stopwords.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if (w := line.split("#")[0].strip()))
+
+
+def query_terms(query: str) -> list[str]:
+    """The query's words as the lexical index holds them: lower-cased, stopwords dropped, each once.
+
+    >>> query_terms("Who is the Speaker of New Zealand's parliament?")
+    ['who', 'speaker', 'new', 'zealand', 's', 'parliament']
+    """
+    out: list[str] = []
+    for w in re.findall(r"[^\W_]+", query.lower()):
+        if w not in stopwords() and w not in out:
+            out.append(w)
+    return out
+
+
+class SQLiteDB:
+    """The embedded store: an SQLite file in WAL mode; the writer lock is a file lock beside it."""
+
+    kind = "sqlite"
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+
+    def __init__(self, conn: sqlite3.Connection, directory: Path,
+                 fail: Callable[[BaseException], RagError]) -> None:
+        self.conn = conn
+        self.dir = directory
+        self._fail = fail
+        self._lock: Any = None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def script(self, ddl: str) -> None:
+        # one transaction: a run killed while creating it leaves all the tables or none
+        self.conn.executescript(f"BEGIN IMMEDIATE;{ddl}COMMIT;")
+
+    def tables(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+    def fail(self, e: BaseException) -> RagError:
+        return self._fail(e)
+
+    def lock(self, wait: bool, timeout: float | None, on_wait: Callable[[str], None] | None) -> None:
+        from filelock import FileLock, Timeout
+
+        # thread_local=False: the lock belongs to this Index, whichever thread releases it
+        lock = FileLock(self.dir / "write.lock", mode=0o644, thread_local=False)
+        busy = f"another rag run is writing to {self.dir}"
+        try:
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                if not wait:
+                    raise LockedError(f"{busy}; wait for it to finish and run again") from None
+                if on_wait:
+                    on_wait(f"{busy}; waiting for it to finish")
+                try:
+                    lock.acquire(timeout=-1 if timeout is None else timeout, poll_interval=0.2)
+                except Timeout:
+                    raise LockedError(f"{busy} and still was after {timeout:.0f} s; run again later "
+                                      "(or raise RAG_LOCK_TIMEOUT)") from None
+        except OSError as e:
+            raise self._fail(e) from e
+        self._lock = lock
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def close(self) -> None:
+        self.unlock()
+        self.conn.close()
+
+    # ---- lexical: FTS5 ------------------------------------------------------------------------------
+    # `lex` maps FTS5 rowids to chunks (and carries the day for date filters); `lex_fts` is contentless,
+    # so a delete names the indexed text again, read from the rows before they change (lex_remove).
+    _LEX = """
+    CREATE TABLE IF NOT EXISTS lex (rowid INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE,
+        article_id TEXT NOT NULL, date TEXT);
+    CREATE INDEX IF NOT EXISTS lex_article ON lex(article_id);
+    CREATE VIRTUAL TABLE IF NOT EXISTS lex_fts USING fts5(body, content='', tokenize='unicode61');
+    """
+
+    def lex_ready(self) -> bool:
+        return "lex_fts" in self.tables()
+
+    def lex_create(self) -> None:
+        for stmt in self._LEX.split(";"):
+            if stmt.strip():
+                self.conn.execute(stmt)
+
+    def lex_add(self, rows: Sequence[LexRow]) -> None:
+        for cid, aid, day, title, text in rows:
+            rowid = self.conn.execute("INSERT INTO lex(chunk_id, article_id, date) VALUES (?,?,?)",
+                                      (cid, aid, day)).lastrowid
+            self.conn.execute("INSERT INTO lex_fts(rowid, body) VALUES (?,?)", (rowid, lex_body(title, text)))
+
+    def lex_remove(self, article_ids: Sequence[str]) -> None:
+        for aid in article_ids:
+            rows = self.conn.execute(
+                'SELECT l.rowid, a.title, a.text, c.start, c."end" FROM lex l JOIN chunks c ON c.id=l.chunk_id '
+                "JOIN articles a ON a.id=c.article_id WHERE l.article_id=?", (aid,)).fetchall()
+            self.conn.executemany("INSERT INTO lex_fts(lex_fts, rowid, body) VALUES ('delete', ?, ?)",
+                                  [(r[0], lex_body(r[1], r[2][r[3] : r[4]])) for r in rows])
+            self.conn.execute("DELETE FROM lex WHERE article_id=?", (aid,))
+
+    def lex_search(self, terms: Sequence[str], k: int, since: str | None, until: str | None) -> list[tuple[str, float]]:
+        if not terms:
+            return []
+        match = " OR ".join(f'"{t}"' for t in terms)
+        if since or until:
+            cond, args = "l.date IS NOT NULL AND l.date <> ''", []
+            if since:
+                cond += " AND l.date >= ?"
+                args.append(since)
+            if until:
+                cond += " AND l.date <= ?"
+                args.append(until)
+            rows = self.conn.execute(
+                f"SELECT l.chunk_id, bm25(lex_fts) AS s FROM lex_fts JOIN lex l ON l.rowid=lex_fts.rowid "
+                f"WHERE lex_fts MATCH ? AND {cond} ORDER BY s LIMIT ?", (match, *args, k)).fetchall()
+        else:
+            rows = self.conn.execute(
+                "SELECT l.chunk_id, f.rank FROM (SELECT rowid, rank FROM lex_fts WHERE lex_fts MATCH ? "
+                "ORDER BY rank LIMIT ?) f JOIN lex l ON l.rowid=f.rowid ORDER BY f.rank", (match, k)).fetchall()
+        return [(r[0], -float(r[1])) for r in rows]  # FTS5's bm25() is negative: lower is better
