@@ -377,7 +377,7 @@ class Index:
         try:
             yield self.db
         except BaseException as e:
-            with contextlib.suppress(*errors):
+            with contextlib.suppress(*errors, RagError):
                 self.db.execute("ROLLBACK")
             if isinstance(e, errors):
                 raise self.db.fail(e) from e
@@ -386,7 +386,7 @@ class Index:
             try:
                 self.db.execute("COMMIT")
             except errors as e:
-                with contextlib.suppress(*errors):
+                with contextlib.suppress(*errors, RagError):
                     self.db.execute("ROLLBACK")
                 raise self.db.fail(e) from e
 

@@ -23,14 +23,14 @@ from rag.config import Settings  # noqa: E402
 from rag.embed import OnnxMiniLM  # noqa: E402
 from rag.llm import Completion  # noqa: E402
 
-from .servers import start_chroma, stop_chroma  # noqa: E402
+from .servers import start_chroma, start_postgres, stop_chroma, stop_postgres  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 WIKINEWS = SHARED / "corpora" / "wikinews" / "articles.jsonl"
-TEST_STORE = os.environ.get("RAG_TEST_STORE", "embedded")  # or "server": see _store_under_test
-assert TEST_STORE in ("embedded", "server"), "RAG_TEST_STORE must be embedded or server"
+TEST_STORE = os.environ.get("RAG_TEST_STORE", "embedded")  # or "server", "postgres": see _store_under_test
+assert TEST_STORE in ("embedded", "server", "postgres"), "RAG_TEST_STORE must be embedded, server or postgres"
 MODEL_DIR = Path(os.environ.get("RAG_MODEL_DIR") or Path.home() / ".cache" / "rag-news" / "models")
 
 
@@ -48,9 +48,38 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(index_dir=tmp_path / "index", model_dir=MODEL_DIR)
 
 
+def needs_sqlite() -> pytest.MarkDecorator:
+    """For tests that open the embedded store's file themselves (crash states, WAL, a read-only copy)."""
+    return pytest.mark.skipif(TEST_STORE == "postgres", reason="reads articles.sqlite; the suite runs on PostgreSQL")
+
+
+def new_database(admin_url: str, template: str | None = None) -> str:
+    """A fresh database on the test PostgreSQL server (a copy of `template` when given); its URL."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(admin_url, autocommit=True) as c:
+        if template:  # a template must have no open sessions: end any a test left behind
+            c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname=%s", (template,))
+            c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        else:
+            c.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
 def base_settings(d: Path, request: pytest.FixtureRequest) -> Settings:
     """Settings for an index built once per session and copied by tests (`private_copy`). Under
-    RAG_TEST_STORE=server its vectors live in their own collection on the test server."""
+    RAG_TEST_STORE=server its vectors live in their own collection on the test server; under postgres its
+    article store is its own database on the test PostgreSQL server."""
+    if TEST_STORE == "postgres":
+        return Settings(index_dir=d, model_dir=MODEL_DIR, database_url=new_database(request.getfixturevalue("postgres_server")))
     if TEST_STORE == "server":
         return Settings(index_dir=d, model_dir=MODEL_DIR, chroma_url=request.getfixturevalue("chroma_server"),
                         chroma_collection=f"base-{uuid.uuid4().hex[:16]}")
@@ -62,6 +91,16 @@ def private_copy(base: Settings, d: Path) -> Settings:
     are copied into the collection the environment names (set per test by `_store_under_test`)."""
     shutil.copytree(base.index_dir, d)
     s = Settings(index_dir=d, model_dir=MODEL_DIR)
+    if TEST_STORE == "postgres":  # the test's database (set by `_store_under_test`) becomes a copy of the base's
+        admin = s.database_url.rsplit("/", 1)[0] + "/postgres"
+        drop_database(admin, s.database_url)
+        import psycopg
+
+        name = s.database_url.rsplit("/", 1)[1]
+        with psycopg.connect(admin, autocommit=True) as c:
+            base_db = base.database_url.rsplit("/", 1)[1]
+            c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname=%s", (base_db,))
+            c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base_db}"')
     if TEST_STORE == "server":
         import sqlite3
 
@@ -118,12 +157,22 @@ def private_model_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _store_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def _store_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """RAG_TEST_STORE=server runs the suite against a real Chroma server: every index a test opens through
-    the environment (Settings(), the CLI, the console script) keeps its vectors there, in its own collection."""
+    the environment (Settings(), the CLI, the console script) keeps its vectors there, in its own collection.
+    RAG_TEST_STORE=postgres keeps every such index's article store on a real PostgreSQL server, in a database
+    of the test's own (RAG_DATABASE_URL), dropped after it."""
     if TEST_STORE == "server":
         monkeypatch.setenv("RAG_CHROMA_URL", request.getfixturevalue("chroma_server"))
         monkeypatch.setenv("RAG_CHROMA_COLLECTION", f"t-{uuid.uuid4().hex[:16]}")
+    if TEST_STORE == "postgres":
+        admin = request.getfixturevalue("postgres_server")
+        url = new_database(admin)
+        monkeypatch.setenv("RAG_DATABASE_URL", url)
+        yield
+        drop_database(admin, url)
+        return
+    yield
 
 
 @pytest.fixture(scope="session")
@@ -201,3 +250,14 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         stop_chroma(proc)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server (Debian's binaries, a throwaway cluster on 127.0.0.1) shared by the session;
+    the URL of its `postgres` database. Tests make their own databases on it (`new_database`)."""
+    proc, url, root = start_postgres()
+    try:
+        yield url
+    finally:
+        stop_postgres(proc, root)

@@ -87,16 +87,31 @@ class PostgresDB:
                                "is running, or unset RAG_DATABASE_URL for the embedded SQLite store") from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(sql.replace("?", "%s"), params or None)
+        """As the interface says; a driver error is a BackendError line here already (a read anywhere in
+        rag.store may meet a server gone)."""
+        try:
+            return self.conn.execute(sql.replace("?", "%s"), params or None)
+        except self.errors as e:
+            raise self.fail(e) from e
+
+    def _x(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """conn.execute with psycopg's own placeholders (%s); driver errors as for `execute`."""
+        try:
+            return self.conn.execute(sql, params)
+        except self.errors as e:
+            raise self.fail(e) from e
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = list(rows)
         if rows:
-            with self.conn.cursor() as cur:
-                cur.executemany(sql.replace("?", "%s"), rows)
+            try:
+                with self.conn.cursor() as cur:
+                    cur.executemany(sql.replace("?", "%s"), rows)
+            except self.errors as e:
+                raise self.fail(e) from e
 
     def begin(self) -> None:
-        self.conn.execute("BEGIN")
+        self.execute("BEGIN")
 
     def script(self, ddl: str) -> None:
         try:
@@ -108,7 +123,7 @@ class PostgresDB:
             raise self.fail(e) from e
 
     def tables(self) -> set[str]:
-        return {r[0] for r in self.conn.execute(
+        return {r[0] for r in self._x(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
 
     def fail(self, e: BaseException) -> RagError:
@@ -118,7 +133,7 @@ class PostgresDB:
     def lock(self, wait: bool, timeout: float | None, on_wait: Callable[[str], None] | None) -> None:
         busy = f"another rag run is writing to the PostgreSQL store at {self.where}"
         try:
-            got = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK,)).fetchone()[0]
+            got = self._x("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK,)).fetchone()[0]
             if not got:
                 if not wait:
                     raise LockedError(f"{busy}; wait for it to finish and run again")
@@ -130,7 +145,7 @@ class PostgresDB:
                         raise LockedError(f"{busy} and still was after {timeout:.0f} s; run again later "
                                           "(or raise RAG_LOCK_TIMEOUT)")
                     time.sleep(0.2)
-                    got = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK,)).fetchone()[0]
+                    got = self._x("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK,)).fetchone()[0]
         except self.errors as e:
             raise self.fail(e) from e
         self._locked = True
@@ -160,7 +175,7 @@ class PostgresDB:
 
     def lex_create(self) -> None:
         for stmt in self._LEX:
-            self.conn.execute(stmt)
+            self._x(stmt)
 
     def lex_add(self, rows: Sequence[LexRow]) -> None:
         self.executemany("INSERT INTO lex(chunk_id, article_id, date, tsv) VALUES (?, ?, ?, to_tsvector('simple', ?))",
@@ -168,20 +183,20 @@ class PostgresDB:
 
     def lex_remove(self, article_ids: Sequence[str]) -> None:
         if article_ids:
-            self.conn.execute("DELETE FROM lex WHERE article_id = ANY(%s)", (list(article_ids),))
+            self._x("DELETE FROM lex WHERE article_id = ANY(%s)", (list(article_ids),))
 
     def lex_search(self, terms: Sequence[str], k: int, since: str | None, until: str | None) -> list[tuple[str, float]]:
         if not terms:
             return []
         # each word's weight: BM25's inverse document frequency, from the GIN index's match counts
-        queries = [self.conn.execute("SELECT plainto_tsquery('simple', %s)::text", (t,)).fetchone()[0] for t in terms]
+        queries = [self._x("SELECT plainto_tsquery('simple', %s)::text", (t,)).fetchone()[0] for t in terms]
         terms = [t for t, q in zip(terms, queries, strict=True) if q]
         if not terms:
             return []
-        n = self.conn.execute("SELECT count(*) FROM lex").fetchone()[0]
+        n = self._x("SELECT count(*) FROM lex").fetchone()[0]
         weights = []
         for t in terms:
-            df = self.conn.execute("SELECT count(*) FROM lex WHERE tsv @@ plainto_tsquery('simple', %s)",
+            df = self._x("SELECT count(*) FROM lex WHERE tsv @@ plainto_tsquery('simple', %s)",
                                    (t,)).fetchone()[0]
             weights.append(math.log(1 + (n - df + 0.5) / (df + 0.5)))
         score = " + ".join("%s * ts_rank(tsv, plainto_tsquery('simple', %s), 1)" for _ in terms)
@@ -196,7 +211,7 @@ class PostgresDB:
             if until:
                 cond += " AND date <= %s"
                 params.append(until)
-        rows = self.conn.execute(f"SELECT chunk_id, {score} AS s FROM lex WHERE {cond} ORDER BY s DESC, chunk_id LIMIT %s",
+        rows = self._x(f"SELECT chunk_id, {score} AS s FROM lex WHERE {cond} ORDER BY s DESC, chunk_id LIMIT %s",
                                  [*params, k]).fetchall()
         return [(r[0], float(r[1])) for r in rows]
 
