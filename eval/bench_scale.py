@@ -149,29 +149,41 @@ class Synth:
                 counts.update(re.findall(r"[A-Za-z][A-Za-z'-]*|\d+", json.loads(line)["text"]))
         words = [w for w, _ in counts.most_common(60000)]
         freq = np.array([counts[w] for w in words], dtype=np.float64)
-        self.words = np.array(words, dtype=object)
-        self.p = freq / freq.sum()
+        self.words = words
+        self.cdf = np.cumsum(freq / freq.sum())
         self.rng = np.random.default_rng(seed)
         self.n = 0
 
+    def _draw(self, k: int) -> list[str]:
+        idx = np.minimum(np.searchsorted(self.cdf, self.rng.random(k)), len(self.words) - 1)
+        return [self.words[i] for i in idx]
+
     def sentence(self, k: int) -> str:
-        w = self.rng.choice(self.words, size=k, p=self.p)
-        s = " ".join(w)
+        s = " ".join(self._draw(k))
         return s[:1].upper() + s[1:] + "."
 
     def article(self) -> Any:
+        """~2,000 characters in 3 paragraphs of 4-7 sentences (2-3 chunks of up to 900 characters)."""
         from rag.types import Article
 
         self.n += 1
         day = np.datetime64("2000-01-01") + int(self.rng.integers(0, 26 * 365))
-        paras = ["\n".join(self.sentence(int(self.rng.integers(12, 28))) for _ in range(int(self.rng.integers(3, 6))))
-                 for _ in range(3)]
-        return Article(id=f"syn-{self.n}", title=self.sentence(8).rstrip("."), text="\n\n".join(paras),
+        lens = [[int(x) for x in self.rng.integers(12, 28, size=int(self.rng.integers(4, 8)))] for _ in range(3)]
+        words = iter(self._draw(sum(map(sum, lens)) + 8))
+        paras = []
+        for para in lens:
+            sents = []
+            for k in para:
+                s = " ".join(next(words) for _ in range(k))
+                sents.append(s[:1].upper() + s[1:] + ".")
+            paras.append(" ".join(sents))
+        title = " ".join(next(words) for _ in range(8))
+        return Article(id=f"syn-{self.n}", title=title[:1].upper() + title[1:], text="\n\n".join(paras),
                        date=str(day), source="synthetic", date_source="metadata")
 
     def question(self) -> str:
-        mid = self.rng.choice(self.words[200:20000], size=6)
-        return " ".join(mid) + "?"
+        """Six words of middling frequency (ranks 200-20,000), as a question names things."""
+        return " ".join(self.words[int(i)] for i in self.rng.integers(200, 20000, size=6)) + "?"
 
 
 def embedder_rate(n: int = 128) -> float:

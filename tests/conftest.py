@@ -53,6 +53,16 @@ def needs_sqlite() -> pytest.MarkDecorator:
     return pytest.mark.skipif(TEST_STORE == "postgres", reason="reads articles.sqlite; the suite runs on PostgreSQL")
 
 
+def own_store() -> dict[str, str]:
+    """Settings fields giving an index of a test its own article store. Under RAG_TEST_STORE=postgres the
+    environment's RAG_DATABASE_URL is the test's one database, so a second index in the same test needs
+    another (elsewhere the index directory is the store)."""
+    if TEST_STORE != "postgres":
+        return {}
+    url = os.environ["RAG_DATABASE_URL"]
+    return {"database_url": new_database(url.rsplit("/", 1)[0] + "/postgres")}
+
+
 def new_database(admin_url: str, template: str | None = None) -> str:
     """A fresh database on the test PostgreSQL server (a copy of `template` when given); its URL."""
     import psycopg

@@ -32,7 +32,7 @@ from rag.ingest import ingest
 from rag.llm import LLM
 from rag.store import Index
 
-from .conftest import MODEL_DIR, SEEDS, TEST_STORE, FakeChat
+from .conftest import MODEL_DIR, SEEDS, TEST_STORE, FakeChat, own_store
 from .servers import start_chroma, stop_chroma
 
 runner = CliRunner()
@@ -345,7 +345,8 @@ def test_ingest_ask_show_remove_behave_the_same_on_both_stores(store_settings: S
 
 def test_two_indexes_share_one_chroma_server(chroma_server: str, tmp_path: Path, embedder: OnnxMiniLM) -> None:
     a = Settings(index_dir=tmp_path / "a", chroma_url=chroma_server, chroma_collection=f"a-{uuid.uuid4().hex[:8]}")
-    b = Settings(index_dir=tmp_path / "b", chroma_url=chroma_server, chroma_collection=f"b-{uuid.uuid4().hex[:8]}")
+    b = Settings(index_dir=tmp_path / "b", chroma_url=chroma_server, chroma_collection=f"b-{uuid.uuid4().hex[:8]}",
+                 **own_store())
     ingest([SEEDS], a, embedder=embedder)
     other = tmp_path / "other.txt"
     other.write_text("Harvest festival\n\nThe village of Lumb held its harvest festival on Sunday. "

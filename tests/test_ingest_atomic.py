@@ -28,7 +28,7 @@ from rag.ingest import ingest
 from rag.retrieve import Retriever
 from rag.store import Index
 
-from .conftest import ROOT
+from .conftest import ROOT, needs_sqlite
 from .test_ingest_crash import check, rag, rag_env
 
 runner = CliRunner()
@@ -94,6 +94,7 @@ class HalfWritingCollection:
         return getattr(self.real, name)
 
 
+@needs_sqlite()
 def test_chroma_failing_mid_write_keeps_the_previous_version_and_the_next_run_cleans_up(
         tmp_path: Path, settings: Settings, embedder: OnnxMiniLM, monkeypatch: pytest.MonkeyPatch) -> None:
     data = Path(__file__).parent / "data" / "wikinews40.jsonl"
@@ -143,6 +144,7 @@ ix.remove([{article_id!r}])
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=rag_env(index), timeout=120).returncode
 
 
+@needs_sqlite()
 @pytest.mark.parametrize("delete_first", [True, False], ids=["killed after the Chroma delete", "killed before it"])
 def test_an_interrupted_remove_is_finished_on_the_next_write(tmp_path: Path, settings: Settings,
                                                               embedder: OnnxMiniLM, delete_first: bool) -> None:
@@ -183,6 +185,7 @@ def test_copies_of_an_updated_article_are_judged_again(tmp_path: Path, settings:
     assert "propeller" in _search(settings, embedder, "Why was the Lundy ferry cancelled?")
 
 
+@needs_sqlite()
 def test_an_article_that_cannot_be_indexed_is_reported_and_skipped(tmp_path: Path, settings: Settings,
                                                                     embedder: OnnxMiniLM) -> None:
     """A pending article left by an earlier run whose indexing always fails does not block later ingests;
@@ -274,6 +277,7 @@ def _staged(db: Path) -> tuple[int, int]:
     return rows.get("indexed", 0), staged + rows.get("pending", 0)
 
 
+@needs_sqlite()
 def test_kill_9_during_updates_leaves_every_article_searchable(tmp_path: Path) -> None:
     data = Path(__file__).parent / "data" / "wikinews40.jsonl"
     recs = [json.loads(x) for x in data.read_text().splitlines()]

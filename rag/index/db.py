@@ -260,7 +260,8 @@ class SQLiteDB:
                     'SELECT l.chunk_id, l.n_words, a.title, a.text, c.start, c."end" FROM lex l '
                     "JOIN chunks c ON c.id=l.chunk_id JOIN articles a ON a.id=c.article_id "
                     f"WHERE l.rowid IN ({','.join('?' * len(part))})", part):
-                tf = Counter(lex_body(r[2], r[3][r[4] : r[5]]).split())
+                # the chunk's words (stopwords too: no query term is one; the length is n_words, without them)
+                tf = Counter(re.findall(r"[^\W_]+", (r[2] + "\n" + r[3][r[4] : r[5]]).lower()))
                 norm = self.K1 * (1 - self.B + self.B * r[1] / avgdl)
                 score = sum(idf[t] * tf[t] / (tf[t] + norm) for t in terms if tf[t])
                 scored.append((r[0], score))
