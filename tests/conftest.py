@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -29,8 +31,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 WIKINEWS = SHARED / "corpora" / "wikinews" / "articles.jsonl"
-TEST_STORE = os.environ.get("RAG_TEST_STORE", "embedded")  # or "server", "postgres": see _store_under_test
-assert TEST_STORE in ("embedded", "server", "postgres"), "RAG_TEST_STORE must be embedded, server or postgres"
+# embedded (SQLite + embedded Chroma), server (SQLite + a Chroma server), postgres (PostgreSQL + embedded
+# Chroma) or team (PostgreSQL + a Chroma server, the shared deployment): see _store_under_test
+TEST_STORE = os.environ.get("RAG_TEST_STORE", "embedded")
+assert TEST_STORE in ("embedded", "server", "postgres", "team"), "RAG_TEST_STORE must be embedded, server, postgres or team"
+CHROMA_SERVER = TEST_STORE in ("server", "team")
+PG_STORE = TEST_STORE in ("postgres", "team")
 MODEL_DIR = Path(os.environ.get("RAG_MODEL_DIR") or Path.home() / ".cache" / "rag-news" / "models")
 
 
@@ -50,23 +56,30 @@ def settings(tmp_path: Path) -> Settings:
 
 def needs_sqlite() -> pytest.MarkDecorator:
     """For tests that open the embedded store's file themselves (crash states, WAL, a read-only copy)."""
-    return pytest.mark.skipif(TEST_STORE == "postgres", reason="reads articles.sqlite; the suite runs on PostgreSQL")
+    return pytest.mark.skipif(PG_STORE, reason="reads articles.sqlite; the suite runs on PostgreSQL")
 
 
 def own_store() -> dict[str, str]:
     """Settings fields giving an index of a test its own article store. Under RAG_TEST_STORE=postgres the
     environment's RAG_DATABASE_URL is the test's one database, so a second index in the same test needs
     another (elsewhere the index directory is the store)."""
-    if TEST_STORE != "postgres":
+    if not PG_STORE:
         return {}
     url = os.environ["RAG_DATABASE_URL"]
     return {"database_url": new_database(url.rsplit("/", 1)[0] + "/postgres")}
 
 
-def new_database(admin_url: str, template: str | None = None) -> str:
-    """A fresh database on the test PostgreSQL server (a copy of `template` when given); its URL."""
+@functools.cache
+def _psycopg() -> Any:
+    """The driver, imported once (a test may hide it from `import` to test the message without it)."""
     import psycopg
 
+    return psycopg
+
+
+def new_database(admin_url: str, template: str | None = None) -> str:
+    """A fresh database on the test PostgreSQL server (a copy of `template` when given); its URL."""
+    psycopg = _psycopg()
     name = f"t_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(admin_url, autocommit=True) as c:
         if template:  # a template must have no open sessions: end any a test left behind
@@ -78,9 +91,7 @@ def new_database(admin_url: str, template: str | None = None) -> str:
 
 
 def drop_database(admin_url: str, url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as c:
+    with _psycopg().connect(admin_url, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
@@ -88,12 +99,12 @@ def base_settings(d: Path, request: pytest.FixtureRequest) -> Settings:
     """Settings for an index built once per session and copied by tests (`private_copy`). Under
     RAG_TEST_STORE=server its vectors live in their own collection on the test server; under postgres its
     article store is its own database on the test PostgreSQL server."""
-    if TEST_STORE == "postgres":
-        return Settings(index_dir=d, model_dir=MODEL_DIR, database_url=new_database(request.getfixturevalue("postgres_server")))
-    if TEST_STORE == "server":
-        return Settings(index_dir=d, model_dir=MODEL_DIR, chroma_url=request.getfixturevalue("chroma_server"),
-                        chroma_collection=f"base-{uuid.uuid4().hex[:16]}")
-    return Settings(index_dir=d, model_dir=MODEL_DIR)
+    kw: dict[str, str] = {}
+    if PG_STORE:
+        kw["database_url"] = new_database(request.getfixturevalue("postgres_server"))
+    if CHROMA_SERVER:
+        kw.update(chroma_url=request.getfixturevalue("chroma_server"), chroma_collection=f"base-{uuid.uuid4().hex[:16]}")
+    return Settings(index_dir=d, model_dir=MODEL_DIR, **kw)
 
 
 def private_copy(base: Settings, d: Path) -> Settings:
@@ -101,20 +112,18 @@ def private_copy(base: Settings, d: Path) -> Settings:
     are copied into the collection the environment names (set per test by `_store_under_test`)."""
     shutil.copytree(base.index_dir, d)
     s = Settings(index_dir=d, model_dir=MODEL_DIR)
-    if TEST_STORE == "postgres":  # the test's database (set by `_store_under_test`) becomes a copy of the base's
+    if PG_STORE:  # the test's database (set by `_store_under_test`) becomes a copy of the base's
         admin = s.database_url.rsplit("/", 1)[0] + "/postgres"
         drop_database(admin, s.database_url)
-        import psycopg
-
         name = s.database_url.rsplit("/", 1)[1]
-        with psycopg.connect(admin, autocommit=True) as c:
+        with _psycopg().connect(admin, autocommit=True) as c:
             base_db = base.database_url.rsplit("/", 1)[1]
             c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname=%s", (base_db,))
             c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base_db}"')
-    if TEST_STORE == "server":
-        import sqlite3
-
+    if CHROMA_SERVER:
         import chromadb
+
+        from rag.store import Index
 
         url = urlparse(s.chroma_url)
         client = chromadb.HttpClient(host=url.hostname, port=url.port)
@@ -124,8 +133,8 @@ def private_copy(base: Settings, d: Path) -> Settings:
         for i in range(0, len(got["ids"]), 1000):
             dst.add(ids=got["ids"][i : i + 1000], embeddings=got["embeddings"][i : i + 1000],
                     metadatas=got["metadatas"][i : i + 1000], documents=got["documents"][i : i + 1000])
-        with sqlite3.connect(d / "articles.sqlite") as db:
-            db.execute("UPDATE meta SET value=? WHERE key='vector_store'", (f"server:{s.chroma_collection}",))
+        with Index.open(s) as ix:
+            ix.set_meta("vector_store", f"server:{s.chroma_collection}")
     return s
 
 
@@ -172,10 +181,10 @@ def _store_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     the environment (Settings(), the CLI, the console script) keeps its vectors there, in its own collection.
     RAG_TEST_STORE=postgres keeps every such index's article store on a real PostgreSQL server, in a database
     of the test's own (RAG_DATABASE_URL), dropped after it."""
-    if TEST_STORE == "server":
+    if CHROMA_SERVER:
         monkeypatch.setenv("RAG_CHROMA_URL", request.getfixturevalue("chroma_server"))
         monkeypatch.setenv("RAG_CHROMA_COLLECTION", f"t-{uuid.uuid4().hex[:16]}")
-    if TEST_STORE == "postgres":
+    if PG_STORE:
         admin = request.getfixturevalue("postgres_server")
         url = new_database(admin)
         monkeypatch.setenv("RAG_DATABASE_URL", url)

@@ -32,7 +32,7 @@ from rag.ingest import ingest
 from rag.llm import LLM
 from rag.store import Index
 
-from .conftest import MODEL_DIR, SEEDS, TEST_STORE, FakeChat, own_store
+from .conftest import CHROMA_SERVER, MODEL_DIR, SEEDS, FakeChat, own_store
 from .servers import start_chroma, stop_chroma
 
 runner = CliRunner()
@@ -358,7 +358,7 @@ def test_two_indexes_share_one_chroma_server(chroma_server: str, tmp_path: Path,
         assert ia.collection.count() >= 3 and ib.collection.count() == 1
 
 
-@pytest.mark.skipif(TEST_STORE == "server", reason="needs an index built in the embedded store")
+@pytest.mark.skipif(CHROMA_SERVER, reason="needs an index built in the embedded store")
 def test_index_built_embedded_refuses_a_chroma_server(chroma_server: str, seed_settings: Settings) -> None:
     r = runner.invoke(app, ["ask", FAKE_Q, "--index", str(seed_settings.index_dir)],
                       env={"RAG_CHROMA_URL": chroma_server})

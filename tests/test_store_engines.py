@@ -1,7 +1,7 @@
 """The article store's engines (rag.index): the lexical index lives in the store and follows every write in
 the same transaction (no rebuild, nothing derived on disk); an index made before it gets it on open; the
 PostgreSQL store's writer lock and its one-line errors. The whole suite also runs with every index on
-PostgreSQL (RAG_TEST_STORE=postgres); the tests here that need a server start their own."""
+PostgreSQL (RAG_TEST_STORE=postgres, or team: with a Chroma server too); the tests here that need a server start their own."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from rag.ingest import ingest, ingest_articles
 from rag.store import Index
 from rag.types import Article
 
-from .conftest import MODEL_DIR, ROOT, SEEDS, TEST_STORE, needs_sqlite, new_database
+from .conftest import MODEL_DIR, PG_STORE, ROOT, SEEDS, needs_sqlite, new_database
 from .servers import postgres_bin
 
 needs_postgres = pytest.mark.skipif(postgres_bin("initdb") is None, reason="PostgreSQL's initdb not installed")
@@ -76,7 +76,7 @@ def test_an_index_made_before_the_store_held_the_lexical_index_gets_it_on_open(s
 
 
 def test_a_read_only_copy_from_before_says_how_to_upgrade(seed_settings: Settings, tmp_path: Path) -> None:
-    if TEST_STORE == "postgres":
+    if PG_STORE:
         pytest.skip("a read-only copy is a copy of the embedded store's directory")
     db = seed_settings.index_dir / "articles.sqlite"
     with sqlite3.connect(db) as con:
