@@ -110,7 +110,10 @@ def base_settings(d: Path, request: pytest.FixtureRequest) -> Settings:
 def private_copy(base: Settings, d: Path) -> Settings:
     """A copy of the index of `base` at `d` that a test may write to. With a Chroma server, the vectors
     are copied into the collection the environment names (set per test by `_store_under_test`)."""
-    shutil.copytree(base.index_dir, d)
+    if base.index_dir.exists():
+        shutil.copytree(base.index_dir, d)
+    else:  # PostgreSQL + a Chroma server keep nothing in the index directory
+        d.mkdir(parents=True)
     s = Settings(index_dir=d, model_dir=MODEL_DIR)
     if PG_STORE:  # the test's database (set by `_store_under_test`) becomes a copy of the base's
         admin = s.database_url.rsplit("/", 1)[0] + "/postgres"
