@@ -200,7 +200,8 @@ def embedder_rate(n: int = 128) -> float:
     return n / (time.perf_counter() - t)
 
 
-def scale(deployment: str, sizes: list[int], work: Path, batch: int = 1000) -> list[dict[str, Any]]:
+def scale(deployment: str, sizes: list[int], work: Path, batch: int = 1000,
+          on_row: Any = None) -> list[dict[str, Any]]:
     from rag.chunk import chunk_article
     from rag.config import Settings
     from rag.ingest import content_hash
@@ -267,6 +268,8 @@ def scale(deployment: str, sizes: list[int], work: Path, batch: int = 1000) -> l
                 row[f"{mode}_p95_ms"] = round(_pct(xs, 0.95) * 1000, 1)
             print(json.dumps(row), flush=True)
             rows.append(row)
+            if on_row:
+                on_row(row)  # kept as it comes: a run stopped later still leaves its rows
         ix.close()
         return rows
     finally:
@@ -315,11 +318,15 @@ def main() -> None:
             (args.out / f"first_query{args.tag}.json").write_text(json.dumps(rows, indent=1) + "\n")
         if args.scale:
             rate = embedder_rate()
-            rows = []
+            rows: list[dict[str, Any]] = []
+
+            def keep(row: dict[str, Any]) -> None:
+                rows.append(row)
+                (args.out / f"scale{args.tag}.json").write_text(
+                    json.dumps({"embedder_chunks_per_s": round(rate, 1), "rows": rows}, indent=1) + "\n")
+
             for dep in args.deployments:
-                rows += scale(dep, sorted(args.scale), work)
-            (args.out / f"scale{args.tag}.json").write_text(json.dumps({"embedder_chunks_per_s": round(rate, 1),
-                                                                         "rows": rows}, indent=1) + "\n")
+                scale(dep, sorted(args.scale), work, on_row=keep)
             (args.out / f"scale{args.tag}.md").write_text(table(rows, rate))
             print(table(rows, rate))
     finally:
