@@ -110,6 +110,27 @@ def query_terms(query: str) -> list[str]:
     return [w for w in re.findall(r"[^\W_]+", query.lower()) if w not in stopwords()]
 
 
+K1, B = 1.5, 0.75  # bm25s's defaults (method "lucene"), what the gold sets were measured with
+
+
+def bm25_idf(docs: int, df: int) -> float:
+    return math.log(1 + (docs - df + 0.5) / (df + 0.5))
+
+
+def bm25(terms: Sequence[str], idf: dict[str, float], avgdl: float, rows: Iterable[Sequence[Any]],
+         k: int) -> list[tuple[str, float]]:
+    """Lucene's BM25 of candidate chunks, rows of (chunk id, length in words without stopwords, title, text,
+    start, end); the best k with a positive score, best first (ties by id)."""
+    scored = []
+    for r in rows:
+        # the chunk's words (stopwords too: no query term is one; the length is n_words, without them)
+        tf = Counter(re.findall(r"[^\W_]+", (r[2] + "\n" + r[3][r[4] : r[5]]).lower()))
+        norm = K1 * (1 - B + B * r[1] / avgdl)
+        scored.append((str(r[0]), sum(idf[t] * tf[t] / (tf[t] + norm) for t in terms if tf[t])))
+    scored.sort(key=lambda x: (-x[1], x[0]))
+    return [x for x in scored[:k] if x[1] > 0]
+
+
 POOL = 200  # FTS5's best this many (or 4k) are scored again exactly: enough to give bm25s's top 30 on the gold sets
 
 
@@ -191,7 +212,7 @@ class SQLiteDB:
     CREATE VIRTUAL TABLE IF NOT EXISTS lex_fts USING fts5(body, content='', tokenize='unicode61 remove_diacritics 0');
     CREATE VIRTUAL TABLE IF NOT EXISTS lex_vocab USING fts5vocab(lex_fts, 'row');
     """
-    K1, B = 1.5, 0.75  # bm25s's defaults (method "lucene"), what the gold sets were measured with
+
 
     def lex_ready(self) -> bool:
         return "lex_fts" in self.tables()
@@ -250,20 +271,13 @@ class SQLiteDB:
         idf = {}
         for t in dict.fromkeys(terms):
             row = self.conn.execute("SELECT doc FROM lex_vocab WHERE term=?", (t,)).fetchone()
-            df = row[0] if row else 0
-            idf[t] = math.log(1 + (docs - df + 0.5) / (df + 0.5))
+            idf[t] = bm25_idf(docs, row[0] if row else 0)
         rowids = [r[0] for r in cands]
-        scored = []
+        rows: list[Any] = []
         for i in range(0, len(rowids), 500):
             part = rowids[i : i + 500]
-            for r in self.conn.execute(
-                    'SELECT l.chunk_id, l.n_words, a.title, a.text, c.start, c."end" FROM lex l '
-                    "JOIN chunks c ON c.id=l.chunk_id JOIN articles a ON a.id=c.article_id "
-                    f"WHERE l.rowid IN ({','.join('?' * len(part))})", part):
-                # the chunk's words (stopwords too: no query term is one; the length is n_words, without them)
-                tf = Counter(re.findall(r"[^\W_]+", (r[2] + "\n" + r[3][r[4] : r[5]]).lower()))
-                norm = self.K1 * (1 - self.B + self.B * r[1] / avgdl)
-                score = sum(idf[t] * tf[t] / (tf[t] + norm) for t in terms if tf[t])
-                scored.append((r[0], score))
-        scored.sort(key=lambda x: (-x[1], x[0]))
-        return [x for x in scored[:k] if x[1] > 0]
+            rows += self.conn.execute(
+                'SELECT l.chunk_id, l.n_words, a.title, a.text, c.start, c."end" FROM lex l '
+                "JOIN chunks c ON c.id=l.chunk_id JOIN articles a ON a.id=c.article_id "
+                f"WHERE l.rowid IN ({','.join('?' * len(part))})", part).fetchall()
+        return bm25(terms, idf, avgdl, rows, k)

@@ -16,7 +16,6 @@ connection's default one (give each index its own database), connection pooling.
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -24,7 +23,7 @@ from typing import Any
 
 from rag.backends import redact_url
 from rag.errors import BackendError, ConfigError, LockedError, RagError
-from rag.index.db import LexRow, lex_body
+from rag.index.db import POOL, LexRow, bm25, bm25_idf, lex_body
 
 WRITER_LOCK = 0x7261676E  # "ragn": the advisory lock key of the writer lock
 SCHEMA_LOCK = 0x72616773  # "rags": held while creating tables, so two first runs do not race
@@ -164,7 +163,7 @@ class PostgresDB:
     # ---- lexical: tsvector + GIN -------------------------------------------------------------------
     _LEX = [
         'CREATE TABLE IF NOT EXISTS lex (chunk_id TEXT COLLATE "C" PRIMARY KEY, article_id TEXT COLLATE "C" NOT NULL,'
-        ' date TEXT COLLATE "C", tsv TSVECTOR NOT NULL)',
+        ' date TEXT COLLATE "C", n_words BIGINT NOT NULL, tsv TSVECTOR NOT NULL)',
         "CREATE INDEX IF NOT EXISTS lex_article ON lex(article_id)",
         "CREATE INDEX IF NOT EXISTS lex_tsv ON lex USING GIN (tsv)",
         "CREATE INDEX IF NOT EXISTS lex_date ON lex(date)",
@@ -178,8 +177,10 @@ class PostgresDB:
             self._x(stmt)
 
     def lex_add(self, rows: Sequence[LexRow]) -> None:
-        self.executemany("INSERT INTO lex(chunk_id, article_id, date, tsv) VALUES (?, ?, ?, to_tsvector('simple', ?))",
-                         [(cid, aid, day, lex_body(title, text)) for cid, aid, day, title, text in rows])
+        bodies = [(cid, aid, day, lex_body(title, text)) for cid, aid, day, title, text in rows]
+        self.executemany("INSERT INTO lex(chunk_id, article_id, date, n_words, tsv) "
+                         "VALUES (?, ?, ?, ?, to_tsvector('simple', ?))",
+                         [(cid, aid, day, body.count(" ") + 1 if body else 0, body) for cid, aid, day, body in bodies])
 
     def lex_remove(self, article_ids: Sequence[str]) -> None:
         if article_ids:
@@ -188,6 +189,8 @@ class PostgresDB:
     def lex_search(self, terms: Sequence[str], k: int, since: str | None, until: str | None) -> list[tuple[str, float]]:
         if not terms:
             return []
+        all_terms = list(terms)  # a word given twice counts twice
+        terms = list(dict.fromkeys(terms))
         # each word's weight: BM25's inverse document frequency, from the GIN index's match counts
         queries = [self._x("SELECT plainto_tsquery('simple', %s)::text", (t,)).fetchone()[0] for t in terms]
         terms = [t for t, q in zip(terms, queries, strict=True) if q]
@@ -198,7 +201,7 @@ class PostgresDB:
         for t in terms:
             df = self._x("SELECT count(*) FROM lex WHERE tsv @@ plainto_tsquery('simple', %s)",
                                    (t,)).fetchone()[0]
-            weights.append(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+            weights.append(bm25_idf(n, df))
         score = " + ".join("%s * ts_rank(tsv, plainto_tsquery('simple', %s), 1)" for _ in terms)
         params: list[Any] = [x for w, t in zip(weights, terms, strict=True) for x in (w, t)]
         cond = " OR ".join("tsv @@ plainto_tsquery('simple', %s)" for _ in terms)
@@ -211,9 +214,17 @@ class PostgresDB:
             if until:
                 cond += " AND date <= %s"
                 params.append(until)
-        rows = self._x(f"SELECT chunk_id, {score} AS s FROM lex WHERE {cond} ORDER BY s DESC, chunk_id LIMIT %s",
-                                 [*params, k]).fetchall()
-        return [(r[0], float(r[1])) for r in rows]
+        # ts_rank picks the candidates; they are scored again as on SQLite (rag.index.db.bm25)
+        cands = [r[0] for r in self._x(f"SELECT chunk_id, {score} AS s FROM lex WHERE {cond} "
+                                       "ORDER BY s DESC, chunk_id LIMIT %s", [*params, max(4 * k, POOL)]).fetchall()]
+        if not cands:
+            return []
+        avgdl = float(self._x("SELECT COALESCE(AVG(n_words), 1) FROM lex").fetchone()[0]) or 1.0
+        rows = self._x('SELECT l.chunk_id, l.n_words, a.title, a.text, c.start, c."end" FROM lex l '
+                       "JOIN chunks c ON c.id=l.chunk_id JOIN articles a ON a.id=c.article_id "
+                       "WHERE l.chunk_id = ANY(%s)", (cands,)).fetchall()
+        idf = dict(zip(terms, weights, strict=True))
+        return bm25([t for t in all_terms if t in idf], idf, avgdl, rows, k)
 
 
 def _first_line(e: BaseException) -> str:
