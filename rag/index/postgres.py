@@ -1,9 +1,9 @@
 """The article store on a PostgreSQL server (RAG_DATABASE_URL): many readers and writers on many machines.
 
 Everything the embedded store keeps in `articles.sqlite` lives in the database the URL names: articles,
-chunk offsets, ingest state, feeds; the lexical index is a `tsvector` column with a GIN index, ranked by
-`ts_rank` with each query word weighted by its inverse document frequency (BM25's idea: a rare name counts
-more than a common word); the writer lock is a session advisory lock, so it is released if a writer dies.
+chunk offsets, ingest state, feeds; the lexical index is a `tsvector` column with a GIN index, whose
+`ts_rank` (each query word weighted by its inverse document frequency) picks candidates that are scored
+again with the BM25 of the embedded store (rag.index.db.bm25); the writer lock is a session advisory lock, so it is released if a writer dies.
 
 The SQL of rag.store is written for both engines; here `?` becomes `%s` and SQLite's column types become
 PostgreSQL's (REAL -> DOUBLE PRECISION, BLOB -> BYTEA, INTEGER -> BIGINT). Text is compared byte-wise
