@@ -83,7 +83,13 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         default=None,
         description="Chroma server URL (e.g. http://host:8000). Unset: an embedded Chroma under the index dir. "
-        "The article store (SQLite) stays in RAG_INDEX_DIR either way.",
+        "The article store stays in RAG_INDEX_DIR (SQLite) unless RAG_DATABASE_URL is set.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql://user:pass@host:5432/db) of a shared article store: articles, "
+        "chunk offsets, ingest state, the lexical index and the writer lock on the server (needs "
+        "`pip install 'rag-news[postgres]'`). Unset: the embedded SQLite store in RAG_INDEX_DIR.",
     )
     chroma_collection: str = Field(
         default="rag_chunks",

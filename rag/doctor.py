@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
-from rag.errors import RagError
+from rag.errors import IndexEmptyError, RagError
 from rag.llm import ChatModel, served_url
 
 Status = Literal["ok", "warn", "fail"]
@@ -117,9 +117,14 @@ def check_store(settings: Settings, embedder: Embedder | None, dim: int) -> list
     from rag.store import Index
 
     where = f"Chroma server {settings.chroma_url}" if settings.chroma_url else "embedded Chroma"
-    where += f", collection {settings.chroma_collection!r}, article store {settings.index_dir}"
-    if not (settings.index_dir / "articles.sqlite").exists():
-        return [Check("store", "warn", f"{where}: no index yet", "run `rag ingest PATH`")]
+    if settings.database_url:
+        from rag.backends import redact_url
+
+        where += f", collection {settings.chroma_collection!r}, article store {redact_url(settings.database_url)}"
+    else:
+        where += f", collection {settings.chroma_collection!r}, article store {settings.index_dir}"
+        if not (settings.index_dir / "articles.sqlite").exists():
+            return [Check("store", "warn", f"{where}: no index yet", "run `rag ingest PATH`")]
     out: list[Check] = []
     try:
         with Index.open(settings) as ix:
@@ -136,8 +141,11 @@ def check_store(settings: Settings, embedder: Embedder | None, dim: int) -> list
                 drift = _drift_check(ix.drift())
             except RagError as e:
                 return [Check("store", "fail", str(e), "start the Chroma server or fix RAG_CHROMA_URL")]
+    except IndexEmptyError as e:
+        return [Check("store", "warn", f"{where}: no index yet ({e})", "run `rag ingest PATH`")]
     except RagError as e:
-        return [Check("store", "fail", str(e), "fix RAG_INDEX_DIR / --index")]
+        return [Check("store", "fail", str(e), "fix RAG_DATABASE_URL" if settings.database_url
+                      else "fix RAG_INDEX_DIR / --index")]
     out.append(Check("store", "ok", f"{where}: {articles} articles, {chunks} chunks, {n_vectors} vectors"))
     if drift is not None:
         out.append(drift)
@@ -158,7 +166,7 @@ def doctor(settings: Settings, *, llm: ChatModel | None = None, embedder: Embedd
     vector store is repaired first (`repair`) and the store checked after."""
     emb_check, emb, dim = check_embedder(settings, embedder)
     checks = [emb_check]
-    if repair_store and emb is not None and (settings.index_dir / "articles.sqlite").exists():
+    if repair_store and emb is not None and (settings.database_url or (settings.index_dir / "articles.sqlite").exists()):
         try:
             checks.append(repair(settings, emb))
         except RagError as e:

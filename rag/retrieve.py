@@ -21,7 +21,7 @@ import numpy as np
 
 from rag.config import Settings
 from rag.embed import Embedder
-from rag.lexical import Lexical
+from rag.index.lexical import Lexical
 from rag.store import Index, date_epoch
 from rag.types import Passage
 

@@ -16,7 +16,11 @@ vectors, which the next writer deletes when it takes the lock (`recover`); an in
 either not committed (nothing happened) or finished then. `drift()` compares the two stores for what
 an older version, or a Chroma that lost data, can leave; `repair_vectors` fixes it (`rag doctor --repair`).
 Articles `pending` in an index written by an older version are indexed again by the next ingest.
-Writers hold an exclusive file lock on the index directory; readers take none.
+Writers hold the writer lock (a file lock on the index directory, or a PostgreSQL advisory lock); readers
+take none. The same transaction that switches a batch's chunk rows updates the lexical index (rag.index.db).
+
+The article store is SQLite in RAG_INDEX_DIR, or the PostgreSQL server of RAG_DATABASE_URL (rag.index): the
+SQL here is written for both (`?` placeholders, `ON CONFLICT`), through `rag.index.db.Database`.
 """
 
 from __future__ import annotations
@@ -35,11 +39,11 @@ from rag.errors import (
     BackendError,
     ConfigError,
     IndexEmptyError,
-    LockedError,
     NotFoundError,
     RagError,
     StorageError,
 )
+from rag.index.db import Database, LexRow, SQLiteDB
 from rag.types import Article, Chunk, Passage
 
 _SCHEMA = """
@@ -88,6 +92,11 @@ def _event_rows(articles: dict[str, Article], chunks: Sequence[Chunk],
     return out
 
 
+def _lex_rows(articles: dict[str, Article], chunks: Sequence[Chunk], ids: Sequence[str]) -> list[LexRow]:
+    return [(i, c.article_id, articles[c.article_id].date, articles[c.article_id].title,
+             articles[c.article_id].text[c.start : c.end]) for i, c in zip(ids, chunks, strict=True)]
+
+
 def date_epoch(iso: str | None) -> int | None:
     """Days since 1970-01-01 for an ISO date, so Chroma can filter on ranges of ints."""
     if not iso:
@@ -129,7 +138,7 @@ def storage_error(index_dir: Path, e: BaseException) -> StorageError:
     return StorageError(f"cannot write the index at {index_dir}: {what} ({msg}); {fix}, then run again")
 
 
-def _article_from_row(row: sqlite3.Row) -> Article:
+def _article_from_row(row: Any) -> Article:
     return Article(
         id=row["id"], title=row["title"], text=row["text"], date=row["date"], url=row["url"],
         source=row["source"], author=row["author"], date_source=row["date_source"], path=row["path"],
@@ -139,41 +148,97 @@ def _article_from_row(row: sqlite3.Row) -> Article:
 class Index:
     """One index directory. Open with `Index.open(settings)`; close with `.close()` or `with`."""
 
+    db: Database
+
     def __init__(self, settings: Settings, create: bool) -> None:
         self.settings = settings
         self.dir = Path(settings.index_dir)
+        self._collection: Any = None
+        if settings.database_url:
+            self._open_postgres(create)
+        else:
+            self._open_sqlite(create)
+        self._upgrade_lexical()
+
+    def _open_postgres(self, create: bool) -> None:
+        from rag.index.postgres import PostgresDB
+
+        self.db = PostgresDB(self.settings.database_url or "")
+        try:
+            tables = self.db.tables()
+            if create or ("articles" in tables and not {"lsh", "unowned", "chunk_dates"} <= tables):
+                self.db.script(_SCHEMA)
+                if "articles" in tables and "chunk_dates" not in tables:
+                    self._backfill_event_dates()
+                tables = self.db.tables()
+        except RagError:
+            self.db.close()
+            raise
+        except self.db.errors as e:
+            self.db.close()
+            raise self.db.fail(e) from e
+        if "articles" not in tables:
+            self.db.close()
+            raise IndexEmptyError(f"no index in the PostgreSQL store {self.db.where} (RAG_DATABASE_URL): "
+                                  "run `rag ingest PATH` first")
+
+    def _open_sqlite(self, create: bool) -> None:
         db_path = self.dir / "articles.sqlite"
         if not create and not db_path.exists():
             raise IndexEmptyError(
                 f"no index at {self.dir}: run `rag ingest PATH` first (or point RAG_INDEX_DIR / --index at one)"
             )
         try:
-            if not create and _dir_state(self.dir) == "read-only":
+            self.read_only = not create and _dir_state(self.dir) == "read-only"
+            if self.read_only:
                 # a read-only copy (or mount) of an index: nothing can change it, so read it as immutable
-                self.db = sqlite3.connect(f"{db_path.absolute().as_uri()}?immutable=1", uri=True,
-                                          isolation_level=None)
+                conn = sqlite3.connect(f"{db_path.absolute().as_uri()}?immutable=1", uri=True, isolation_level=None)
             else:
                 self.dir.mkdir(parents=True, exist_ok=True)
-                self.db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute("PRAGMA synchronous=NORMAL")
+                conn = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            conn.row_factory = sqlite3.Row
+            self.db = SQLiteDB(conn, self.dir, lambda e: storage_error(self.dir, e))
+            if not self.read_only:
                 # idempotent: also brings an index made by an older version up to the current tables
-                tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                tables = self.db.tables()
                 if create or ("articles" in tables and not {"lsh", "unowned", "chunk_dates"} <= tables):
                     # one transaction: a run killed while creating it leaves all the tables or none
                     # (executescript alone commits each statement, and a reader then finds half a schema)
-                    self.db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+                    self.db.script(_SCHEMA)
                     if "articles" in tables and "chunk_dates" not in tables:
                         self._backfill_event_dates()
-            self.db.row_factory = sqlite3.Row
-            empty = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='articles'").fetchone() is None
+            empty = "articles" not in self.db.tables()
         except (OSError, sqlite3.Error) as e:
             raise storage_error(self.dir, e) from e
         if empty:  # a run killed before it wrote the schema
             self.db.close()
             raise IndexEmptyError(f"no articles in the index at {self.dir} yet: run `rag ingest PATH` first")
-        self._collection: Any = None
-        self._lock: Any = None  # a filelock.FileLock while this Index holds the writer lock
+
+    def _upgrade_lexical(self) -> None:
+        """An index made before the lexical index lived in the store gets it, once, under the writer lock:
+        the tables, then every indexed chunk (text only, no embedding)."""
+        try:
+            if self.db.lex_ready() or getattr(self, "read_only", False):
+                return
+            self.lock(timeout=self.settings.lock_timeout, recover=False)
+            try:
+                if not self.db.lex_ready():
+                    with self.transaction() as db:
+                        db.lex_create()
+                        rows = db.execute('SELECT c.id, c.article_id, a.date, a.title, a.text, c.start, c."end" '
+                                          "FROM chunks c JOIN articles a ON a.id=c.article_id "
+                                          "WHERE a.status='indexed'").fetchall()
+                        db.lex_add([(r[0], r[1], r[2], r[3], r[4][r[5] : r[6]]) for r in rows])
+            finally:
+                self.unlock()
+        except RagError:
+            self.db.close()
+            raise
+        except self.db.errors as e:
+            self.db.close()
+            raise self.db.fail(e) from e
 
     @classmethod
     def open(cls, settings: Settings, create: bool = False) -> Index:
@@ -186,42 +251,20 @@ class Index:
         self.close()
 
     def close(self) -> None:
-        self.unlock()
         self.db.close()
 
     # ---- locking -------------------------------------------------------------------------
     def lock(self, wait: bool = True, timeout: float | None = None,
-             on_wait: Callable[[str], None] | None = None) -> None:
-        """Take the writer lock (filelock: flock on POSIX, msvcrt on Windows). If another run holds it: with
-        wait=False raise LockedError at once; otherwise call on_wait(message) once and wait, up to `timeout`
-        seconds (None: for ever)."""
-        from filelock import FileLock, Timeout
-
-        # thread_local=False: the lock belongs to this Index, whichever thread releases it
-        lock = FileLock(self.dir / "write.lock", mode=0o644, thread_local=False)
-        busy = f"another rag run is writing to {self.dir}"
-        try:
-            try:
-                lock.acquire(timeout=0)
-            except Timeout:
-                if not wait:
-                    raise LockedError(f"{busy}; wait for it to finish and run again") from None
-                if on_wait:
-                    on_wait(f"{busy}; waiting for it to finish")
-                try:
-                    lock.acquire(timeout=-1 if timeout is None else timeout, poll_interval=0.2)
-                except Timeout:
-                    raise LockedError(f"{busy} and still was after {timeout:.0f} s; run again later "
-                                      "(or raise RAG_LOCK_TIMEOUT)") from None
-        except OSError as e:
-            raise storage_error(self.dir, e) from e
-        self._lock = lock
-        self.recover()
+             on_wait: Callable[[str], None] | None = None, recover: bool = True) -> None:
+        """Take the writer lock (embedded: filelock, flock on POSIX, msvcrt on Windows; PostgreSQL: an
+        advisory lock). If another run holds it: with wait=False raise LockedError at once; otherwise call
+        on_wait(message) once and wait, up to `timeout` seconds (None: for ever)."""
+        self.db.lock(wait, timeout, on_wait)
+        if recover:
+            self.recover()
 
     def unlock(self) -> None:
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+        self.db.unlock()
 
     # ---- chroma --------------------------------------------------------------------------
     @property
@@ -280,7 +323,8 @@ class Index:
         return row["value"] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                        (key, value))
 
     def vector_store(self) -> str:
         """Where this run looks for vectors: `embedded:COLLECTION` or `server:COLLECTION`."""
@@ -322,27 +366,29 @@ class Index:
 
     # ---- writes --------------------------------------------------------------------------
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; a failed write (disk full, read-only) becomes a StorageError."""
+    def transaction(self) -> Iterator[Database]:
+        """One write transaction; a failed write (disk full, read-only, server gone) becomes one line
+        (StorageError for the embedded store, BackendError for a server)."""
+        errors = self.db.errors
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as e:
-            raise storage_error(self.dir, e) from e
+            self.db.begin()
+        except errors as e:
+            raise self.db.fail(e) from e
         try:
             yield self.db
         except BaseException as e:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*errors, RagError):
                 self.db.execute("ROLLBACK")
-            if isinstance(e, sqlite3.Error):
-                raise storage_error(self.dir, e) from e
+            if isinstance(e, errors):
+                raise self.db.fail(e) from e
             raise
         else:
             try:
                 self.db.execute("COMMIT")
-            except sqlite3.Error as e:
-                with contextlib.suppress(sqlite3.Error):
+            except errors as e:
+                with contextlib.suppress(*errors, RagError):
                     self.db.execute("ROLLBACK")
-                raise storage_error(self.dir, e) from e
+                raise self.db.fail(e) from e
 
     def write_articles(self, articles: Sequence[tuple[Article, str]], chunks: Sequence[Chunk],
                        vectors: Sequence[Sequence[float]],
@@ -354,7 +400,7 @@ class Index:
         old = self._chunk_ids([a.id for a, _ in articles])
         ids = [c.id if not old.get(c.article_id) else f"{c.id}@{hashes[c.article_id][:12]}" for c in chunks]
         with self.transaction() as db:  # 1. log before writing: a failure from here on leaves no stray vector
-            db.executemany("INSERT OR IGNORE INTO unowned(chunk_id) VALUES (?)", [(i,) for i in ids])
+            db.executemany("INSERT INTO unowned(chunk_id) VALUES (?) ON CONFLICT DO NOTHING", [(i,) for i in ids])
         by_id = {a.id: a for a, _ in articles}
         metas = self._metas(by_id, chunks)
         try:  # 2. the new vectors beside the previous ones
@@ -372,24 +418,33 @@ class Index:
         now = time.time()
         with self.transaction() as db:  # 3. the switch
             self._bump(db)
+            db.lex_remove([a.id for a, _ in articles])  # before the rows it reads the old text from change
             for a, h in articles:
                 db.execute(
-                    "INSERT OR REPLACE INTO articles(id, title, date, date_source, url, source, author, path,"
-                    " text, content_hash, status, n_chunks, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,'indexed',?,?)",
+                    "INSERT INTO articles(id, title, date, date_source, url, source, author, path,"
+                    " text, content_hash, status, n_chunks, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,'indexed',?,?)"
+                    " ON CONFLICT(id) DO UPDATE SET title=excluded.title, date=excluded.date,"
+                    " date_source=excluded.date_source, url=excluded.url, source=excluded.source,"
+                    " author=excluded.author, path=excluded.path, text=excluded.text,"
+                    " content_hash=excluded.content_hash, status=excluded.status, n_chunks=excluded.n_chunks,"
+                    " ingested_at=excluded.ingested_at",
                     (a.id, a.title, a.date, a.date_source, a.url, a.source, a.author, a.path, a.text, h,
                      n_chunks.get(a.id, 0), now),
                 )
                 db.execute("DELETE FROM duplicates WHERE id=? OR duplicate_of=?", (a.id, a.id))
-                db.executemany("INSERT OR IGNORE INTO unowned(chunk_id) VALUES (?)", [(i,) for i in old.get(a.id, [])])
+                db.executemany("INSERT INTO unowned(chunk_id) VALUES (?) ON CONFLICT DO NOTHING",
+                               [(i,) for i in old.get(a.id, [])])
                 db.execute("DELETE FROM chunks WHERE article_id=?", (a.id,))
                 db.execute("DELETE FROM chunk_dates WHERE article_id=?", (a.id,))
             db.executemany('INSERT INTO chunks(id, article_id, idx, start, "end") VALUES (?,?,?,?,?)',
                            [(i, c.article_id, c.index, c.start, c.end) for i, c in zip(ids, chunks, strict=True)])
+            db.lex_add(_lex_rows(by_id, chunks, ids))
             db.executemany("INSERT INTO chunk_dates(chunk_id, article_id, lo, hi) VALUES (?,?,?,?)",
                            _event_rows(by_id, chunks, ids))
             db.executemany("DELETE FROM unowned WHERE chunk_id=?", [(i,) for i in ids])
             for aid, (blob, keys) in (signatures or {}).items():
-                db.execute("INSERT OR REPLACE INTO minhash(article_id, sig) VALUES (?,?)", (aid, blob))
+                db.execute("INSERT INTO minhash(article_id, sig) VALUES (?,?)"
+                           " ON CONFLICT(article_id) DO UPDATE SET sig=excluded.sig", (aid, blob))
                 db.execute("DELETE FROM lsh WHERE article_id=?", (aid,))
                 db.executemany("INSERT INTO lsh(key, article_id) VALUES (?,?)", [(k, aid) for k in keys])
         with contextlib.suppress(RagError):  # 4. committed; what is left stays logged for the next writer
@@ -439,7 +494,7 @@ class Index:
         try:
             if self.db.execute("SELECT 1 FROM unowned LIMIT 1").fetchone() is None:
                 return 0
-        except sqlite3.Error:  # an index made by an older version, read-only: nothing was logged
+        except self.db.errors:  # an index made by an older version, read-only: nothing was logged
             return 0
         return self.collect_garbage()
 
@@ -447,8 +502,10 @@ class Index:
         """Remember that `article` is a copy of `duplicate_of` (it is not indexed)."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO duplicates(id, duplicate_of, content_hash, title, path, similarity,"
-                " recorded_at) VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO duplicates(id, duplicate_of, content_hash, title, path, similarity,"
+                " recorded_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET duplicate_of=excluded.duplicate_of,"
+                " content_hash=excluded.content_hash, title=excluded.title, path=excluded.path,"
+                " similarity=excluded.similarity, recorded_at=excluded.recorded_at",
                 (article.id, duplicate_of, content_hash, article.title, article.path, similarity, time.time()),
             )
 
@@ -497,6 +554,7 @@ class Index:
             with self._chroma("delete chunks"):
                 self.collection.delete(where={"article_id": {"$in": part}})
         with self.transaction() as db:
+            db.lex_remove(ids)
             db.executemany("DELETE FROM chunks WHERE article_id=?", [(i,) for i in ids])
             db.executemany("DELETE FROM chunk_dates WHERE article_id=?", [(i,) for i in ids])
 
@@ -523,10 +581,10 @@ class Index:
         """A counter bumped by every write that changes what can be retrieved (derived indexes key on it)."""
         return int(self.get_meta("generation") or 0)
 
-    def _bump(self, db: sqlite3.Connection) -> None:
+    def _bump(self, db: Database) -> None:
         db.execute(
             "INSERT INTO meta(key, value) VALUES ('generation', '1')"
-            " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            " ON CONFLICT(key) DO UPDATE SET value = CAST(meta.value AS INTEGER) + 1"
         )
 
     def remove(self, article_ids: Sequence[str]) -> list[str]:
@@ -537,8 +595,10 @@ class Index:
         present = [i for i in article_ids if i not in missing]
         with self.transaction() as db:
             self._bump(db)
+            db.lex_remove(present)
             for i in present:
-                db.execute("INSERT OR IGNORE INTO unowned(chunk_id) SELECT id FROM chunks WHERE article_id=?", (i,))
+                db.execute("INSERT INTO unowned(chunk_id) SELECT id FROM chunks WHERE article_id=?"
+                           " ON CONFLICT DO NOTHING", (i,))
                 db.execute("DELETE FROM chunks WHERE article_id=?", (i,))
                 db.execute("DELETE FROM chunk_dates WHERE article_id=?", (i,))
                 db.execute("DELETE FROM articles WHERE id=?", (i,))
@@ -646,13 +706,14 @@ class Index:
         """What `rag list` prints: (how many indexed articles match, the first `limit` of them as
         {id, title, date, source}), newest first, undated last. `source` matches regardless of case."""
         cond, args = "status='indexed'", []
-        for clause, value in (("date >= ?", since), ("date <= ?", until), ("source = ? COLLATE NOCASE", source)):
+        for clause, value in (("date >= ?", since), ("date <= ?", until), ("lower(source) = lower(?)", source)):
             if value is not None:
                 cond += f" AND {clause}"
                 args.append(value)
         total = self.db.execute(f"SELECT COUNT(*) FROM articles WHERE {cond}", args).fetchone()[0]
         rows = self.db.execute(f"SELECT id, title, date, source FROM articles WHERE {cond}"
-                               " ORDER BY date IS NULL, date DESC, id LIMIT ?", [*args, -1 if limit is None else limit])
+                               " ORDER BY date IS NULL, date DESC, id" + ("" if limit is None else " LIMIT ?"),
+                               args if limit is None else [*args, limit])
         return int(total), [{"id": r[0], "title": r[1], "date": r[2], "source": r[3]} for r in rows]
 
     def counts(self) -> tuple[int, int]:
@@ -682,12 +743,17 @@ class Index:
             "embed_model": self.get_meta("embed_model"),
         }
 
-    def chunk_rows(self) -> list[sqlite3.Row]:
-        """Every chunk of an indexed article with its text span and date (for lexical search)."""
-        return self.db.execute(
-            'SELECT c.id, c.article_id, c.start, c."end", a.date FROM chunks c JOIN articles a'
-            " ON a.id=c.article_id WHERE a.status='indexed' ORDER BY c.id"
-        ).fetchall()
+    def lexical_search(self, terms: Sequence[str], k: int, since: str | None = None,
+                       until: str | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best k indexed chunks matching any of the (lower-cased) terms,
+        dated within [since, until] when either is given; best first (rag.index.lexical)."""
+        if not self.db.lex_ready():  # a read-only copy made by an older version
+            raise StorageError(f"the index at {self.dir} predates the lexical index in its store and is "
+                               "read-only: open it once where it is writable (any rag command upgrades it)")
+        try:
+            return self.db.lex_search(terms, k, since, until)
+        except self.db.errors as e:
+            raise self.db.fail(e) from e
 
     def passages(self, chunk_ids: Sequence[str], scores: Sequence[float] | None = None) -> list[Passage]:
         """Passages for chunk ids, in the given order; ids of unindexed articles are skipped."""

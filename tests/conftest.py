@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -23,14 +25,18 @@ from rag.config import Settings  # noqa: E402
 from rag.embed import OnnxMiniLM  # noqa: E402
 from rag.llm import Completion  # noqa: E402
 
-from .servers import start_chroma, stop_chroma  # noqa: E402
+from .servers import start_chroma, start_postgres, stop_chroma, stop_postgres  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 WIKINEWS = SHARED / "corpora" / "wikinews" / "articles.jsonl"
-TEST_STORE = os.environ.get("RAG_TEST_STORE", "embedded")  # or "server": see _store_under_test
-assert TEST_STORE in ("embedded", "server"), "RAG_TEST_STORE must be embedded or server"
+# embedded (SQLite + embedded Chroma), server (SQLite + a Chroma server), postgres (PostgreSQL + embedded
+# Chroma) or team (PostgreSQL + a Chroma server, the shared deployment): see _store_under_test
+TEST_STORE = os.environ.get("RAG_TEST_STORE", "embedded")
+assert TEST_STORE in ("embedded", "server", "postgres", "team"), "RAG_TEST_STORE must be embedded, server, postgres or team"
+CHROMA_SERVER = TEST_STORE in ("server", "team")
+PG_STORE = TEST_STORE in ("postgres", "team")
 MODEL_DIR = Path(os.environ.get("RAG_MODEL_DIR") or Path.home() / ".cache" / "rag-news" / "models")
 
 
@@ -48,24 +54,79 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(index_dir=tmp_path / "index", model_dir=MODEL_DIR)
 
 
+def needs_sqlite() -> pytest.MarkDecorator:
+    """For tests that open the embedded store's file themselves (crash states, WAL, a read-only copy)."""
+    return pytest.mark.skipif(PG_STORE, reason="reads articles.sqlite; the suite runs on PostgreSQL")
+
+
+def own_store() -> dict[str, str]:
+    """Settings fields giving an index of a test its own article store. Under RAG_TEST_STORE=postgres the
+    environment's RAG_DATABASE_URL is the test's one database, so a second index in the same test needs
+    another (elsewhere the index directory is the store)."""
+    if not PG_STORE:
+        return {}
+    url = os.environ["RAG_DATABASE_URL"]
+    return {"database_url": new_database(url.rsplit("/", 1)[0] + "/postgres")}
+
+
+@functools.cache
+def _psycopg() -> Any:
+    """The driver, imported once (a test may hide it from `import` to test the message without it)."""
+    import psycopg
+
+    return psycopg
+
+
+def new_database(admin_url: str, template: str | None = None) -> str:
+    """A fresh database on the test PostgreSQL server (a copy of `template` when given); its URL."""
+    psycopg = _psycopg()
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(admin_url, autocommit=True) as c:
+        if template:  # a template must have no open sessions: end any a test left behind
+            c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname=%s", (template,))
+            c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        else:
+            c.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    with _psycopg().connect(admin_url, autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
 def base_settings(d: Path, request: pytest.FixtureRequest) -> Settings:
     """Settings for an index built once per session and copied by tests (`private_copy`). Under
-    RAG_TEST_STORE=server its vectors live in their own collection on the test server."""
-    if TEST_STORE == "server":
-        return Settings(index_dir=d, model_dir=MODEL_DIR, chroma_url=request.getfixturevalue("chroma_server"),
-                        chroma_collection=f"base-{uuid.uuid4().hex[:16]}")
-    return Settings(index_dir=d, model_dir=MODEL_DIR)
+    RAG_TEST_STORE=server its vectors live in their own collection on the test server; under postgres its
+    article store is its own database on the test PostgreSQL server."""
+    kw: dict[str, str] = {}
+    if PG_STORE:
+        kw["database_url"] = new_database(request.getfixturevalue("postgres_server"))
+    if CHROMA_SERVER:
+        kw.update(chroma_url=request.getfixturevalue("chroma_server"), chroma_collection=f"base-{uuid.uuid4().hex[:16]}")
+    return Settings(index_dir=d, model_dir=MODEL_DIR, **kw)
 
 
 def private_copy(base: Settings, d: Path) -> Settings:
     """A copy of the index of `base` at `d` that a test may write to. With a Chroma server, the vectors
     are copied into the collection the environment names (set per test by `_store_under_test`)."""
-    shutil.copytree(base.index_dir, d)
+    if base.index_dir.exists():
+        shutil.copytree(base.index_dir, d)
+    else:  # PostgreSQL + a Chroma server keep nothing in the index directory
+        d.mkdir(parents=True)
     s = Settings(index_dir=d, model_dir=MODEL_DIR)
-    if TEST_STORE == "server":
-        import sqlite3
-
+    if PG_STORE:  # the test's database (set by `_store_under_test`) becomes a copy of the base's
+        admin = s.database_url.rsplit("/", 1)[0] + "/postgres"
+        drop_database(admin, s.database_url)
+        name = s.database_url.rsplit("/", 1)[1]
+        with _psycopg().connect(admin, autocommit=True) as c:
+            base_db = base.database_url.rsplit("/", 1)[1]
+            c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname=%s", (base_db,))
+            c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base_db}"')
+    if CHROMA_SERVER:
         import chromadb
+
+        from rag.store import Index
 
         url = urlparse(s.chroma_url)
         client = chromadb.HttpClient(host=url.hostname, port=url.port)
@@ -75,8 +136,8 @@ def private_copy(base: Settings, d: Path) -> Settings:
         for i in range(0, len(got["ids"]), 1000):
             dst.add(ids=got["ids"][i : i + 1000], embeddings=got["embeddings"][i : i + 1000],
                     metadatas=got["metadatas"][i : i + 1000], documents=got["documents"][i : i + 1000])
-        with sqlite3.connect(d / "articles.sqlite") as db:
-            db.execute("UPDATE meta SET value=? WHERE key='vector_store'", (f"server:{s.chroma_collection}",))
+        with Index.open(s) as ix:
+            ix.set_meta("vector_store", f"server:{s.chroma_collection}")
     return s
 
 
@@ -118,12 +179,22 @@ def private_model_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _store_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def _store_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """RAG_TEST_STORE=server runs the suite against a real Chroma server: every index a test opens through
-    the environment (Settings(), the CLI, the console script) keeps its vectors there, in its own collection."""
-    if TEST_STORE == "server":
+    the environment (Settings(), the CLI, the console script) keeps its vectors there, in its own collection.
+    RAG_TEST_STORE=postgres keeps every such index's article store on a real PostgreSQL server, in a database
+    of the test's own (RAG_DATABASE_URL), dropped after it."""
+    if CHROMA_SERVER:
         monkeypatch.setenv("RAG_CHROMA_URL", request.getfixturevalue("chroma_server"))
         monkeypatch.setenv("RAG_CHROMA_COLLECTION", f"t-{uuid.uuid4().hex[:16]}")
+    if PG_STORE:
+        admin = request.getfixturevalue("postgres_server")
+        url = new_database(admin)
+        monkeypatch.setenv("RAG_DATABASE_URL", url)
+        yield
+        drop_database(admin, url)
+        return
+    yield
 
 
 @pytest.fixture(scope="session")
@@ -201,3 +272,14 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         stop_chroma(proc)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server (Debian's binaries, a throwaway cluster on 127.0.0.1) shared by the session;
+    the URL of its `postgres` database. Tests make their own databases on it (`new_database`)."""
+    proc, url, root = start_postgres()
+    try:
+        yield url
+    finally:
+        stop_postgres(proc, root)

@@ -32,7 +32,7 @@ from rag.ingest import ingest
 from rag.llm import LLM
 from rag.store import Index
 
-from .conftest import MODEL_DIR, SEEDS, TEST_STORE, FakeChat
+from .conftest import CHROMA_SERVER, MODEL_DIR, SEEDS, FakeChat, own_store
 from .servers import start_chroma, stop_chroma
 
 runner = CliRunner()
@@ -345,7 +345,8 @@ def test_ingest_ask_show_remove_behave_the_same_on_both_stores(store_settings: S
 
 def test_two_indexes_share_one_chroma_server(chroma_server: str, tmp_path: Path, embedder: OnnxMiniLM) -> None:
     a = Settings(index_dir=tmp_path / "a", chroma_url=chroma_server, chroma_collection=f"a-{uuid.uuid4().hex[:8]}")
-    b = Settings(index_dir=tmp_path / "b", chroma_url=chroma_server, chroma_collection=f"b-{uuid.uuid4().hex[:8]}")
+    b = Settings(index_dir=tmp_path / "b", chroma_url=chroma_server, chroma_collection=f"b-{uuid.uuid4().hex[:8]}",
+                 **own_store())
     ingest([SEEDS], a, embedder=embedder)
     other = tmp_path / "other.txt"
     other.write_text("Harvest festival\n\nThe village of Lumb held its harvest festival on Sunday. "
@@ -357,7 +358,7 @@ def test_two_indexes_share_one_chroma_server(chroma_server: str, tmp_path: Path,
         assert ia.collection.count() >= 3 and ib.collection.count() == 1
 
 
-@pytest.mark.skipif(TEST_STORE == "server", reason="needs an index built in the embedded store")
+@pytest.mark.skipif(CHROMA_SERVER, reason="needs an index built in the embedded store")
 def test_index_built_embedded_refuses_a_chroma_server(chroma_server: str, seed_settings: Settings) -> None:
     r = runner.invoke(app, ["ask", FAKE_Q, "--index", str(seed_settings.index_dir)],
                       env={"RAG_CHROMA_URL": chroma_server})

@@ -207,7 +207,8 @@ def test_cli_json_contract_and_out_file(ssettings: Settings, tmp_path: Path, mon
                             "--index", str(ssettings.index_dir)])
     assert r.exit_code == 0 and r.output == ""
     assert page.read_text().startswith("# News digest") and "### " in page.read_text()
-    nothing = runner.invoke(app, ["digest", "--date", "2005-03-15", "--index", str(tmp_path / "none")])
+    nothing = runner.invoke(app, ["digest", "--date", "2005-03-15", "--index", str(tmp_path / "none")],
+                            env={"RAG_DATABASE_URL": None})  # an empty index: with PostgreSQL the URL names the store
     assert nothing.exit_code == 1 and "rag ingest" in nothing.output and len(nothing.output.strip().splitlines()) == 1
     bad = runner.invoke(app, ["digest", "--date", "15/03/2005", "--index", str(ssettings.index_dir)])
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output and len(bad.output.strip().splitlines()) == 1

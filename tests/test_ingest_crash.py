@@ -13,7 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-from .conftest import MODEL_DIR, ROOT
+from .conftest import MODEL_DIR, ROOT, needs_sqlite
+
+# crash and disk states are read from articles.sqlite (tests/index_check.py); the PostgreSQL store keeps
+# its transactions on the server
+pytestmark = needs_sqlite()
 
 DATA = Path(__file__).parent / "data" / "wikinews40.jsonl"
 N = 40
@@ -21,7 +25,7 @@ N = 40
 
 def rag_env(index: Path, **extra: str) -> dict[str, str]:
     # RAG_TEST_STORE=server: the vectors go to the test's own collection on the test Chroma server
-    keep = ("RAG_CHROMA_URL", "RAG_CHROMA_COLLECTION")
+    keep = ("RAG_CHROMA_URL", "RAG_CHROMA_COLLECTION", "RAG_DATABASE_URL")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_") or k in keep}
     env.update({"RAG_INDEX_DIR": str(index), "RAG_MODEL_DIR": str(MODEL_DIR), "RAG_INGEST_BATCH": "4",
                 "RAG_THREADS": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **extra})

@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SEEDS
+from .conftest import ROOT, SEEDS, needs_sqlite
 from .test_ingest_crash import DATA, N, check, rag, rag_env
+
+# crash and disk states are read from articles.sqlite (tests/index_check.py); the PostgreSQL store keeps
+# its transactions on the server
+pytestmark = needs_sqlite()
 
 
 def _mount(*args: str) -> bool:

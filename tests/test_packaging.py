@@ -86,8 +86,13 @@ def test_every_runtime_dependency_is_used_by_rag_and_bench_only_ones_are_an_extr
     assert "rag-news[bench]" in PYPROJECT["project"]["optional-dependencies"]["dev"]
 
 
+# extras rag/ imports only when a setting asks for them (with a one-line error naming the extra otherwise)
+OPTIONAL_BACKENDS = ("postgres",)
+
+
 def test_every_third_party_module_rag_imports_is_declared() -> None:
     declared = {_name(r) for r in PYPROJECT["project"]["dependencies"]}
+    declared |= {_name(r) for x in OPTIONAL_BACKENDS for r in PYPROJECT["project"]["optional-dependencies"][x]}
     stdlib = set(sys.stdlib_module_names) | {"rag", "tests"}
     missing = []
     for module in sorted(_imported_top_levels() - stdlib):
@@ -99,7 +104,7 @@ def test_every_third_party_module_rag_imports_is_declared() -> None:
 
 def test_import_rag_is_light_and_needs_no_fcntl() -> None:
     """`import rag` loads no model, store or parser; the package imports where fcntl does not exist (Windows)."""
-    heavy = ("numpy", "chromadb", "spacy", "llama_index", "onnxruntime", "openai", "pydantic", "bm25s", "torch")
+    heavy = ("numpy", "chromadb", "spacy", "llama_index", "onnxruntime", "openai", "pydantic", "psycopg", "torch")
     code = f"import sys; import rag; print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "[]", (out.stdout, out.stderr)

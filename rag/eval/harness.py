@@ -308,7 +308,8 @@ def eval_index(gs: GoldSet, settings: Settings, embedder: Embedder,
     paths = _read_corpus(gs)
     if gs.subset is None:
         with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
-            s = settings.model_copy(update={"index_dir": Path(tmp) / "index"})
+            # an index of the set's own: never the shared article store RAG_DATABASE_URL may name
+            s = settings.model_copy(update={"index_dir": Path(tmp) / "index", "database_url": None})
             report = ingest(paths, s, embedder=embedder)
             if report.rejected:
                 raise ConfigError(f"ingesting the corpus of {gs.name!r} rejected {report.rejected[0]}")
@@ -318,7 +319,7 @@ def eval_index(gs: GoldSet, settings: Settings, embedder: Embedder,
     key = hashlib.sha256("".join(lines).encode() + embedder.name.encode() + _code_fingerprint().encode()
                          + str(settings.chunk_chars).encode()).hexdigest()[:16]
     d = Path(settings.eval_cache_dir) / f"{gs.name}-{key}"
-    s = settings.model_copy(update={"index_dir": d / "index"})
+    s = settings.model_copy(update={"index_dir": d / "index", "database_url": None})
     if not (d / "complete").exists():
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)

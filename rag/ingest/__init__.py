@@ -45,7 +45,7 @@ from rag.errors import ConfigError, LockedError, RagError, StorageError
 from rag.ingest import dedup
 from rag.ingest.dates import infer_date
 from rag.ingest.readers import MAX_BYTES, Rejection, read_path, short_hash
-from rag.store import Index, storage_error
+from rag.store import Index
 from rag.types import Article
 
 _STEM_ID_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".html", ".htm"}
@@ -323,8 +323,8 @@ class _LazyEmbedder:
                 self._index.check_embedder(self._real.name, write=True)
             except RagError:
                 raise
-            except Exception as e:  # sqlite3 errors on a read-only or full disk
-                raise storage_error(self._index.dir, e) from e
+            except Exception as e:  # a read-only or full disk, a server gone
+                raise self._index.db.fail(e) from e
             self._checked = True
         return self._real
 

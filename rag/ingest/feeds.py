@@ -42,7 +42,7 @@ from rag.errors import ConfigError, FetchError, NotFoundError
 from rag.ingest import IngestReport, ingest_into
 from rag.ingest.fetch import Fetched, Fetcher, check_url, decode_html
 from rag.ingest.readers import MIN_HTML_WORDS, _clean_title, _entry_date, _entry_text, _str_or_none, short_hash
-from rag.store import Index, storage_error
+from rag.store import Index
 from rag.types import Article
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -111,13 +111,13 @@ class UpdateReport:
 # ---- the subscription store ------------------------------------------------------------------------------
 def _ensure(index: Index) -> None:
     try:
-        index.db.executescript(f"BEGIN IMMEDIATE;{_TABLES}COMMIT;")
-    except Exception as e:  # sqlite3 errors on a read-only or full disk
-        raise storage_error(index.dir, e) from e
+        index.db.script(_TABLES)
+    except Exception as e:  # a read-only or full disk, a server gone
+        raise index.db.fail(e) from e
 
 
 def _has_tables(index: Index) -> bool:
-    return index.db.execute("SELECT 1 FROM sqlite_master WHERE name='feeds'").fetchone() is not None
+    return "feeds" in index.db.tables()
 
 
 def _feed(row: Any) -> Feed:
@@ -477,8 +477,10 @@ def _commit(index: Index, feeds: list[Feed], outcome: dict[str, tuple[str, str |
     with index.transaction() as db:
         for e in ready:
             if e.article.id in landed:
-                db.execute("INSERT OR REPLACE INTO feed_items(article_id, feed_url, entry_hash, seen_at) "
-                           "VALUES (?, ?, ?, ?)", (e.article.id, e.feed_url, e.entry_hash, now))
+                db.execute("INSERT INTO feed_items(article_id, feed_url, entry_hash, seen_at) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT(article_id) DO UPDATE SET feed_url=excluded.feed_url, "
+                           "entry_hash=excluded.entry_hash, seen_at=excluded.seen_at",
+                           (e.article.id, e.feed_url, e.entry_hash, now))
         for feed in feeds:
             status, error, n, got = outcome[feed.url]
             if status == "ok" and got is not None and feed.url not in incomplete:
