@@ -116,7 +116,8 @@ def _inputs(checked: Verified, question: str = "") -> list[_Input]:
         dated = mentions(plain, c.date) or mentions(c.text, c.date)
         skip = [(m.start, m.end) for m in mentions(plain, c.date)]
         nums = numbers(plain, skip)
-        first = dated[0] if dated else None
+        # the most precise date it gives: "the 2007 election took place on November 24, 2007" is dated by the day
+        first = min(dated, key=lambda m: (m.hi - m.lo).days) if dated else None
         day = first.lo.isoformat() if first and first.lo == first.hi else None
         year = first.lo.year if first and first.lo.year == first.hi.year else None
         month = first.lo.month if first and year and first.lo.month == first.hi.month else None

@@ -20,6 +20,10 @@ def _v(*sentences: tuple[str, str], first: int = 1) -> Verified:
     ("How many days after the vote did he resign?",
      [("The vote was held on 3 March 2010", "2010-03-04"), ("He resigned on 10 March 2010", "2010-03-11")],
      "That is 7 days between 2010-03-03 and 2010-03-10 (computed) [1][2]."),
+    ("How many days after the 2007 election was he sworn in?",  # the day, not the election's year
+     [("The 2007 federal election took place on November 24, 2007", "2007-11-25"),
+      ("He was sworn in on December 3, 2007", "2007-12-04")],
+     "That is 9 days between 2007-11-24 and 2007-12-03 (computed) [1][2]."),
     ("How many weeks after the vote did he resign?",
      [("The vote was held on 3 March 2010", "2010-03-04"), ("He resigned on 17 March 2010", "2010-03-18")],
      "That is 2 weeks, 14 days between 2010-03-03 and 2010-03-17 (computed) [1][2]."),
