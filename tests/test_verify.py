@@ -110,7 +110,7 @@ def test_a_date_answer_is_carried_by_its_date_not_by_the_question_words() -> Non
 
 
 def test_an_answer_that_leans_on_the_question_words_is_judged() -> None:
-    text = "The SNP's John Mason won the seat with 13,507 votes, against 12,142 for Labour's Margaret Curran."
+    text = "The SNP's John Mason won the Glasgow East seat with 13,507 votes, against 12,142 for Labour's Margaret Curran."
     p = Passage("g", "a", "SNP wins Glasgow East by-election", "2008-07-25", None, 0, len(text), text)
     q = "What was the turnout in the Glasgow East by-election?"
     v = check_claim("The turnout in the Glasgow East by-election was 13,507 votes.", [p], q)
@@ -172,3 +172,14 @@ def test_a_month_repeated_from_the_question_is_dated_by_the_article_day_despite_
     assert not v.supported and v.reason.startswith("dates:"), v.reason
     v = check_claim("John Mason won 11,277 votes in July 2008.", [p])  # not asked: the window's 1922 stands
     assert not v.supported and v.reason.startswith("dates:"), v.reason
+
+
+def test_a_figure_of_other_named_things_is_not_the_claims_without_the_judgement() -> None:
+    text = ("In August, British Airways and Korean Air pled guilty and received fines of US$300 million each. "
+            "The airline itself paid a US$61 million fine.")
+    p = Passage("q", "a", "Ex-head of Qantas freight operations jailed for price fixing", "2008-10-01", None, 0,
+                len(text), text)
+    v = check_claim("Qantas paid a US$300 million fine.", [p])
+    assert not v.supported, v.reason  # BA's and Korean Air's figure; only the judgement could still keep it
+    assert check_claim("Qantas paid a US$61 million fine.", [p]).supported  # "the airline": no other name
+    assert check_claim("British Airways received a fine of US$300 million.", [p]).supported

@@ -84,6 +84,12 @@ def _windows(p: Passage) -> list[tuple[int, int, Facts]]:
     return out
 
 
+def _sentences_of(p: Passage, start: int, end: int) -> list[Facts]:
+    """The facts of each sentence of the passage's window [start, end)."""
+    spans = tuple(sp for sp in sentences(p.text) if start <= sp[0] and sp[1] <= end) or ((start, end),)
+    return sentence_facts(p.text, spans, p.date)
+
+
 def _candidates(claim: str, p: Passage, question: str) -> list[tuple[float, int, int, Facts]]:
     """The passage's windows most likely to support the claim: sharing most of its words (numbers and
     dates included), then most of the question's, then the shortest (the tightest citation)."""
@@ -113,6 +119,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verd
             checks.dates(cf, wf, p.date, question),
             checks.polarity(cf, wf),
             checks.roles(cf, wf),
+            checks.owners(cf, _sentences_of(p, s, e)),
         ]
         failed = [c for c in results if not c.ok]
         th = lexicon().thresholds

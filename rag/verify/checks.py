@@ -259,6 +259,25 @@ def roles(claim: Facts, ev: Facts) -> Check:
     return Check("roles", True)
 
 
+def owners(claim: Facts, parts: list[Facts]) -> Check:
+    """Whose figure it is: a number of the claim that the window gives only in sentences naming other things,
+    while the claim's name is not in the window at all (only the article names it), is left to the judgement
+    ("British Airways and Korean Air received fines of US$300 million each" for "Qantas paid US$300 million").
+    Sentences with no name (a pronoun: "It paid $61 million") decide nothing."""
+    window = fold(" ".join(f.text for f in parts))
+    every = [" ".join(n) for n in claim.names]
+    mine = [n for n in every if n not in window]  # named by the article, not here
+    if not mine:
+        return Check("roles", True)
+    for n in claim.numbers:
+        holders = [f for f in parts if _matches(n, f.numbers)]
+        named = [[" ".join(x) for x in f.names] for f in holders]
+        if named and all(theirs and not any(_same(a, b) for a in every for b in theirs) for theirs in named):
+            return Check("roles", False, f"the evidence gives {n.text!r} with {named[0][0]!r}, not with {mine[0]!r}",
+                         undecided=True)
+    return Check("roles", True)
+
+
 def _crossed_link(claim: Facts, ev: Facts) -> str | None:
     """A pair of names the claim ties together that the evidence ties crosswise: the claim has A-B and C-D,
     the evidence A-D and C-B, or A-C' where C' is another name of the claim ("Michelson for the NDP and
