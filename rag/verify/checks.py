@@ -264,17 +264,18 @@ def owners(claim: Facts, parts: list[Facts]) -> Check:
     while the claim's name is not in the window at all (only the article names it), is left to the judgement
     ("British Airways and Korean Air received fines of US$300 million each" for "Qantas paid US$300 million").
     Sentences with no name (a pronoun: "It paid $61 million") decide nothing."""
-    window = fold(" ".join(f.text for f in parts))
-    every = [" ".join(n) for n in claim.names]
-    mine = [n for n in every if n not in window]  # named by the article, not here
+    def named_in(phrase: list[str], fs: list[Facts]) -> bool:  # by any of its names ("Washington" for the US)
+        words = set().union(*(f.name_words for f in fs))
+        return _grounded(phrase, words, fold(" ".join(f.text for f in fs)), capitals=True)
+
+    mine = [n for n in claim.names if not named_in(n, parts)]  # named by the article, not in this window
     if not mine:
         return Check("roles", True)
     for n in claim.numbers:
         holders = [f for f in parts if _matches(n, f.numbers)]
-        named = [[" ".join(x) for x in f.names] for f in holders]
-        if named and all(theirs and not any(_same(a, b) for a in every for b in theirs) for theirs in named):
-            return Check("roles", False, f"the evidence gives {n.text!r} with {named[0][0]!r}, not with {mine[0]!r}",
-                         undecided=True)
+        if holders and all(f.names and not any(named_in(c, [f]) for c in claim.names) for f in holders):
+            return Check("roles", False, f"the evidence gives {n.text!r} with {' '.join(holders[0].names[0])!r}, "
+                         f"not with {' '.join(mine[0])!r}", undecided=True)
     return Check("roles", True)
 
 
