@@ -43,7 +43,7 @@ from rag.errors import (
     RagError,
     StorageError,
 )
-from rag.index.db import Database, LexRow, SQLiteDB
+from rag.index.db import Database, LexRow, SQLiteDB, date_range
 from rag.types import Article, Chunk, Passage
 
 _SCHEMA = """
@@ -165,12 +165,7 @@ class Index:
 
         self.db = PostgresDB(self.settings.database_url or "")
         try:
-            tables = self.db.tables()
-            if create or ("articles" in tables and not {"lsh", "unowned", "chunk_dates"} <= tables):
-                self.db.script(_SCHEMA)
-                if "articles" in tables and "chunk_dates" not in tables:
-                    self._backfill_event_dates()
-                tables = self.db.tables()
+            tables = self._ensure_schema(create)
         except RagError:
             self.db.close()
             raise
@@ -181,6 +176,18 @@ class Index:
             self.db.close()
             raise IndexEmptyError(f"no index in the PostgreSQL store {self.db.where} (RAG_DATABASE_URL): "
                                   "run `rag ingest PATH` first")
+
+    def _ensure_schema(self, create: bool) -> set[str]:
+        """The store's tables, created (or an older index's brought up to date, its event dates backfilled);
+        idempotent. One transaction: a run killed while creating it leaves all the tables or none
+        (executescript alone commits each statement, and a reader then finds half a schema)."""
+        tables = self.db.tables()
+        if create or ("articles" in tables and not {"lsh", "unowned", "chunk_dates"} <= tables):
+            self.db.script(_SCHEMA)
+            if "articles" in tables and "chunk_dates" not in tables:
+                self._backfill_event_dates()
+            tables = self.db.tables()
+        return tables
 
     def _open_sqlite(self, create: bool) -> None:
         db_path = self.dir / "articles.sqlite"
@@ -201,14 +208,7 @@ class Index:
             conn.row_factory = sqlite3.Row
             self.db = SQLiteDB(conn, self.dir, lambda e: storage_error(self.dir, e))
             if not self.read_only:
-                # idempotent: also brings an index made by an older version up to the current tables
-                tables = self.db.tables()
-                if create or ("articles" in tables and not {"lsh", "unowned", "chunk_dates"} <= tables):
-                    # one transaction: a run killed while creating it leaves all the tables or none
-                    # (executescript alone commits each statement, and a reader then finds half a schema)
-                    self.db.script(_SCHEMA)
-                    if "articles" in tables and "chunk_dates" not in tables:
-                        self._backfill_event_dates()
+                self._ensure_schema(create)
             empty = "articles" not in self.db.tables()
         except (OSError, sqlite3.Error) as e:
             raise storage_error(self.dir, e) from e
@@ -691,13 +691,8 @@ class Index:
 
     def articles(self, since: str | None = None, until: str | None = None) -> list[Article]:
         """Indexed articles, by date then id; with since/until, only those dated in that range."""
-        q, args = "SELECT * FROM articles WHERE status='indexed'", []
-        if since:
-            q += " AND date >= ?"
-            args.append(since)
-        if until:
-            q += " AND date <= ?"
-            args.append(until)
+        dated, args = date_range("date", since, until)
+        q = "SELECT * FROM articles WHERE status='indexed'" + (f" AND {dated}" if dated else "")
         rows = self.db.execute(q + " ORDER BY date, id", args).fetchall()
         return [_article_from_row(r) for r in rows]
 

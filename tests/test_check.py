@@ -83,6 +83,13 @@ def test_check_with_no_related_article_says_no_evidence(seed_settings: Settings,
     assert [s.verdict.verdict for s in r.statements] == ["no_evidence"]
 
 
+def _ingest_rows(rows: list[dict[str, str]], settings: Settings, embedder: object, tmp_path: Path) -> None:
+    """An index of these articles (JSON lines)."""
+    f = tmp_path / "news.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
+
+
 def test_a_question_about_an_event_finds_the_report_published_days_later(settings: Settings, embedder: object,
                                                                          tmp_path: Path) -> None:
     """The report of 5 May 2007 says "on Thursday": the question "on 3 May 2007" is about its event."""
@@ -92,9 +99,7 @@ def test_a_question_about_an_event_finds_the_report_published_days_later(setting
         {"id": "other", "title": "Weather report", "date": "2007-05-03",
          "text": "Heavy rain fell across the region on Thursday, closing several roads."},
     ]
-    f = tmp_path / "news.jsonl"
-    f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
+    _ingest_rows(rows, settings, embedder, tmp_path)
     a = ask("Which company announced job cuts on 3 May 2007?", settings, embedder=embedder,  # type: ignore[arg-type]
             llm=FakeChat(lambda s, u: "Acme Corporation announced it will cut 1,200 jobs on 3 May 2007 [1]."))
     assert not a.refused, a.refusal
@@ -109,9 +114,7 @@ def test_a_derived_answer_is_computed_by_code_from_its_cited_inputs(settings: Se
         {"id": "b", "title": "GM to cut jobs", "date": "2006-01-24",
          "text": "General Motors said it will cut 25,000 jobs in North America by 2008."},
     ]
-    f = tmp_path / "news.jsonl"
-    f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
+    _ingest_rows(rows, settings, embedder, tmp_path)
 
     asked: list[str] = []
 
@@ -138,9 +141,7 @@ def _ingest_ford(settings: Settings, embedder: object, tmp_path: Path) -> None:
     """An index of one article: Ford's 30,000 job cuts."""
     rows = [{"id": "a", "title": "Ford to cut jobs", "date": "2006-01-23",
              "text": "Ford Motor Company said it will cut up to 30,000 jobs by 2012 as part of its restructuring."}]
-    f = tmp_path / "news.jsonl"
-    f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
+    _ingest_rows(rows, settings, embedder, tmp_path)
 
 
 def test_a_derived_answer_needs_both_inputs(settings: Settings, embedder: object, tmp_path: Path) -> None:
@@ -178,9 +179,7 @@ def _ingest_storms(settings: Settings, embedder: object, tmp_path: Path) -> None
         {"id": "b", "title": "Bopha aftermath", "date": "2012-12-10",
          "text": "Typhoon Bopha killed 647 people in the southern Philippines, the disaster agency said on Monday."},
     ]
-    f = tmp_path / "storms.jsonl"
-    f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    ingest([f], settings, embedder=embedder)  # type: ignore[arg-type]
+    _ingest_rows(rows, settings, embedder, tmp_path)
 
 
 def _storm_reply(asked: list[str], rewrite: str) -> FakeChat:

@@ -131,6 +131,25 @@ def bm25(terms: Sequence[str], idf: dict[str, float], avgdl: float, rows: Iterab
     return [x for x in scored[:k] if x[1] > 0]
 
 
+def date_range(column: str, since: str | None, until: str | None, mark: str = "?") -> tuple[str, list[str]]:
+    """The SQL condition and arguments for `column` between since and until (ISO days, either may be None),
+    with `mark` as the driver's placeholder; ("", []) without either.
+
+    >>> date_range("l.date", "2006-01-01", None)
+    ("l.date IS NOT NULL AND l.date <> '' AND l.date >= ?", ['2006-01-01'])
+    """
+    if not (since or until):
+        return "", []
+    cond, args = f"{column} IS NOT NULL AND {column} <> ''", []
+    if since:
+        cond += f" AND {column} >= {mark}"
+        args.append(since)
+    if until:
+        cond += f" AND {column} <= {mark}"
+        args.append(until)
+    return cond, args
+
+
 POOL = 200  # FTS5's best this many (or 4k) are scored again exactly: enough to give bm25s's top 30 on the gold sets
 
 
@@ -251,13 +270,7 @@ class SQLiteDB:
         match = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
         pool = max(4 * k, POOL)
         if since or until:
-            cond, args = "l.date IS NOT NULL AND l.date <> ''", []
-            if since:
-                cond += " AND l.date >= ?"
-                args.append(since)
-            if until:
-                cond += " AND l.date <= ?"
-                args.append(until)
+            cond, args = date_range("l.date", since, until)
             cands = self.conn.execute(
                 f"SELECT l.rowid FROM lex_fts JOIN lex l ON l.rowid=lex_fts.rowid "
                 f"WHERE lex_fts MATCH ? AND {cond} ORDER BY bm25(lex_fts) LIMIT ?", (match, *args, pool)).fetchall()

@@ -23,7 +23,7 @@ from typing import Any
 
 from rag.backends import redact_url
 from rag.errors import BackendError, ConfigError, LockedError, RagError
-from rag.index.db import POOL, LexRow, bm25, bm25_idf, lex_body
+from rag.index.db import POOL, LexRow, bm25, bm25_idf, date_range, lex_body
 
 WRITER_LOCK = 0x7261676E  # "ragn": the advisory lock key of the writer lock
 SCHEMA_LOCK = 0x72616773  # "rags": held while creating tables, so two first runs do not race
@@ -207,13 +207,9 @@ class PostgresDB:
         cond = " OR ".join("tsv @@ plainto_tsquery('simple', %s)" for _ in terms)
         params += terms
         if since or until:
-            cond = f"({cond}) AND date IS NOT NULL AND date <> ''"
-            if since:
-                cond += " AND date >= %s"
-                params.append(since)
-            if until:
-                cond += " AND date <= %s"
-                params.append(until)
+            dated, args = date_range("date", since, until, "%s")
+            cond = f"({cond}) AND {dated}"
+            params += args
         # ts_rank picks the candidates; they are scored again as on SQLite (rag.index.db.bm25)
         cands = [r[0] for r in self._x(f"SELECT chunk_id, {score} AS s FROM lex WHERE {cond} "
                                        "ORDER BY s DESC, chunk_id LIMIT %s", [*params, max(4 * k, POOL)]).fetchall()]

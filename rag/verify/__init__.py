@@ -71,7 +71,8 @@ def _claim(claim: str, published: str | None) -> Facts:
     return analyse(list(_doc(claim)), claim, published)
 
 
-def _windows(p: Passage) -> list[tuple[int, int, Facts]]:
+def _windows(p: Passage) -> list[tuple[int, int, Facts, list[Facts]]]:
+    """Runs of up to MAX_WINDOW sentences: (start, end, their facts together, each sentence's facts)."""
     spans = tuple(sentences(p.text)) or ((0, len(p.text)),)
     facts = sentence_facts(p.text, spans, p.date)
     out = []
@@ -80,37 +81,32 @@ def _windows(p: Passage) -> list[tuple[int, int, Facts]]:
         for j in range(i, min(i + MAX_WINDOW, len(spans))):
             if j > i:
                 f = f | facts[j]
-            out.append((spans[i][0], spans[j][1], f))
+            out.append((spans[i][0], spans[j][1], f, facts[i : j + 1]))
     return out
 
 
-def _sentences_of(p: Passage, start: int, end: int) -> list[Facts]:
-    """The facts of each sentence of the passage's window [start, end)."""
-    spans = tuple(sp for sp in sentences(p.text) if start <= sp[0] and sp[1] <= end) or ((start, end),)
-    return sentence_facts(p.text, spans, p.date)
-
-
-def _candidates(claim: str, p: Passage, question: str) -> list[tuple[float, int, int, Facts]]:
+def _candidates(claim: str, p: Passage, question: str) -> list[tuple[float, int, int, Facts, list[Facts]]]:
     """The passage's windows most likely to support the claim: sharing most of its words (numbers and
     dates included), then most of the question's, then the shortest (the tightest citation)."""
     words = weighted_words(claim)
     total = sum(words.values()) or 1.0
     asked = content_words(question)
     scored = []
-    for s, e, f in _windows(p):
+    for s, e, f, parts in _windows(p):
         text = p.text[s:e]
         have = content_words(text)
         share = sum(x for w, x in words.items() if w in have) / total
-        scored.append((round(share, 6), len(asked & have), -(e - s), checks.coverage(claim, text, question), s, e, f))
+        scored.append((round(share, 6), len(asked & have), -(e - s), checks.coverage(claim, text, question), s, e, f,
+                       parts))
     scored.sort(key=lambda x: x[:3], reverse=True)
-    return [(cov, s, e, f) for *_, cov, s, e, f in scored[:TRY_WINDOWS]]
+    return [(cov, s, e, f, parts) for *_, cov, s, e, f, parts in scored[:TRY_WINDOWS]]
 
 
 def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verdict]:
     """The claim against each of the passage's best windows, without the judgement."""
     cf = _claim(claim, p.date)
     out = []
-    for cov, s, e, wf in _candidates(claim, p, question):
+    for cov, s, e, wf, parts in _candidates(claim, p, question):
         text = p.text[s:e]
         results = [
             checks.quotes(claim, text),
@@ -119,7 +115,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verd
             checks.dates(cf, wf, p.date, question),
             checks.polarity(cf, wf),
             checks.roles(cf, wf),
-            checks.owners(cf, _sentences_of(p, s, e)),
+            checks.owners(cf, parts),
         ]
         failed = [c for c in results if not c.ok]
         th = lexicon().thresholds
