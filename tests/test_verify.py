@@ -183,3 +183,21 @@ def test_a_figure_of_other_named_things_is_not_the_claims_without_the_judgement(
     assert not v.supported, v.reason  # BA's and Korean Air's figure; only the judgement could still keep it
     assert check_claim("Qantas paid a US$61 million fine.", [p]).supported  # "the airline": no other name
     assert check_claim("British Airways received a fine of US$300 million.", [p]).supported
+
+
+def test_figures_swapped_between_named_things_across_sentences_are_caught() -> None:
+    text = ("The House on July 23 passed the bill with a final vote of 272 in favor and 152 against. "
+            "The final vote in the Senate was 72 in favor and 13 against.")
+    p = Passage("h#0", "h", "Housing bill passes", "2008-07-27", None, 0, len(text), text)
+    assert check_claim("The House passed the bill by 272 votes to 152, and the Senate by 72 to 13.", [p]).supported
+    v = check_claim("The House passed the bill by 72 votes to 13, and the Senate by 272 to 152.", [p])
+    assert v.verdict == "contradicted" and "swapped" in v.reason, v.reason
+
+
+def test_the_done_to_of_the_evidence_is_not_the_doer_of_the_claim() -> None:
+    text = ("Scaramucci contacted Lizza after the dinner. In the phone call, he demanded Lizza reveal who leaked "
+            "the details of the dinner.")
+    p = Passage("s#0", "s", "Scaramucci call", "2017-07-28", None, 0, len(text), text)
+    assert check_claim("Scaramucci demanded that Lizza reveal who leaked the details of the dinner.", [p]).supported
+    v = check_claim("In the phone call, Lizza demanded that Scaramucci reveal who had leaked the details.", [p])
+    assert not v.supported and "roles" in v.reason, v.reason

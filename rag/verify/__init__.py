@@ -116,6 +116,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verd
             checks.polarity(cf, wf),
             checks.roles(cf, wf),
             checks.owners(cf, parts),
+            checks.crossed_figures(cf, parts),
         ]
         failed = [c for c in results if not c.ok]
         th = lexicon().thresholds

@@ -223,6 +223,11 @@ def _same(a: str | None, b: str | None) -> bool:
     return bool(wa & wb) or any(_demonym(x, y) for x in wa for y in wb if x[:3] == y[:3])
 
 
+def _same_head(a: str | None, b: str | None) -> bool:
+    """Two name phrases end in the same name ("lizza", "reporter lizza"; not "greece", "greece member")."""
+    return bool(a and b) and a.split()[-1] == b.split()[-1]  # type: ignore[union-attr]
+
+
 def roles(claim: Facts, ev: Facts) -> Check:
     """Who did what: for a verb the claim and the evidence share, the claim's doer and done-to are not the
     evidence's the other way round, nor another named doer in place of the claim's."""
@@ -230,7 +235,12 @@ def roles(claim: Facts, ev: Facts) -> Check:
         theirs = [(a, p) for a, v, p in ev.triples if v == verb]
         if not theirs:
             continue
-        if any((_same(agent, a) or not agent or not a) and (_same(patient, p) or not patient or not p) for a, p in theirs):
+        # a side the evidence leaves unnamed ("he demanded Lizza reveal...") fits any name, but not the name
+        # the evidence puts on the other side ("Lizza demanded that Scaramucci..."); a passive subject may be
+        # the claim's subject of the same verb ("Subway is ranked second", "Subway ranks second")
+        if any((_same(agent, a) or not agent or not a) and (_same(patient, p) or not patient or not p)
+               and not (_same_head(agent, p) and (verb, p) not in ev.passives) and not _same_head(patient, a)
+               for a, p in theirs):
             continue
         for a, p in theirs:
             if (_same(agent, p) and agent) or (_same(patient, a) and patient):
@@ -276,6 +286,36 @@ def owners(claim: Facts, parts: list[Facts]) -> Check:
         if holders and all(f.names and not any(named_in(c, [f]) for c in claim.names) for f in holders):
             return Check("roles", False, f"the evidence gives {n.text!r} with {' '.join(holders[0].names[0])!r}, "
                          f"not with {' '.join(mine[0])!r}", undecided=True)
+    return Check("roles", True)
+
+
+def _owner_of(number: Number, facts: Facts) -> str | None:
+    """The name written last before a number in its sentence ("The House passed it by 72 votes": house)."""
+    text, best, at = fold(facts.text), None, -1
+    for phrase in facts.names:
+        for m in re.finditer(rf"\b{re.escape(phrase[0])}\b", text):
+            if at < m.start() < number.at:
+                best, at = " ".join(phrase), m.start()
+    return best
+
+
+def crossed_figures(claim: Facts, parts: list[Facts]) -> Check:
+    """Figures swapped between two named things across sentences: the claim gives n with A and m with B,
+    the evidence's sentences give n only with B and m only with A ("The House passed the bill by 72 votes
+    to 13, and the Senate by 272 to 152" over "The House ... 272 in favor ... The Senate was 72 in favor")."""
+    owned = [(n, o) for n in claim.numbers if (o := _owner_of(n, claim))]
+
+    def only_with(n: Number, name: str, other: str) -> bool:  # every sentence giving n names `name`, not `other`
+        holders = [f for f in parts if _matches(n, f.numbers)]
+        words = [(set(f.name_words), fold(f.text)) for f in holders]
+        return bool(holders) and all(_grounded(name.split(), w, t, capitals=True)
+                                     and not _grounded(other.split(), w, t, capitals=True) for w, t in words)
+
+    for i, (n, a) in enumerate(owned):
+        for m, b in owned[i + 1:]:
+            if not _same(a, b) and n.key() != m.key() and only_with(n, b, a) and only_with(m, a, b):
+                return Check("roles", False, f"the evidence gives {n.text!r} with {b!r} and {m.text!r} with "
+                             f"{a!r}: the figures are swapped", contradicts=True)
     return Check("roles", True)
 
 

@@ -139,6 +139,7 @@ class Facts:
     triples: list[tuple[str | None, str, str | None]] = field(default_factory=list)  # (agent, verb, patient)
     attached: list[tuple[str, str]] = field(default_factory=list)  # (name, the name it is "of": its employer...)
     links: list[tuple[str, str]] = field(default_factory=list)  # names the syntax ties together (see _links)
+    passives: set[tuple[str, str]] = field(default_factory=set)  # (verb, patient) of a passive subject
 
     def __or__(self, other: Facts) -> Facts:
         shift = 1 + max((n.sent for n in self.numbers), default=0)
@@ -147,7 +148,7 @@ class Facts:
             f"{self.text} {other.text}", self.names + other.names, self.name_words | other.name_words,
             self.numbers + moved, self.dates + other.dates, self.lemmas | other.lemmas, self.nouns | other.nouns,
             self.negations + other.negations, self.triples + other.triples, self.attached + other.attached,
-            self.links + other.links,
+            self.links + other.links, self.passives | other.passives,
         )
 
 
@@ -269,6 +270,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                     agent = _phrase_of(c)
                 elif c.dep_ in ("dobj", "nsubjpass"):
                     patient = _phrase_of(c)
+                    if c.dep_ == "nsubjpass" and patient:
+                        f.passives.add((str(t.lemma_.lower()), patient))
                 elif c.dep_ == "agent":
                     agent = next((p for g in c.children if (p := _phrase_of(g))), agent)
                 elif c.dep_ in ("dative", "prep") and c.lower_ in ("to", "against", "over"):
