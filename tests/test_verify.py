@@ -201,3 +201,15 @@ def test_the_done_to_of_the_evidence_is_not_the_doer_of_the_claim() -> None:
     assert check_claim("Scaramucci demanded that Lizza reveal who leaked the details of the dinner.", [p]).supported
     v = check_claim("In the phone call, Lizza demanded that Scaramucci reveal who had leaked the details.", [p])
     assert not v.supported and "roles" in v.reason, v.reason
+
+
+def test_a_company_is_named_with_or_without_its_legal_form_and_by_its_initials() -> None:
+    text = ("Statoil ASA has agreed to buy North American Oil Sands Corporation (NAOSC) for CAD2.2 billion. "
+            "Shareholders of Paramount Resources voted to sell its 30.9% interest in NAOSC to Statoil.")
+    p = Passage("n#0", "n", "Norway purchases Canadian oil sands company", "2007-04-30", None, text.index("Share"),
+                len(text), text[text.index("Share"):])
+    q = "What stake in North American Oil Sands did Paramount Resources agree to sell to Statoil?"
+    assert check_claim("Paramount Resources agreed to sell its 30.9% interest in North American Oil Sands.", [p], q).supported
+    assert check_claim("Paramount Resources Ltd. sold its 30.9% stake in NAOSC to Statoil ASA.", [p]).supported
+    v = check_claim("Paramount Resources agreed to sell its 30.9% interest in North American Oil Sands.", [p])
+    assert not v.supported and "names" in v.reason  # not asked: the window itself must name it

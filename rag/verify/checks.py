@@ -61,6 +61,7 @@ def _acronym(word: str, folded_text: str) -> bool:
 
 def _grounded(phrase: list[str], words: set[str], folded_text: str, capitals: bool) -> bool:
     lex = lexicon()
+    phrase = [w for w in phrase if w not in lex.legal_forms] or phrase  # "Statoil ASA" is "Statoil"
     joined = " ".join(phrase)
     groups = lex.groups + (lex.capitals if capitals else ())
     for g in groups:
@@ -81,9 +82,12 @@ def mentions_name(name: str, text: str) -> bool:
 
 
 def _acronym_of(phrase: list[str], folded_text: str) -> bool:
-    """'general motors' where the text writes 'gm'."""
+    """'general motors' where the text writes 'gm'; 'north american oil sands' where it writes 'naosc' (the
+    initials of the name with its legal form, "Corporation")."""
     initials = "".join(w[0] for w in phrase if w not in ("of", "and", "the"))
-    return len(initials) >= 2 and re.search(rf"(?<![\w]){re.escape(initials)}(?![\w])", folded_text) is not None
+    forms = "".join(sorted({w[0] for w in lexicon().legal_forms if len(w) > 4}))  # spelled out, not "AG"
+    return len(initials) >= 2 and re.search(rf"(?<![\w]){re.escape(initials)}[{forms}]?(?![\w])",
+                                             folded_text) is not None
 
 
 def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: set[str] | None = None) -> Check:
@@ -98,7 +102,8 @@ def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: se
     for phrase in claim.names:
         if _grounded(phrase, words, text, capitals=False):
             continue
-        if all(w in asked for w in phrase) and _grounded(phrase, whole_words, f"{whole} {text}", capitals=True):
+        if all(w in asked for w in phrase) and (_grounded(phrase, whole_words, f"{whole} {text}", capitals=True)
+                                                or _acronym_of(phrase, f"{whole} {text}")):
             continue
         return Check("names", False, f"the evidence does not name {' '.join(phrase).title()!r}")
     return Check("names", True)

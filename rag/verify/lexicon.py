@@ -1,4 +1,4 @@
-"""The verifier's data files, read once: aliases.toml (other names), polarity.toml (negators, opposites),
+"""The verifier's data files, read once: aliases.toml (other names, legal forms), polarity.toml (negators, opposites),
 thresholds.toml (the coverage cut-offs). Each entry of those files says why it is there."""
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class Lexicon:
     negator_phrases: tuple[str, ...]  # multi-word ("failed to")
     opposites: dict[str, frozenset[str]]  # lemma -> its opposites
     prefixes: tuple[str, ...]  # negating prefixes ("un" + "like")
+    legal_forms: frozenset[str]  # words a company's name may drop ("corporation", "asa")
     thresholds: dict[str, float]
 
 
@@ -57,5 +58,6 @@ def lexicon() -> Lexicon:
         frozenset(w for w in words if " " not in w), tuple(w for w in words if " " in w),
         {k: frozenset(v) for k, v in opposites.items()},
         tuple(fold(p) for g in polarity.get("prefix", []) for p in g["prefixes"]),  # type: ignore[attr-defined]
+        frozenset(fold(w) for g in aliases.get("legal_form", []) for w in g["words"]),  # type: ignore[attr-defined]
         {k: float(v) for k, v in thresholds.items()},  # type: ignore[arg-type]
     )
