@@ -16,6 +16,12 @@ were reviewed (bad ones dropped, some verbatim shortened by deleting words). Ove
 thinned at random (seed below), always from the article with the most claims, and every remaining claim was
 re-read against its evidence. The drafts are not kept: claims.jsonl is the source of truth, `check` its guard.
 
+That first round made c0001-c0683 (683 claims, 357 articles). A second round by a separate author appended
+c0684-c0894 (211 claims: paraphrase 82, summary 31, role 37, negation 38, name 5, number 10, date 8) over 70
+articles of 2004-2018 that neither claims.jsonl nor any .jsonl gold question set used, at most 4 claims an article,
+drafted in the same format from `show` and built with `assemble` (ids renumbered to follow c0683); no verbatim or
+unrelated claims, and nothing thinned. The file now holds 894 claims.
+
 Drafts are text files: a line "@wikinews-NNNN" opens an article, then one claim a line:
 "KIND I[-J] | claim | note", where I..J (inclusive, 0-based, at most 3 sentences) are sentence numbers as `show`
 prints them; the evidence is those whole sentences, cut from the article text. Lines starting "#" are comments.
