@@ -6,7 +6,7 @@ Thursday" reports 3 May 2007; one of 4 August 2007 that says "last month" means 
 these resolved dates with each chunk (so a question about the event finds a later report), and the
 verifier compares a claim's dates with its evidence's through them.
 
-Handled: today/tonight/this morning, yesterday, tomorrow, weekdays ("on Tuesday": the most recent one on
+Handled: today/tonight/this morning, yesterday/last night, tomorrow, weekdays ("on Tuesday": the most recent one on
 or before publication; "next Tuesday": the next one), "N days/weeks ago", this/last/next week, month,
 year, month names with or without day and year ("3 May", "May 3, 2007", "May 2007", "in May"), ISO dates,
 and four-digit years 1900-2099. A day or month without a year is placed in the year that puts it nearest
@@ -46,7 +46,7 @@ _PATTERN = re.compile(
     | (?P<nwd>(?P<nw>next|last|this)\s+(?P<nwd_d>{_WD}))
     | (?P<wd>{_WD})
     | (?P<today>today|tonight|this\s+(?:morning|afternoon|evening))
-    | (?P<yday>yesterday)
+    | (?P<yday>yesterday|last\s+night)
     | (?P<tmrw>tomorrow)
     | (?P<inm>(?:in|during|since|until|by|of|early|late|mid-?)\s+(?P<m4>{_MON})(?!\s*,?\s*\d))
     | (?P<year>{_YEAR})

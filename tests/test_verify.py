@@ -213,3 +213,40 @@ def test_a_company_is_named_with_or_without_its_legal_form_and_by_its_initials()
     assert check_claim("Paramount Resources Ltd. sold its 30.9% stake in NAOSC to Statoil ASA.", [p]).supported
     v = check_claim("Paramount Resources agreed to sell its 30.9% interest in North American Oil Sands.", [p])
     assert not v.supported and "names" in v.reason  # not asked: the window itself must name it
+
+
+def test_a_word_the_window_lacks_but_the_next_sentence_negates_is_contradicted() -> None:
+    text = ("Los Angeles International Airport briefly was affected but generators engaged shortly thereafter. "
+            "No flights were delayed or cancelled.")
+    p = Passage("l#0", "l", "Power cut hits Los Angeles", "2005-09-13", None, 0, len(text), text)
+    assert check_claim("Los Angeles International Airport was briefly affected.", [p]).supported
+    v = check_claim("Los Angeles International Airport was briefly affected, and flights were delayed.", [p])
+    assert v.verdict == "contradicted" and "negates" in v.reason, v.reason
+
+
+def test_what_is_said_of_one_name_said_of_the_other_is_contradicted() -> None:
+    text = ('Israel has said it is investigating the shootings "at the most senior level." Egypt has said little '
+            "so far.")
+    p = Passage("e#0", "e", "Egyptian troops killed", "2004-11-19", None, 0, len(text), text)
+    assert check_claim("Israel said it is investigating the shootings at the most senior level.", [p]).supported
+    v = check_claim("Egypt has said it is investigating the shootings at the most senior level, while Israel has "
+                    "said little so far.", [p])
+    assert v.verdict == "contradicted" and "other way round" in v.reason, v.reason
+
+
+@pytest.mark.parametrize(("evidence", "claim"), [
+    ("A Google spokesperson said the company is co-operating with French authorities.",
+     "A Google spokesperson said the company is refusing to co-operate with French authorities."),  # any inflection
+    ("The council said it is failing to meet its targets.", "The council said it met its targets."),
+])
+def test_negating_phrases_are_read_in_every_inflection(evidence: str, claim: str) -> None:
+    p = Passage("g#0", "g", "News", "2010-01-01", None, 0, len(evidence), evidence)
+    v = check_claim(claim, [p])
+    assert v.verdict == "contradicted" and "polarity" in v.reason, v.reason
+
+
+def test_last_night_is_the_day_before_the_article() -> None:
+    text = "Alexander Litvinenko, a former Russian spy, died last night in mysterious circumstances."
+    p = Passage("a#0", "a", "Former spy dies", "2006-11-24", None, 0, len(text), text)
+    assert check_claim("Alexander Litvinenko died on 23 November 2006.", [p]).supported
+    assert not check_claim("Alexander Litvinenko died on 24 November 2006.", [p]).supported

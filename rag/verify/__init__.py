@@ -71,6 +71,11 @@ def _claim(claim: str, published: str | None) -> Facts:
     return analyse(list(_doc(claim)), claim, published)
 
 
+def _sentences(p: Passage) -> list[Facts]:
+    """The facts of each sentence of the passage."""
+    return sentence_facts(p.text, tuple(sentences(p.text)) or ((0, len(p.text)),), p.date)
+
+
 def _windows(p: Passage) -> list[tuple[int, int, Facts, list[Facts]]]:
     """Runs of up to MAX_WINDOW sentences: (start, end, their facts together, each sentence's facts)."""
     spans = tuple(sentences(p.text)) or ((0, len(p.text)),)
@@ -105,6 +110,7 @@ def _candidates(claim: str, p: Passage, question: str) -> list[tuple[float, int,
 def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verdict]:
     """The claim against each of the passage's best windows, without the judgement."""
     cf = _claim(claim, p.date)
+    sents = _sentences(p)
     out = []
     for cov, s, e, wf, parts in _candidates(claim, p, question):
         text = p.text[s:e]
@@ -117,6 +123,8 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verd
             checks.roles(cf, wf),
             checks.owners(cf, parts),
             checks.crossed_figures(cf, parts),
+            checks.crossed_clauses(cf, parts),
+            checks.negated_nearby(cf, wf, [f for f in sents if f.text not in {x.text for x in parts}]),
         ]
         failed = [c for c in results if not c.ok]
         th = lexicon().thresholds

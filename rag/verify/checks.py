@@ -191,6 +191,19 @@ def _prefix_opposite(word: str, others: set[str]) -> str | None:
 _LIGHT = frozenset({"be", "have", "do"})
 
 
+def negated_nearby(claim: Facts, window: Facts, others: list[Facts]) -> Check:
+    """A word of the claim that its window lacks is negated by another sentence of the passage ("a number of
+    flights were delayed" checked on "The airport was briefly affected", next to "No flights were delayed")."""
+    lacking = claim.lemmas - window.lemmas - _LIGHT
+    for f in others:
+        for anchors in f.negations:
+            shared = anchors & lacking
+            if shared and not any(anchors & n for n in claim.negations):
+                return Check("polarity", False, f"the passage negates {min(shared)!r} next to this evidence; the "
+                             "claim does not", contradicts=True)
+    return Check("polarity", True)
+
+
 def polarity(claim: Facts, ev: Facts) -> Check:
     """The claim negates nothing the evidence affirms, affirms nothing it negates, and uses no opposite of
     the evidence's words (polarity.toml), nor a word the evidence has with a negating prefix."""
@@ -260,7 +273,7 @@ def roles(claim: Facts, ev: Facts) -> Check:
     for agent, verb, _ in claim.triples:  # "Schumer won the seat" where the evidence has Schumer ask, not win
         if agent and verb not in ev.lemmas and verb not in _LIGHT_VERBS:
             did = sorted({v for a, v, _ in ev.triples if _same(agent, a) and v not in _LIGHT_VERBS})
-            if did:
+            if did and verb not in did:  # (a stop word's lemma, "use", is not among the lemmas)
                 return Check("roles", False, f"the evidence has {agent!r} {', '.join(did[:2])}, not {verb!r}",
                              undecided=True)
     crossed = _crossed_link(claim, ev)
@@ -321,6 +334,41 @@ def crossed_figures(claim: Facts, parts: list[Facts]) -> Check:
             if not _same(a, b) and n.key() != m.key() and only_with(n, b, a) and only_with(m, a, b):
                 return Check("roles", False, f"the evidence gives {n.text!r} with {b!r} and {m.text!r} with "
                              f"{a!r}: the figures are swapped", contradicts=True)
+    return Check("roles", True)
+
+
+def crossed_clauses(claim: Facts, parts: list[Facts]) -> Check:
+    """What the claim says of one name, the evidence says of another, and the other way round: the words
+    following name A in the claim are those of a sentence naming only B, and B's words those of a sentence
+    naming only A ("Egypt has said it is investigating the shootings, while Israel has said little" over
+    "Israel has said it is investigating the shootings. Egypt has said little so far.")."""
+    text = fold(claim.text)
+    at = sorted({(m.start(), " ".join(n)) for n in claim.names
+                 for m in [re.search(rf"\b{re.escape(n[0])}\b", text)] if m})
+    segments = []
+    for i, (pos, name) in enumerate(at):
+        end = at[i + 1][0] if i + 1 < len(at) else len(text)
+        words = content_words(text[pos:end]) - set(name_word for n in claim.names for name_word in n)
+        if len(words) >= 2:
+            segments.append((name, words))
+    sents = [(content_words(fold(f.text)), f) for f in parts]
+
+    def said_of(words: set[str]) -> Facts | None:  # the sentence holding most of these words (and most of them)
+        score, best = max(((len(words & w), f) for w, f in sents), key=lambda x: x[0], default=(0, None))
+        return best if score >= 2 and score >= 0.6 * len(words) else None
+
+    def names(f: Facts, name: str) -> bool:
+        return _grounded(name.split(), f.name_words, fold(f.text), capitals=True)
+
+    for i, (a, wa) in enumerate(segments):
+        for b, wb in segments[i + 1:]:
+            if _same(a, b):
+                continue
+            fa, fb = said_of(wa), said_of(wb)
+            if fa is not None and fb is not None and fa is not fb and names(fa, b) and not names(fa, a) \
+                    and names(fb, a) and not names(fb, b):
+                return Check("roles", False, f"the evidence says of {b!r} what the claim says of {a!r}, and the "
+                             "other way round", contradicts=True)
     return Check("roles", True)
 
 
