@@ -250,3 +250,14 @@ def test_last_night_is_the_day_before_the_article() -> None:
     p = Passage("a#0", "a", "Former spy dies", "2006-11-24", None, 0, len(text), text)
     assert check_claim("Alexander Litvinenko died on 23 November 2006.", [p]).supported
     assert not check_claim("Alexander Litvinenko died on 24 November 2006.", [p]).supported
+
+
+def test_a_year_repeated_from_the_question_does_not_override_the_year_its_figure_is_given_with() -> None:
+    text = ("Americans are spending more than they are earning. The Commerce Department released a report saying "
+            "that personal savings fell to a negative 0.5% in 2005.")
+    p = Passage("s#0", "s", "US savings rate negative", "2006-02-01", None, 0, len(text), text)
+    q = "What was the US personal savings rate for 2006?"
+    v = check_claim("The US personal savings rate for 2006 was -0.5%.", [p], q)
+    assert not v.supported and "dates" in v.reason, v.reason
+    assert check_claim("The US personal savings rate fell to -0.5% in 2005, the Commerce Department said.", [p],
+                       q).supported

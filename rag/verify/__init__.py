@@ -118,7 +118,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verd
             checks.quotes(claim, text),
             checks.names(cf, wf, p.title, p.text, asked),
             checks.numbers(cf, wf),
-            checks.dates(cf, wf, p.date, question),
+            checks.dates(cf, wf, p.date, question, parts),
             checks.polarity(cf, wf),
             checks.roles(cf, wf),
             checks.owners(cf, parts),

@@ -142,11 +142,14 @@ def numbers(claim: Facts, ev: Facts) -> Check:
     return Check("numbers", True)
 
 
-def dates(claim: Facts, ev: Facts, published: str | None, question: str = "") -> Check:
+def dates(claim: Facts, ev: Facts, published: str | None, question: str = "", parts: list[Facts] | None = None) -> Check:
     """Each date of the claim must hold a date of the evidence (same or more specific); the publication
     day counts for claims of a month or a year ("in March 2005" from an article of 4 March 2005). A date
     phrase the claim repeats from the question ("reported yesterday") was resolved with the question and
-    chose the evidence; it is not checked again against the article's own day. Absolute dates always are."""
+    chose the evidence; it is not checked again against the article's own day. Absolute dates always are.
+    A month or year written next to one of the claim's figures in the window (`parts`, each sentence's facts)
+    dates that figure ("savings fell to a negative 0.5% in 2005" is not the rate of 2006, though the article
+    is of 2006; "11,277 votes in a seat Labour had held since 1922" does not date the votes)."""
     from datetime import date
 
     pub = None
@@ -158,7 +161,9 @@ def dates(claim: Facts, ev: Facts, published: str | None, question: str = "") ->
             continue  # "yesterday", "on Monday" as the question put it; "2006" or "3 May" must match
         if any(e.within(c) for e in ev.dates):
             continue
-        repeated = bool(question) and fold(c.phrase) in asked  # "the by-election of July 2008", as asked
+        repeated = bool(question) and fold(c.phrase) in asked and not any(  # "the by-election of July 2008"
+            abs(e.start - m.at) <= 20 and (e.hi - e.lo).days >= 27
+            for n in claim.numbers for f in parts or [] for m in f.numbers if _matches(n, [m]) for e in f.dates)
         if pub and (c.hi - c.lo).days >= 27 and c.lo <= pub <= c.hi and (
                 repeated or not any((e.hi - e.lo).days >= 27 for e in ev.dates)):
             continue  # the article's own day dates it, unless the window names a month or year of its own

@@ -1,6 +1,6 @@
 """The entailment judgement for what the explicit checks cannot decide (a paraphrase sharing few words
 with its evidence): the configured model is asked one short yes/no question per claim and evidence
-(prompts/judge.md), and the answer is cached by claim, evidence, prompt and model, so a repeated check
+(prompts/judge.md; the evidence's relative dates resolved in parentheses), and the answer is cached by claim, evidence, prompt and model, so a repeated check
 costs nothing.
 
 Not handled: a model that answers neither YES nor NO is taken as NO (the reader is not shown an unsure
@@ -16,6 +16,7 @@ from rag.cache import JsonCache, key
 from rag.config import Settings
 from rag.llm import ChatModel
 from rag.prompts import load_prompt
+from rag.textdates import annotate
 
 
 @dataclass
@@ -31,7 +32,9 @@ class Judge:
 
     def __call__(self, claim: str, evidence: str, published: str | None) -> bool:
         prompt = load_prompt("judge", {"evidence", "claim"})
-        dated = f"From an article published {published}: {evidence}" if published else evidence
+        # relative dates resolved as in the answer prompt ("on Thursday (23 June 2016)"): the small model
+        # cannot count days back from the publication date
+        dated = f"From an article published {published}: {annotate(evidence, published)}" if published else evidence
         k = key("judge", prompt.sha, self.model, claim, dated)
         if k in self._memo:
             return self._memo[k]
