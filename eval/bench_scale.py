@@ -1,7 +1,7 @@
 """The store at scale, by simulation where this machine cannot embed; and the first query after an ingest.
 
     python -m eval.bench_scale --first-query 1000 4759 [--out eval/bench]
-    python -m eval.bench_scale --scale 100000 1000000 [--deployments embedded server] [--out eval/bench]
+    python -m eval.bench_scale --scale 100000 1000000 [--deployments embedded server] [--out eval/bench] [--keep DIR]
 
 `--first-query N...`: an index of N Wikinews articles (../shared/corpora), one retrieval (the state a reader
 had), then an ingest of the next 200 articles; a new reader's first hybrid retrieval is timed against the
@@ -201,7 +201,7 @@ def embedder_rate(n: int = 128) -> float:
 
 
 def scale(deployment: str, sizes: list[int], work: Path, batch: int = 1000,
-          on_row: Any = None) -> list[dict[str, Any]]:
+          on_row: Any = None, keep: Path | None = None) -> list[dict[str, Any]]:
     from rag.chunk import chunk_article
     from rag.config import Settings
     from rag.ingest import content_hash
@@ -209,9 +209,10 @@ def scale(deployment: str, sizes: list[int], work: Path, batch: int = 1000,
     from rag.store import Index
 
     servers: dict[str, Any] = {}
-    d = work / f"scale-{deployment}"
-    shutil.rmtree(d, ignore_errors=True)
-    d.mkdir(parents=True)
+    d = (keep or work) / f"scale-{deployment}"
+    if not keep:
+        shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True, exist_ok=True)
     try:
         if deployment == "server":
             from tests.servers import start_chroma, start_postgres
@@ -225,9 +226,11 @@ def scale(deployment: str, sizes: list[int], work: Path, batch: int = 1000,
         emb = HashEmbedder()
         rng = np.random.default_rng(7)
         rows = []
-        written, write_s = 0, 0.0
+        written_now, write_s = 0, 0.0
         ix = Index.open(s, create=True)
         ix.check_embedder(emb.name, write=True)
+        syn.n, written = ix.counts()  # a kept index is grown from where it is (its write rate is this run's)
+        syn.rng = np.random.default_rng(syn.n)  # new articles, not the first run's again
         for target in sizes:
             ix.lock()
             while written < target:
@@ -239,7 +242,9 @@ def scale(deployment: str, sizes: list[int], work: Path, batch: int = 1000,
                 ix.write_articles([(a, content_hash(a)) for a in arts], chunks, vecs.tolist())
                 write_s += time.perf_counter() - t
                 written += len(chunks)
-                print(f"{deployment}: {written} chunks, {written / write_s:.0f} chunks/s", flush=True)
+                written_now += len(chunks)
+                print(f"{deployment}: {written} chunks, {len(chunks) / (time.perf_counter() - t):.0f} chunks/s",
+                      flush=True)
             ix.unlock()
             articles, chunks_n = ix.counts()
             r = Retriever(ix, emb, s)
@@ -260,7 +265,7 @@ def scale(deployment: str, sizes: list[int], work: Path, batch: int = 1000,
                     disk += int(probe.db.execute("SELECT pg_database_size(current_database())").fetchone()[0])
                 mem += _rss(servers["chroma"].pid) + sum(_rss(p) for p in _tree(servers["pg"].pid))
             row = {"deployment": deployment, "chunks": chunks_n, "articles": articles,
-                   "write_chunks_per_s": round(written / write_s),
+                   "write_chunks_per_s": round(written_now / write_s) if write_s else None,
                    "disk_bytes_per_chunk": round(disk / chunks_n), "memory_bytes_per_chunk": round(mem / chunks_n),
                    "disk_gb": round(disk / 1e9, 2), "rss_gb": round(mem / 1e9, 2)}
             for mode, xs in lat.items():
@@ -281,7 +286,8 @@ def scale(deployment: str, sizes: list[int], work: Path, batch: int = 1000,
             from tests.servers import stop_postgres
 
             stop_postgres(servers["pg"], servers["pg_root"])
-        shutil.rmtree(d, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def table(rows: list[dict[str, Any]], rate: float | None) -> str:
@@ -290,7 +296,8 @@ def table(rows: list[dict[str, Any]], rate: float | None) -> str:
     body = ""
     for r in rows:
         name = "SQLite + embedded Chroma" if r["deployment"] == "embedded" else "PostgreSQL + Chroma server"
-        body += (f"| {name} | {r['chunks']:,} | {r['write_chunks_per_s']:,} chunks/s | {r['disk_bytes_per_chunk'] / 1024:.1f} KB "
+        writes = f"{r['write_chunks_per_s']:,} chunks/s" if r["write_chunks_per_s"] else "(kept index)"
+        body += (f"| {name} | {r['chunks']:,} | {writes} | {r['disk_bytes_per_chunk'] / 1024:.1f} KB "
                  f"| {r['memory_bytes_per_chunk'] / 1024:.1f} KB | "
                  + " | ".join(f"{r[f'{m}_p50_ms']} / {r[f'{m}_p95_ms']} ms" for m in ("dense", "lexical", "hybrid", "hybrid_dated"))
                  + " |\n")
@@ -308,6 +315,9 @@ def main() -> None:
     ap.add_argument("--deployments", nargs="+", default=["embedded", "server"], choices=["embedded", "server"])
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "bench")
     ap.add_argument("--tag", default="", help="suffix of the output files (e.g. -before)")
+    ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                    help="with --scale: build the indexes under DIR and keep them; a later run with the same DIR "
+                         "grows them from their size (or only measures, when they are already that large)")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     work = Path(tempfile.mkdtemp(prefix="rag-scale-"))
@@ -326,7 +336,7 @@ def main() -> None:
                     json.dumps({"embedder_chunks_per_s": round(rate, 1), "rows": rows}, indent=1) + "\n")
 
             for dep in args.deployments:
-                scale(dep, sorted(args.scale), work, on_row=keep)
+                scale(dep, sorted(args.scale), work, on_row=keep, keep=args.keep)
             (args.out / f"scale{args.tag}.md").write_text(table(rows, rate))
             print(table(rows, rate))
     finally:

@@ -7,12 +7,17 @@ back by a later article ("last month"): it ranks instead of filtering. Candidate
 published in the window or up to `event_lag_days` after it, from chunks whose text places an event in
 the window (rag.textdates, stored at ingest), and, at half weight, from the whole index.
 
+The dense and the lexical searches run at the same time (the vector store's query in a worker thread,
+the article store's in the caller's): each waits in native code, so hybrid costs about the slower of the
+two rather than their sum.
+
 Every returned passage carries its dense cosine to the question in `score` (also for passages that
 only BM25 found), so that one relevance threshold can decide "the corpus does not hold this".
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -26,6 +31,7 @@ from rag.store import Index, date_epoch
 from rag.types import Passage
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al. 2009)
+_DENSE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-dense")  # see module doc
 
 
 @dataclass(frozen=True)
@@ -96,14 +102,18 @@ class Retriever:
             lag = (date.fromisoformat(dates.until) + timedelta(self.settings.event_lag_days)).isoformat() \
                 if dates.until else None
             windows = [(DateRange(dates.since, lag), 1.0), (DateRange(), 0.5)]
-        for window, w in windows:
-            if mode in ("hybrid", "dense"):
-                dense = self.index.dense_query(vec.tolist(), n, window.where())
+        pending = [_DENSE.submit(self.index.dense_query, vec.tolist(), n, window.where()) if mode != "lexical"
+                   else None for window, _ in windows]
+        found = [self.lexical.search(query, n, window.since, window.until) if mode != "dense" else None
+                 for window, _ in windows]
+        for (_, w), job, lex in zip(windows, pending, found, strict=True):
+            if job is not None:
+                dense = job.result()
                 cosine.update(dense)
                 rankings.append([c for c, _ in dense])
                 weights.append(w)
-            if mode in ("hybrid", "lexical"):
-                rankings.append([c for c, _ in self.lexical.search(query, n, window.since, window.until)])
+            if lex is not None:
+                rankings.append([c for c, _ in lex])
                 weights.append(w)
         if dates.event and dates.since and dates.until:
             told = self.index.event_chunks(dates.since, dates.until)

@@ -811,23 +811,24 @@ class Index:
         return out
 
     def dense_query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the k nearest chunks, best first."""
-        with self._chroma("count vectors"):
-            n = self.collection.count()
-        if n == 0:
-            if self.counts()[1] > 0:
+        """(chunk id, cosine similarity) of the k nearest chunks, best first. (Chroma returns fewer than k
+        when it holds fewer; it is counted only when it returns none, which is slow at a million chunks.)"""
+        with self._chroma("query"):
+            res = self.collection.query(
+                query_embeddings=[list(vector)], n_results=max(1, k), where=where or None, include=["distances"]
+            )
+        ids = res["ids"][0] if res["ids"] else []
+        if not ids:
+            with self._chroma("count vectors"):
+                n = self.collection.count()
+            if n == 0 and self.counts()[1] > 0:
                 loc = self.settings.chroma_url or self.dir / "chroma"
                 raise BackendError(
                     f"the Chroma collection {self.settings.chroma_collection!r} at {loc} is empty but the article "
                     f"store at {self.dir} lists chunks: point RAG_CHROMA_URL / RAG_CHROMA_COLLECTION at the "
                     "collection it was built in, or ingest into a new RAG_INDEX_DIR"
                 )
-            return []
-        with self._chroma("query"):
-            res = self.collection.query(
-                query_embeddings=[list(vector)], n_results=min(k, n), where=where or None, include=["distances"]
-            )
-        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(ids, res["distances"][0] if ids else [], strict=True)]
 
     def date_span(self) -> tuple[str | None, str | None]:
         """(earliest, latest) publication day of the indexed articles; (None, None) when none is dated."""

@@ -381,7 +381,7 @@ def test_chroma_server_gone_mid_run_is_one_line(tmp_path: Path, embedder: OnnxMi
         with Index.open(s) as index:
             assert index.collection.count() >= 3  # opened while the server was up
             stop_chroma(proc)
-            with pytest.raises(BackendError, match=r"Chroma failed to count vectors.*RAG_CHROMA_URL"):
+            with pytest.raises(BackendError, match=r"Chroma failed to query.*RAG_CHROMA_URL"):
                 index.dense_query(embedder.embed([FAKE_Q])[0], 5)
     finally:
         stop_chroma(proc)
