@@ -69,7 +69,7 @@ class CountingJudge(Judge):
         super().__init__(llm=None, model="test")  # type: ignore[arg-type]
         self.asked: list[str] = []
 
-    def __call__(self, claim: str, evidence: str, published: str | None) -> bool:
+    def __call__(self, claim: str, evidence: str, published: str | None, title: str = "") -> bool:
         self.asked.append(claim)
         return claim.rstrip(".").split()[-1].lower() in evidence.lower()
 

@@ -71,15 +71,16 @@ def _claim(claim: str, published: str | None) -> Facts:
     return analyse(list(_doc(claim)), claim, published)
 
 
-def _sentences(p: Passage) -> list[Facts]:
-    """The facts of each sentence of the passage."""
-    return sentence_facts(p.text, tuple(sentences(p.text)) or ((0, len(p.text)),), p.date)
+@lru_cache(maxsize=256)
+def _sentences(text: str, published: str | None) -> tuple[tuple[tuple[int, int], ...], list[Facts]]:
+    """A passage's sentence spans and each sentence's facts (read-only once made)."""
+    spans = tuple(sentences(text)) or ((0, len(text)),)
+    return spans, sentence_facts(text, spans, published)
 
 
 def _windows(p: Passage) -> list[tuple[int, int, Facts, list[Facts]]]:
     """Runs of up to MAX_WINDOW sentences: (start, end, their facts together, each sentence's facts)."""
-    spans = tuple(sentences(p.text)) or ((0, len(p.text)),)
-    facts = sentence_facts(p.text, spans, p.date)
+    spans, facts = _sentences(p.text, p.date)
     out = []
     for i in range(len(spans)):
         f = facts[i]
@@ -110,7 +111,7 @@ def _candidates(claim: str, p: Passage, question: str) -> list[tuple[float, int,
 def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verdict]:
     """The claim against each of the passage's best windows, without the judgement."""
     cf = _claim(claim, p.date)
-    sents = _sentences(p)
+    sents = _sentences(p.text, p.date)[1]
     out = []
     for cov, s, e, wf, parts in _candidates(claim, p, question):
         text = p.text[s:e]
@@ -124,7 +125,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verd
             checks.owners(cf, parts),
             checks.crossed_figures(cf, parts),
             checks.crossed_clauses(cf, parts),
-            checks.negated_nearby(cf, wf, [f for f in sents if f.text not in {x.text for x in parts}]),
+            checks.negated_nearby(cf, wf, [f for f in sents if not any(f is x for x in parts)]),
         ]
         failed = [c for c in results if not c.ok]
         th = lexicon().thresholds
@@ -193,7 +194,7 @@ def check_claim(
                        key=lambda v: -v.coverage)
     if judge is not None:
         for v in undecided[:max_judged]:
-            if judge(claim, v.evidence, v.passage.date if v.passage else None):
+            if judge(claim, v.evidence, v.passage.date if v.passage else None, v.passage.title if v.passage else ""):
                 v.verdict, v.judged = "supported", True
                 v.reason = f"every check passed; the model judged the evidence to state it ({v.coverage:.0%} of its words)"
                 return v

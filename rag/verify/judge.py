@@ -30,11 +30,14 @@ class Judge:
     seconds: float = 0.0
     _memo: dict[str, bool] = field(default_factory=dict)
 
-    def __call__(self, claim: str, evidence: str, published: str | None) -> bool:
+    def __call__(self, claim: str, evidence: str, published: str | None, title: str = "") -> bool:
         prompt = load_prompt("judge", {"evidence", "claim"})
         # relative dates resolved as in the answer prompt ("on Thursday (23 June 2016)"): the small model
-        # cannot count days back from the publication date
-        dated = f"From an article published {published}: {annotate(evidence, published)}" if published else evidence
+        # cannot count days back from the publication date; the title names the story the window is part of
+        # ("Google buys DoubleClick" for "when Google agreed to buy it"), as the names check reads it
+        source = " ".join(x for x in (f"titled {title!r}" if title else "", f"published {published}" if published
+                                      else "") if x)
+        dated = f"From an article {source}: {annotate(evidence, published)}" if source else evidence
         k = key("judge", prompt.sha, self.model, claim, dated)
         if k in self._memo:
             return self._memo[k]
