@@ -431,6 +431,40 @@ class LLM:
         self.seconds += dt
         return Completion(text, pt, ct, dt, *split, truncated=truncated)
 
+    def yes_probability(self, system: str, user: str) -> float | None:
+        """P(YES) / (P(YES) + P(NO)) of a one-word YES/NO reply, read from the first token's top log
+        probabilities (any case, with or without a leading space); None when the server gives none."""
+        import math
+
+        import openai
+
+        t0 = time.monotonic()
+        if self._local:
+            self._local.states.before(system)
+        try:
+            r = self._client.chat.completions.create(
+                model=self.model, messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                max_tokens=1, temperature=0.0, seed=self.settings.seed, logprobs=True, top_logprobs=10)
+        except openai.OpenAIError as e:
+            raise backend_error(e, what="LLM", base_url=self.base_url, model=self.model, prefix="RAG_LLM",
+                                timeout=self._timeout, retries=self._retries) from None
+        if self._local:
+            self._local.states.after()
+        self.calls += 1
+        self.prompt_tokens += r.usage.prompt_tokens if r.usage else 0
+        self.completion_tokens += 1
+        self.seconds += time.monotonic() - t0
+        lp = r.choices[0].logprobs
+        if not lp or not lp.content:
+            return None
+        mass = {"YES": 0.0, "NO": 0.0}
+        for t in lp.content[0].top_logprobs or []:
+            word = t.token.strip().upper()
+            if word in mass:
+                mass[word] += math.exp(t.logprob)
+        total = mass["YES"] + mass["NO"]
+        return mass["YES"] / total if total else None
+
     def usage(self) -> dict[str, float]:
         return {"calls": self.calls, "prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens, "llm_seconds": round(self.seconds, 3)}

@@ -261,3 +261,14 @@ def test_a_year_repeated_from_the_question_does_not_override_the_year_its_figure
     assert not v.supported and "dates" in v.reason, v.reason
     assert check_claim("The US personal savings rate fell to -0.5% in 2005, the Commerce Department said.", [p],
                        q).supported
+
+
+def test_the_real_judgement_reads_the_models_yes_as_a_probability(local_llm: object) -> None:
+    """The embedded model's one-word reply, read from its log probabilities: a restatement of the evidence
+    scores high, a claim it contradicts low; the probability is what the judgement keeps (cut-off judge_yes)."""
+    judge = Judge(local_llm, "test-model")  # type: ignore[arg-type]
+    evidence = "Margaret Wilson was appointed as Speaker of the House of Representatives on Tuesday."
+    assert judge("Wilson became the Speaker of the House.", evidence, "2005-03-10", "New Zealand gets first female Speaker")
+    high = judge.last
+    assert not judge("Wilson was not appointed Speaker.", evidence, "2005-03-10", "New Zealand gets first female Speaker")
+    assert high is not None and judge.last is not None and 0.0 <= judge.last < 0.5 <= high <= 1.0

@@ -3,12 +3,18 @@ with its evidence): the configured model is asked one short yes/no question per 
 (prompts/judge.md; the evidence's relative dates resolved in parentheses), and the answer is cached by claim, evidence, prompt and model, so a repeated check
 costs nothing.
 
+The model's yes/no is read as a probability where the server gives log probabilities (the local server
+and OpenAI do): P(YES) / (P(YES) + P(NO)) of its first token, supported at or above `judge_yes`
+(rag/verify/thresholds.toml, fitted on the tune claims); the probability is what is cached, so a new
+cut-off needs no new calls. Otherwise the reply's word decides.
+
 Not handled: a model that answers neither YES nor NO is taken as NO (the reader is not shown an unsure
 sentence as supported).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +23,7 @@ from rag.config import Settings
 from rag.llm import ChatModel
 from rag.prompts import load_prompt
 from rag.textdates import annotate
+from rag.verify.lexicon import lexicon
 
 
 @dataclass
@@ -28,7 +35,8 @@ class Judge:
     calls: int = 0
     cached: int = 0
     seconds: float = 0.0
-    _memo: dict[str, bool] = field(default_factory=dict)
+    _memo: dict[str, float] = field(default_factory=dict)  # P(YES) by cache key
+    last: float | None = None  # the P(YES) of the last call that asked the model
 
     def __call__(self, claim: str, evidence: str, published: str | None, title: str = "") -> bool:
         prompt = load_prompt("judge", {"evidence", "claim"})
@@ -39,25 +47,30 @@ class Judge:
                                       else "") if x)
         dated = f"From an article {source}: {annotate(evidence, published)}" if source else evidence
         k = key("judge", prompt.sha, self.model, claim, dated)
+        cut = lexicon().thresholds.get("judge_yes", 0.5)
         if k in self._memo:
-            return self._memo[k]
+            return self._memo[k] >= cut
         cache = JsonCache(self.cache_dir) if self.cache_dir else None
         hit = cache.get(k) if cache else None
-        if isinstance(hit, bool):
+        if isinstance(hit, (bool, float)):
             self.cached += 1
-            self._memo[k] = hit
-            return hit
+            self._memo[k] = float(hit)
+            return self._memo[k] >= cut
         if self.budget is not None and self.calls >= self.budget:
             return False  # out of budget: unsure, so not shown as supported
         system, user = prompt.render(evidence=dated, claim=claim)
-        done = self.llm.complete(system, user, 2)
+        t0 = time.monotonic()
+        ask = getattr(self.llm, "yes_probability", None)
+        p = ask(system, user) if ask else None
+        if p is None:
+            p = 1.0 if self.llm.complete(system, user, 2).text.strip().upper().startswith("YES") else 0.0
         self.calls += 1
-        self.seconds += done.seconds
-        verdict = done.text.strip().upper().startswith("YES")
-        self._memo[k] = verdict
+        self.seconds += time.monotonic() - t0
+        self.last = p
+        self._memo[k] = p
         if cache:
-            cache.put(k, verdict)
-        return verdict
+            cache.put(k, p)
+        return p >= cut
 
 
 def make_judge(llm: ChatModel, settings: Settings, budget: int | None = None) -> Judge | None:
