@@ -142,6 +142,16 @@ def numbers(claim: Facts, ev: Facts) -> Check:
     return Check("numbers", True)
 
 
+def _figure_dated(claim: Facts, parts: list[Facts]) -> bool:
+    """A month or year is written within 20 characters of one of the claim's figures in a sentence of the
+    window ("a negative 0.5% in 2005"; not "11,277 votes in a seat Labour had held since 1922")."""
+    for f in parts:
+        figures = [m for m in f.numbers if any(_matches(n, [m]) for n in claim.numbers)]
+        if any(abs(e.start - m.at) <= 20 and (e.hi - e.lo).days >= 27 for m in figures for e in f.dates):
+            return True
+    return False
+
+
 def dates(claim: Facts, ev: Facts, published: str | None, question: str = "", parts: list[Facts] | None = None) -> Check:
     """Each date of the claim must hold a date of the evidence (same or more specific); the publication
     day counts for claims of a month or a year ("in March 2005" from an article of 4 March 2005). A date
@@ -161,9 +171,8 @@ def dates(claim: Facts, ev: Facts, published: str | None, question: str = "", pa
             continue  # "yesterday", "on Monday" as the question put it; "2006" or "3 May" must match
         if any(e.within(c) for e in ev.dates):
             continue
-        repeated = bool(question) and fold(c.phrase) in asked and not any(  # "the by-election of July 2008"
-            abs(e.start - m.at) <= 20 and (e.hi - e.lo).days >= 27
-            for n in claim.numbers for f in parts or [] for m in f.numbers if _matches(n, [m]) for e in f.dates)
+        # "the by-election of July 2008", as asked (unless the window dates the claim's figure itself)
+        repeated = bool(question) and fold(c.phrase) in asked and not _figure_dated(claim, parts or [])
         if pub and (c.hi - c.lo).days >= 27 and c.lo <= pub <= c.hi and (
                 repeated or not any((e.hi - e.lo).days >= 27 for e in ev.dates)):
             continue  # the article's own day dates it, unless the window names a month or year of its own
@@ -292,34 +301,39 @@ def roles(claim: Facts, ev: Facts) -> Check:
     return Check("roles", True)
 
 
+def _named_in(phrase: list[str], fs: list[Facts]) -> bool:
+    """These sentences name the phrase, by any of its names ("Washington" for the US)."""
+    words = set().union(*(f.name_words for f in fs))
+    return _grounded(phrase, words, fold(" ".join(f.text for f in fs)), capitals=True)
+
+
 def owners(claim: Facts, parts: list[Facts]) -> Check:
     """Whose figure it is: a number of the claim that the window gives only in sentences naming other things,
     while the claim's name is not in the window at all (only the article names it), is left to the judgement
     ("British Airways and Korean Air received fines of US$300 million each" for "Qantas paid US$300 million").
     Sentences with no name (a pronoun: "It paid $61 million") decide nothing."""
-    def named_in(phrase: list[str], fs: list[Facts]) -> bool:  # by any of its names ("Washington" for the US)
-        words = set().union(*(f.name_words for f in fs))
-        return _grounded(phrase, words, fold(" ".join(f.text for f in fs)), capitals=True)
-
-    mine = [n for n in claim.names if not named_in(n, parts)]  # named by the article, not in this window
+    mine = [n for n in claim.names if not _named_in(n, parts)]  # named by the article, not in this window
     if not mine:
         return Check("roles", True)
     for n in claim.numbers:
         holders = [f for f in parts if _matches(n, f.numbers)]
-        if holders and all(f.names and not any(named_in(c, [f]) for c in claim.names) for f in holders):
+        if holders and all(f.names and not any(_named_in(c, [f]) for c in claim.names) for f in holders):
             return Check("roles", False, f"the evidence gives {n.text!r} with {' '.join(holders[0].names[0])!r}, "
                          f"not with {' '.join(mine[0])!r}", undecided=True)
     return Check("roles", True)
 
 
+def _name_positions(facts: Facts) -> list[tuple[int, str]]:
+    """(offset, name) of every place the text writes one of its names (found by the name's first word)."""
+    text = fold(facts.text)
+    return sorted({(m.start(), " ".join(n)) for n in facts.names
+                   for m in re.finditer(rf"\b{re.escape(n[0])}\b", text)})
+
+
 def _owner_of(number: Number, facts: Facts) -> str | None:
     """The name written last before a number in its sentence ("The House passed it by 72 votes": house)."""
-    text, best, at = fold(facts.text), None, -1
-    for phrase in facts.names:
-        for m in re.finditer(rf"\b{re.escape(phrase[0])}\b", text):
-            if at < m.start() < number.at:
-                best, at = " ".join(phrase), m.start()
-    return best
+    before = [name for at, name in _name_positions(facts) if at < number.at]
+    return before[-1] if before else None
 
 
 def crossed_figures(claim: Facts, parts: list[Facts]) -> Check:
@@ -330,9 +344,8 @@ def crossed_figures(claim: Facts, parts: list[Facts]) -> Check:
 
     def only_with(n: Number, name: str, other: str) -> bool:  # every sentence giving n names `name`, not `other`
         holders = [f for f in parts if _matches(n, f.numbers)]
-        words = [(set(f.name_words), fold(f.text)) for f in holders]
-        return bool(holders) and all(_grounded(name.split(), w, t, capitals=True)
-                                     and not _grounded(other.split(), w, t, capitals=True) for w, t in words)
+        return bool(holders) and all(_named_in(name.split(), [f]) and not _named_in(other.split(), [f])
+                                     for f in holders)
 
     for i, (n, a) in enumerate(owned):
         for m, b in owned[i + 1:]:
@@ -348,8 +361,10 @@ def crossed_clauses(claim: Facts, parts: list[Facts]) -> Check:
     naming only A ("Egypt has said it is investigating the shootings, while Israel has said little" over
     "Israel has said it is investigating the shootings. Egypt has said little so far.")."""
     text = fold(claim.text)
-    at = sorted({(m.start(), " ".join(n)) for n in claim.names
-                 for m in [re.search(rf"\b{re.escape(n[0])}\b", text)] if m})
+    at: list[tuple[int, str]] = []
+    for pos, name in _name_positions(claim):  # where each name is first written
+        if all(name != seen for _, seen in at):
+            at.append((pos, name))
     segments = []
     for i, (pos, name) in enumerate(at):
         end = at[i + 1][0] if i + 1 < len(at) else len(text)
@@ -362,16 +377,14 @@ def crossed_clauses(claim: Facts, parts: list[Facts]) -> Check:
         score, best = max(((len(words & w), f) for w, f in sents), key=lambda x: x[0], default=(0, None))
         return best if score >= 2 and score >= 0.6 * len(words) else None
 
-    def names(f: Facts, name: str) -> bool:
-        return _grounded(name.split(), f.name_words, fold(f.text), capitals=True)
-
     for i, (a, wa) in enumerate(segments):
         for b, wb in segments[i + 1:]:
             if _same(a, b):
                 continue
             fa, fb = said_of(wa), said_of(wb)
-            if fa is not None and fb is not None and fa is not fb and names(fa, b) and not names(fa, a) \
-                    and names(fb, a) and not names(fb, b):
+            if fa is not None and fb is not None and fa is not fb \
+                    and _named_in(b.split(), [fa]) and not _named_in(a.split(), [fa]) \
+                    and _named_in(a.split(), [fb]) and not _named_in(b.split(), [fb]):
                 return Check("roles", False, f"the evidence says of {b!r} what the claim says of {a!r}, and the "
                              "other way round", contradicts=True)
     return Check("roles", True)
