@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from rag.backends import backend_error
 from rag.config import Settings
-from rag.errors import ConfigError, ModelError
+from rag.errors import BackendError, ConfigError, ModelError
 
 
 @dataclass(frozen=True)
@@ -385,11 +385,7 @@ class LLM:
         t0 = time.monotonic()
         if self._local:
             self._local.states.before(system)
-        kwargs: dict[str, Any] = dict(
-            model=self.model,
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-            max_tokens=max_tokens, temperature=0.0, seed=self.settings.seed,
-        )
+        kwargs = self._request(system, user, max_tokens)
         split: tuple[float | None, float | None, int | None] = (None, None, None)
         try:
             if on_text is None:
@@ -418,10 +414,7 @@ class LLM:
                         split = _timings(ev)
                 text = "".join(parts)
         except openai.OpenAIError as e:
-            raise backend_error(
-                e, what="LLM", base_url=self.base_url, model=self.model, prefix="RAG_LLM",
-                timeout=self._timeout, retries=self._retries,
-            ) from None  # the chained exception may carry the server's text (some echo the key)
+            raise self._error(e) from None  # the chained exception may carry the server's text (some echo the key)
         if self._local:
             self._local.states.after()
         dt = time.monotonic() - t0
@@ -430,6 +423,16 @@ class LLM:
         self.completion_tokens += ct
         self.seconds += dt
         return Completion(text, pt, ct, dt, *split, truncated=truncated)
+
+    def _request(self, system: str, user: str, max_tokens: int) -> dict[str, Any]:
+        """The chat request every call makes: greedy, seeded."""
+        return dict(model=self.model, messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                    max_tokens=max_tokens, temperature=0.0, seed=self.settings.seed)
+
+    def _error(self, e: Exception) -> BackendError:
+        """The one-line BackendError naming the setting to fix."""
+        return backend_error(e, what="LLM", base_url=self.base_url, model=self.model, prefix="RAG_LLM",
+                             timeout=self._timeout, retries=self._retries)
 
     def yes_probability(self, system: str, user: str) -> float | None:
         """P(YES) / (P(YES) + P(NO)) of a one-word YES/NO reply, read from the first token's top log
@@ -442,12 +445,9 @@ class LLM:
         if self._local:
             self._local.states.before(system)
         try:
-            r = self._client.chat.completions.create(
-                model=self.model, messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-                max_tokens=1, temperature=0.0, seed=self.settings.seed, logprobs=True, top_logprobs=10)
+            r = self._client.chat.completions.create(**self._request(system, user, 1), logprobs=True, top_logprobs=10)
         except openai.OpenAIError as e:
-            raise backend_error(e, what="LLM", base_url=self.base_url, model=self.model, prefix="RAG_LLM",
-                                timeout=self._timeout, retries=self._retries) from None
+            raise self._error(e) from None
         if self._local:
             self._local.states.after()
         self.calls += 1

@@ -185,22 +185,41 @@ def test_a_figure_of_other_named_things_is_not_the_claims_without_the_judgement(
     assert check_claim("British Airways received a fine of US$300 million.", [p]).supported
 
 
-def test_figures_swapped_between_named_things_across_sentences_are_caught() -> None:
-    text = ("The House on July 23 passed the bill with a final vote of 272 in favor and 152 against. "
-            "The final vote in the Senate was 72 in favor and 13 against.")
-    p = Passage("h#0", "h", "Housing bill passes", "2008-07-27", None, 0, len(text), text)
-    assert check_claim("The House passed the bill by 272 votes to 152, and the Senate by 72 to 13.", [p]).supported
-    v = check_claim("The House passed the bill by 72 votes to 13, and the Senate by 272 to 152.", [p])
-    assert v.verdict == "contradicted" and "swapped" in v.reason, v.reason
 
 
-def test_the_done_to_of_the_evidence_is_not_the_doer_of_the_claim() -> None:
-    text = ("Scaramucci contacted Lizza after the dinner. In the phone call, he demanded Lizza reveal who leaked "
-            "the details of the dinner.")
-    p = Passage("s#0", "s", "Scaramucci call", "2017-07-28", None, 0, len(text), text)
-    assert check_claim("Scaramucci demanded that Lizza reveal who leaked the details of the dinner.", [p]).supported
-    v = check_claim("In the phone call, Lizza demanded that Scaramucci reveal who had leaked the details.", [p])
-    assert not v.supported and "roles" in v.reason, v.reason
+
+
+@pytest.mark.parametrize(("evidence", "kept", "caught", "verdict", "reason"), [
+    (("The House on July 23 passed the bill with a final vote of 272 in favor and 152 against. "
+      "The final vote in the Senate was 72 in favor and 13 against."),
+     "The House passed the bill by 272 votes to 152, and the Senate by 72 to 13.",
+     "The House passed the bill by 72 votes to 13, and the Senate by 272 to 152.",  # figures swapped across sentences
+     "contradicted", "swapped"),
+    (("Scaramucci contacted Lizza after the dinner. In the phone call, he demanded Lizza reveal who leaked "
+      "the details of the dinner."),
+     "Scaramucci demanded that Lizza reveal who leaked the details of the dinner.",
+     "In the phone call, Lizza demanded that Scaramucci reveal who had leaked the details.",  # done-to as the doer
+     "", "roles"),
+    (("Los Angeles International Airport briefly was affected but generators engaged shortly thereafter. "
+      "No flights were delayed or cancelled."),
+     "Los Angeles International Airport was briefly affected.",
+     "Los Angeles International Airport was briefly affected, and flights were delayed.",  # negated next door
+     "contradicted", "negates"),
+    (('Israel has said it is investigating the shootings "at the most senior level." Egypt has said little '
+      "so far."),
+     "Israel said it is investigating the shootings at the most senior level.",
+     "Egypt has said it is investigating the shootings at the most senior level, while Israel has said little "
+     "so far.",  # what is said of one name said of the other
+     "contradicted", "other way round"),
+])
+def test_who_did_what_across_the_sentences_of_a_window(evidence: str, kept: str, caught: str, verdict: str,
+                                                      reason: str) -> None:
+    """Each pair: the claim the window supports is kept; the one that moves a doer, a figure or a negation
+    between its sentences is caught (with this verdict, when one is given, and a reason naming the check)."""
+    p = Passage("w#0", "w", "News", "2008-07-27", None, 0, len(evidence), evidence)
+    assert check_claim(kept, [p]).supported, check_claim(kept, [p]).reason
+    v = check_claim(caught, [p])
+    assert not v.supported and reason in v.reason and v.verdict == (verdict or v.verdict), v.reason
 
 
 def test_a_company_is_named_with_or_without_its_legal_form_and_by_its_initials() -> None:
@@ -215,23 +234,8 @@ def test_a_company_is_named_with_or_without_its_legal_form_and_by_its_initials()
     assert not v.supported and "names" in v.reason  # not asked: the window itself must name it
 
 
-def test_a_word_the_window_lacks_but_the_next_sentence_negates_is_contradicted() -> None:
-    text = ("Los Angeles International Airport briefly was affected but generators engaged shortly thereafter. "
-            "No flights were delayed or cancelled.")
-    p = Passage("l#0", "l", "Power cut hits Los Angeles", "2005-09-13", None, 0, len(text), text)
-    assert check_claim("Los Angeles International Airport was briefly affected.", [p]).supported
-    v = check_claim("Los Angeles International Airport was briefly affected, and flights were delayed.", [p])
-    assert v.verdict == "contradicted" and "negates" in v.reason, v.reason
 
 
-def test_what_is_said_of_one_name_said_of_the_other_is_contradicted() -> None:
-    text = ('Israel has said it is investigating the shootings "at the most senior level." Egypt has said little '
-            "so far.")
-    p = Passage("e#0", "e", "Egyptian troops killed", "2004-11-19", None, 0, len(text), text)
-    assert check_claim("Israel said it is investigating the shootings at the most senior level.", [p]).supported
-    v = check_claim("Egypt has said it is investigating the shootings at the most senior level, while Israel has "
-                    "said little so far.", [p])
-    assert v.verdict == "contradicted" and "other way round" in v.reason, v.reason
 
 
 @pytest.mark.parametrize(("evidence", "claim"), [
