@@ -125,11 +125,16 @@ function startStory(box) {
     bar.value = p.done;
     status.textContent = "Written " + p.done + " of " + p.total + (p.label ? " (" + p.label + ")" : "");
   });
+  followToView(es, box, status, (href) => window.location.assign(href), "try again");  // the brief it wrote
+}
+
+// The end of a stream that writes a page: go to the page it names ("view", then "done"), or show why not.
+function followToView(es, box, status, go, retry) {
   es.addEventListener("view", (ev) => { box.dataset.view = JSON.parse(ev.data).href; });
   es.addEventListener("done", () => {
     es.close();
     box.dataset.done = "1";
-    window.location.assign(box.dataset.view);  // the brief this stream wrote
+    go(box.dataset.view);
   });
   es.addEventListener("failure", (ev) => {
     es.close();
@@ -140,7 +145,7 @@ function startStory(box) {
     if (box.dataset.done) return;
     es.close();
     box.dataset.done = "1";
-    status.replaceChildren(el("span", "error: the connection to the server was lost; try again", "error"));
+    status.replaceChildren(el("span", "error: the connection to the server was lost; " + retry, "error"));
   };
 }
 
@@ -150,23 +155,8 @@ function startWait(box) {
   const es = new EventSource(box.dataset.stream);
   es.addEventListener("queue", (ev) => { status.textContent = queueText(JSON.parse(ev.data).ahead); });
   es.addEventListener("start", () => { status.textContent = "The model is writing it…"; });
-  es.addEventListener("view", (ev) => { box.dataset.view = JSON.parse(ev.data).href; });
-  es.addEventListener("done", () => {
-    es.close();
-    box.dataset.done = "1";
-    window.location.replace(box.dataset.view + window.location.hash);  // keeps the story the link pointed at
-  });
-  es.addEventListener("failure", (ev) => {
-    es.close();
-    box.dataset.done = "1";
-    status.replaceChildren(el("span", "error: " + JSON.parse(ev.data).error, "error"));
-  });
-  es.onerror = () => {
-    if (box.dataset.done) return;
-    es.close();
-    box.dataset.done = "1";
-    status.replaceChildren(el("span", "error: the connection to the server was lost; reload the page", "error"));
-  };
+  // the hash keeps the story the link pointed at
+  followToView(es, box, status, (href) => window.location.replace(href + window.location.hash), "reload the page");
 }
 
 // Server-sent events over a POST (EventSource only GETs): fetch the stream and call on(event, data).
