@@ -211,6 +211,11 @@ def test_a_figure_of_other_named_things_is_not_the_claims_without_the_judgement(
      "Egypt has said it is investigating the shootings at the most senior level, while Israel has said little "
      "so far.",  # what is said of one name said of the other
      "contradicted", "other way round"),
+    (("The Democrats are projected to win five of the six seats they need. In the key race in Virginia, the "
+      "Republican incumbent was asked to concede by Senator Charles Schumer."),
+     "The Democrats are projected to win five of the six seats they need.",
+     "Senator Charles Schumer won five of the six seats he needed.",  # "to win": done by the subject of "are projected"
+     "contradicted", "did 'win'"),
 ])
 def test_who_did_what_across_the_sentences_of_a_window(evidence: str, kept: str, caught: str, verdict: str,
                                                       reason: str) -> None:

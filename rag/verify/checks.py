@@ -286,7 +286,9 @@ def roles(claim: Facts, ev: Facts) -> Check:
                          contradicts=True)
     for agent, verb, _ in claim.triples:  # "Schumer won the seat" where the evidence has Schumer ask, not win
         if agent and verb not in ev.lemmas and verb not in _LIGHT_VERBS:
-            did = sorted({v for a, v, _ in ev.triples if _same(agent, a) and v not in _LIGHT_VERBS})
+            did = sorted({v for a, v, _ in ev.triples if _same(agent, a) and v not in _LIGHT_VERBS
+                          and (a, v) not in ev.controlled})  # a doer lent by the governing verb
+            # ("inspectors are permitted to go") is compared on that verb only, not counted as another deed
             if did and verb not in did:  # (a stop word's lemma, "use", is not among the lemmas)
                 return Check("roles", False, f"the evidence has {agent!r} {', '.join(did[:2])}, not {verb!r}",
                              undecided=True)

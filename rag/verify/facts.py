@@ -140,6 +140,7 @@ class Facts:
     attached: list[tuple[str, str]] = field(default_factory=list)  # (name, the name it is "of": its employer...)
     links: list[tuple[str, str]] = field(default_factory=list)  # names the syntax ties together (see _links)
     passives: set[tuple[str, str]] = field(default_factory=set)  # (verb, patient) of a passive subject
+    controlled: set[tuple[str, str]] = field(default_factory=set)  # (agent, verb): a doer taken from the governing verb
 
     def __or__(self, other: Facts) -> Facts:
         shift = 1 + max((n.sent for n in self.numbers), default=0)
@@ -148,7 +149,7 @@ class Facts:
             f"{self.text} {other.text}", self.names + other.names, self.name_words | other.name_words,
             self.numbers + moved, self.dates + other.dates, self.lemmas | other.lemmas, self.nouns | other.nouns,
             self.negations + other.negations, self.triples + other.triples, self.attached + other.attached,
-            self.links + other.links, self.passives | other.passives,
+            self.links + other.links, self.passives | other.passives, self.controlled | other.controlled,
         )
 
 
@@ -173,6 +174,24 @@ def _phrase_of(t: Any) -> str | None:
         if c.dep_ == "appos":
             toks += [x for x in t.doc[c.left_edge.i : c.i + 1] if _is_name(x)]
     return " ".join(_name_key(c) for c in toks) or None
+
+
+def _controller(t: Any) -> str | None:
+    """The doer of a verb without a subject of its own that completes another ("the Democrats are projected
+    to win", "Bush plans to cut", "they asked Webb to concede"): the governing verb's object if it has one,
+    else its subject (active or passive), the same way up a chain ("is expected to try to buy")."""
+    head = t.head
+    while head is not t:
+        kids = {c.dep_: c for c in head.children}
+        if "dobj" in kids:  # unnamed ("asked the incumbent to concede"): no doer to compare
+            return _phrase_of(kids["dobj"])
+        for dep in ("nsubj", "nsubjpass"):
+            if dep in kids:
+                return _phrase_of(kids[dep])
+        if head.dep_ != "xcomp" or head.head is head:
+            return None
+        t, head = head, head.head
+    return None
 
 
 def _links(tokens: list[Any]) -> list[tuple[str, str]]:
@@ -277,6 +296,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                 elif c.dep_ in ("dative", "prep") and c.lower_ in ("to", "against", "over"):
                     recipient = next((p for g in c.children if g.dep_ == "pobj" and (p := _phrase_of(g))), recipient)
             patient = patient or recipient
+            if agent is None and t.dep_ == "xcomp" and (agent := _controller(t)):
+                f.controlled.add((agent, str(t.lemma_.lower())))
             if agent or patient:
                 f.triples.append((agent, str(t.lemma_.lower()), patient))
         if _is_name(t) and t.dep_ not in ("compound", "flat"):
