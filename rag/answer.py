@@ -45,16 +45,31 @@ _EVIDENCE_LINE = re.compile(r"^\s*evidence\b[^\n]*(\n|$)", re.I)
 _PARTS = re.compile(r"\b(and|both|between|versus|vs\.?|compared?|combined|total|difference|together)\b", re.I)
 
 
+def by_article(passages: list[Passage]) -> list[Passage]:
+    """The passages with those of one article together, articles in the order of their strongest passage."""
+    first = {}
+    for i, p in enumerate(passages):
+        first.setdefault(p.article_id, i)
+    return sorted(passages, key=lambda p: first[p.article_id])
+
+
 def format_passages(passages: list[Passage]) -> str:
-    """Numbered passages for the prompt. Bracketed numbers inside article text are neutralised so an
-    article cannot plant a citation marker; dates without a year ("on Tuesday", "last month") are followed
-    by the dates they mean, read against the article's publication day (rag.textdates.annotate)."""
-    blocks = []
+    """Numbered passages for the prompt, under one '"title" (date):' line per run of passages of one article
+    (rag.evidence budgets one header per article). Each passage is one line: bracketed numbers inside article
+    text are neutralised and its line breaks folded, so an article can plant neither a citation marker nor a
+    header of its own; dates without a year ("on Tuesday", "last month") are followed by the dates they mean,
+    read against the article's publication day (rag.textdates.annotate)."""
+    blocks: list[str] = []
+    last = None
     for n, p in enumerate(passages, 1):
-        text = annotate(re.sub(r"\[(\d+)\]", r"(\1)", p.text), p.date)
-        title = p.title.replace('"', "'")
-        blocks.append(f'[{n}] "{title}" ({p.date or "undated"}): {text}')
-    return "\n\n".join(blocks)
+        text = " ".join(annotate(re.sub(r"\[(\d+)\]", r"(\1)", p.text), p.date).split())
+        if p.article_id != last:
+            title = " ".join(p.title.replace('"', "'").split())
+            gap = "\n" if blocks else ""  # a blank line between articles
+            blocks.append(f'{gap}"{title}" ({p.date or "undated"}):')
+            last = p.article_id
+        blocks.append(f"[{n}] {text}")
+    return "\n".join(blocks)
 
 
 def question_names(question: str) -> list[str]:
@@ -348,7 +363,8 @@ def ask(
         best = max((p.score for p in found), default=0.0)
         return refuse("no_passage", f"no passage is related to the question (best cosine {best:.2f}, "
                       f"threshold RAG_MIN_RELEVANCE={settings.min_relevance})", found)
-    context = select(question, pool, settings.context_tokens, embedder, settings.evidence, [p for p, _ in pieces])
+    context = by_article(select(question, pool, settings.context_tokens, embedder, settings.evidence,
+                                [p for p, _ in pieces]))
     derived = operation(question) if pieces else None  # a two-part question asking for arithmetic
     prompt = load_prompt("answer_derived" if derived else "answer", {"passages", "question"})
     system, user = prompt.render(passages=format_passages(context), question=question)

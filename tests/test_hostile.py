@@ -31,8 +31,9 @@ HOSTILE = (
 def test_prompt_neutralises_markers_and_delimiters_in_article_text() -> None:
     p = Passage("x#0", "x", 'Title "quoted"', "2025-01-01", None, 0, len(HOSTILE), HOSTILE)
     text = format_passages([p])
-    assert len(re.findall(r'^\[\d+\] "', text, flags=re.M)) == 1  # only the real delimiter; the imitation is defused
-    body = text.split("): ", 1)[1]
+    assert len(re.findall(r"^\[\d+\] ", text, flags=re.M)) == 1  # only the real delimiter; the imitation is defused
+    assert len(re.findall(r'^"', text, flags=re.M)) == 1  # one header line: the planted one is not at a line start
+    body = text.split("\n[1] ", 1)[1]
     assert "[9]" not in body and "[1]" not in body and "(9)" in body
 
 
