@@ -47,7 +47,7 @@ _PARTS = re.compile(r"\b(and|both|between|versus|vs\.?|compared?|combined|total|
 
 def by_article(passages: list[Passage]) -> list[Passage]:
     """The passages with those of one article together, articles in the order of their strongest passage."""
-    first = {}
+    first: dict[str, int] = {}
     for i, p in enumerate(passages):
         first.setdefault(p.article_id, i)
     return sorted(passages, key=lambda p: first[p.article_id])

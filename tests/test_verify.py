@@ -139,6 +139,32 @@ def test_a_passive_subject_is_not_what_a_negation_negates() -> None:
     assert not check_claim("The dollar will be removed from circulation.", [p]).supported
 
 
+def test_what_a_claim_says_in_place_of_a_negated_word_is_the_judgements() -> None:
+    text = "The local transit union was not involved in the strike, though striking workers picketed its offices."
+    p = Passage("u", "a", "Strike", "2005-07-24", None, 0, len(text), text)
+    v = check_claim("The local transit union took part in the strike.", [p])
+    assert not v.supported and "negates 'involve'" in v.reason, v.reason  # "took part" may restate "involved"
+    judge = CountingJudge()  # asked, the judgement decides (this one reads the claim's last word in the evidence)
+    check_claim("The local transit union took part in the strike.", [p], judge=judge)
+    assert judge.asked == ["The local transit union took part in the strike."]
+    judge = CountingJudge()
+    assert check_claim("Striking workers picketed the offices of the local transit union.", [p], judge=judge).supported
+    assert judge.asked == []  # nothing said in place of the negated word: decided without the model
+    assert not check_claim("The local transit union was involved in the strike.", [p]).supported  # the word itself
+
+
+def test_a_doer_by_its_initials_and_a_deed_by_its_noun_are_the_same() -> None:
+    text = "As part of the restructure, GM plans to cut 30,000 jobs and close 12 plants by 2008."
+    p = Passage("g", "a", "General Motors posts first annual loss since 1992", "2006-01-27", None, 0, len(text), text)
+    v = check_claim("General Motors plans to cut 30,000 jobs.", [p])
+    assert not v.reason.startswith("roles"), v.reason  # GM is General Motors, not another doer of "plan"
+    assert check_claim("General Motors plans to cut 30,000 jobs.", [p], judge=CountingJudge()).supported
+    assert check_claim("Ford plans to cut 30,000 jobs.", [p], judge=CountingJudge()).verdict != "supported"
+    text = "This Wednesday, the United States issued a ruling to set tariffs on Chinese-made solar panels."
+    p = Passage("t", "b", "US sets tariffs", "2012-10-12", None, 0, len(text), text)
+    assert check_claim("The United States ruled to set tariffs on Chinese-made solar panels.", [p]).supported
+
+
 @pytest.mark.parametrize(("evidence", "kept", "rejected"), [
     # a denial denied affirms: "does not deny X" is not "denies X"
     ("Iran does not deny the report, but said it received the documents on the black market.",

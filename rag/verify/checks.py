@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from rag.cite import calendar, content_words, normalize, weighted_words
+from rag.stem import stem
 from rag.verify.facts import Facts, Number
 from rag.verify.lexicon import fold, lexicon
 
@@ -205,6 +206,12 @@ def _prefix_opposite(word: str, others: set[str]) -> str | None:
 _LIGHT = frozenset({"be", "have", "do"})
 
 
+# Verbs that report or link rather than assert an action: a claim may use any of them for another.
+_REPORTING = frozenset({"say", "tell", "state", "announce", "report", "add", "note", "claim", "describe", "call",
+                        "confirm", "explain"})
+_LIGHT_VERBS = _REPORTING | {"be", "have", "do", "make", "take", "get", "give", "become"}
+
+
 def negated_nearby(claim: Facts, window: Facts, others: list[Facts]) -> Check:
     """A word of the claim that its window lacks is negated by another sentence of the passage ("a number of
     flights were delayed" checked on "The airport was briefly affected", next to "No flights were delayed")."""
@@ -234,6 +241,12 @@ def polarity(claim: Facts, ev: Facts) -> Check:
         shared = (anchors & claim.lemmas) - _LIGHT
         if shared and not negated(anchors, claim.negations):
             return Check("polarity", False, f"the evidence negates {min(shared)!r}; the claim does not", contradicts=True)
+    lacking = claim.lemmas - ev.lemmas - _LIGHT - _REPORTING  # "noted" for "said" restates nothing negated
+    if lacking and not claim.negations:  # "The union took part in the strike" over "The union was not involved in
+        for anchors in ev.negations:  # the strike": what the claim says in place of a negated word is the judgement's
+            if not (anchors - _LIGHT) & claim.lemmas:
+                return Check("polarity", False, f"the evidence negates {min(anchors)!r}, which the claim may restate "
+                             f"as {min(lacking)!r}", undecided=True)
     for word in sorted(claim.lemmas - ev.lemmas):
         opposite = (lex.opposites.get(word, frozenset()) & ev.lemmas) or {_prefix_opposite(word, ev.lemmas)} - {None}
         if opposite:
@@ -242,17 +255,14 @@ def polarity(claim: Facts, ev: Facts) -> Check:
     return Check("polarity", True)
 
 
-# Verbs that report or link rather than assert an action: a claim may use any of them for another.
-_LIGHT_VERBS = frozenset({"be", "have", "do", "say", "tell", "state", "announce", "report", "add", "note", "make",
-                          "take", "get", "give", "become", "claim", "describe", "call", "confirm", "explain"})
-
-
 def _same(a: str | None, b: str | None) -> bool:
-    """Two name phrases name the same thing: they share a word (plural or demonym forms included)."""
+    """Two name phrases name the same thing: they share a word (plural or demonym forms included), or one is
+    the other's initials."""
     if not a or not b:
         return False
     wa, wb = set(a.split()), set(b.split())
-    return bool(wa & wb) or any(_demonym(x, y) for x in wa for y in wb if x[:3] == y[:3])
+    return (bool(wa & wb) or any(_demonym(x, y) for x in wa for y in wb if x[:3] == y[:3])
+            or any(_acronym(x, b) for x in wa) or any(_acronym(y, a) for y in wb))  # "gm", "general motors"
 
 
 def _same_head(a: str | None, b: str | None) -> bool:
@@ -285,7 +295,8 @@ def roles(claim: Facts, ev: Facts) -> Check:
             return Check("roles", False, f"the evidence has {verb!r} done to {theirs[0][1]!r}, not {patient!r}",
                          contradicts=True)
     for agent, verb, _ in claim.triples:  # "Schumer won the seat" where the evidence has Schumer ask, not win
-        if agent and verb not in ev.lemmas and verb not in _LIGHT_VERBS:
+        if (agent and verb not in _LIGHT_VERBS and (agent, verb) not in claim.controlled
+                and stem(verb) not in {stem(w) for w in ev.lemmas}):  # "ruled" is in "issued a ruling"
             did = sorted({v for a, v, _ in ev.triples if _same(agent, a) and v not in _LIGHT_VERBS
                           and (a, v) not in ev.controlled})  # a doer lent by the governing verb
             # ("inspectors are permitted to go") is compared on that verb only, not counted as another deed
