@@ -153,6 +153,13 @@ def test_what_a_claim_says_in_place_of_a_negated_word_is_the_judgements() -> Non
     assert not check_claim("The local transit union was involved in the strike.", [p]).supported  # the word itself
 
 
+def test_a_denial_whose_object_the_parse_misses_negates_nothing_in_particular() -> None:
+    text = "The US government has denied using torture at the base, officials in Washington said."
+    p = Passage("d", "a", "Torture", "2006-05-19", None, 0, len(text), text)
+    v = check_claim("Officials in Washington spoke about the base.", [p])  # "denied" with no word it negates
+    assert v.verdict in ("supported", "unsupported"), v.reason
+
+
 def test_a_doer_by_its_initials_and_a_deed_by_its_noun_are_the_same() -> None:
     text = "As part of the restructure, GM plans to cut 30,000 jobs and close 12 plants by 2008."
     p = Passage("g", "a", "General Motors posts first annual loss since 1992", "2006-01-27", None, 0, len(text), text)

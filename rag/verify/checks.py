@@ -244,8 +244,8 @@ def polarity(claim: Facts, ev: Facts) -> Check:
     lacking = claim.lemmas - ev.lemmas - _LIGHT - _REPORTING  # "noted" for "said" restates nothing negated
     if lacking and not claim.negations:  # "The union took part in the strike" over "The union was not involved in
         for anchors in ev.negations:  # the strike": what the claim says in place of a negated word is the judgement's
-            if not (anchors - _LIGHT) & claim.lemmas:
-                return Check("polarity", False, f"the evidence negates {min(anchors)!r}, which the claim may restate "
+            if (words := anchors - _LIGHT) and not words & claim.lemmas:
+                return Check("polarity", False, f"the evidence negates {min(words)!r}, which the claim may restate "
                              f"as {min(lacking)!r}", undecided=True)
     for word in sorted(claim.lemmas - ev.lemmas):
         opposite = (lex.opposites.get(word, frozenset()) & ev.lemmas) or {_prefix_opposite(word, ev.lemmas)} - {None}
