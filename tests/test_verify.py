@@ -160,6 +160,18 @@ def test_a_denial_whose_object_the_parse_misses_negates_nothing_in_particular() 
     assert v.verdict in ("supported", "unsupported"), v.reason
 
 
+def test_a_person_named_by_surname_in_the_window_is_the_one_the_article_names_in_full() -> None:
+    text = ("Opposition leader Morgan Tsvangirai signed the deal in Harare. Crowds cheered. Observers praised the "
+            "talks. The deal means that Tsvangirai is now the Prime Minister of Zimbabwe.")
+    p = Passage("z", "a", "Rivals sign power sharing deal", "2008-09-15", None, 0, len(text), text)
+    assert check_claim("Morgan Tsvangirai is now the Prime Minister of Zimbabwe.", [p]).supported
+    assert "Robert" in check_claim("Robert Tsvangirai is now the Prime Minister of Zimbabwe.", [p]).reason
+    two = text.replace("Observers praised the talks.", "His brother Robert Tsvangirai praised the talks.")
+    p = Passage("z", "a", "Rivals sign power sharing deal", "2008-09-15", None, 0, len(two), two)
+    v = check_claim("Morgan Tsvangirai is now the Prime Minister of Zimbabwe.", [p])  # which Tsvangirai?
+    assert not v.supported and "names" in v.reason, v.reason
+
+
 def test_a_doer_by_its_initials_and_a_deed_by_its_noun_are_the_same() -> None:
     text = "As part of the restructure, GM plans to cut 30,000 jobs and close 12 plants by 2008."
     p = Passage("g", "a", "General Motors posts first annual loss since 1992", "2006-01-27", None, 0, len(text), text)

@@ -91,6 +91,17 @@ def _acronym_of(phrase: list[str], folded_text: str) -> bool:
                                              folded_text) is not None
 
 
+def _by_surname(phrase: list[str], words: set[str], passage: str) -> bool:
+    """A person the window names by surname only, whom the passage names in full, and no one else of that
+    surname: "Morgan Tsvangirai" for "Tsvangirai is now the Prime Minister", in an article that opened with
+    "opposition leader Morgan Tsvangirai" (and names no other capitalised word before "Tsvangirai")."""
+    if len(phrase) < 2 or phrase[-1] not in words or not _has_phrase(" ".join(phrase), fold(passage)):
+        return False
+    before = {fold(m.group(1)) for m in re.finditer(r"\b([A-Z][\w'.-]*)\s+(?=(\S+))", passage)
+              if fold(m.group(2)).removesuffix("'s").strip(".,;:'\"") == phrase[-1]}
+    return before <= set(phrase)
+
+
 def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: set[str] | None = None) -> Check:
     """Every name phrase of the claim is grounded in the evidence window (or the article's title). A name
     the question itself uses may be grounded anywhere in the passage, capitals standing for governments
@@ -105,6 +116,8 @@ def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: se
             continue
         if all(w in asked for w in phrase) and (_grounded(phrase, whole_words, f"{whole} {text}", capitals=True)
                                                 or _acronym_of(phrase, f"{whole} {text}")):
+            continue
+        if _by_surname(phrase, words, passage):
             continue
         return Check("names", False, f"the evidence does not name {' '.join(phrase).title()!r}")
     return Check("names", True)
