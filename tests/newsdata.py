@@ -69,6 +69,19 @@ def copy_first(system: str, user: str) -> str:
     return f"{strip_markers(m.group(2))} [{m.group(1)}]"
 
 
+def numbers_by_title(user: str) -> dict[str, str]:
+    """The number of each article's first passage in an answer prompt (rag.answer.format_passages): a
+    '"title" (date):' line, then its passages '[n] text'."""
+    out: dict[str, str] = {}
+    title = None
+    for line in user.splitlines():
+        if line.startswith('"'):
+            title = line.split('"')[1]
+        elif line.startswith("[") and title is not None:
+            out.setdefault(title, line[1 : line.index("]")])
+    return out
+
+
 def chromium(args: list[str], tmp_path: Path) -> str:
     assert CHROMIUM
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

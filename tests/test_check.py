@@ -17,6 +17,7 @@ from rag.config import Settings
 from rag.ingest import ingest
 
 from .conftest import FakeChat
+from .newsdata import numbers_by_title
 
 runner = CliRunner()
 SEED_ID = "000_aeafaadd1786d078"
@@ -33,12 +34,12 @@ def _check(seed_settings: Settings, *args: str) -> tuple[int, str]:
 
 
 def test_check_json_marks_each_sentence_with_its_evidence(seed_settings: Settings, no_judge: None) -> None:
-    text = ("The US and Ukraine held talks in Geneva [4]. Vladimir Putin chaired the Geneva talks. "
+    text = ("American and Ukrainian representatives met in Geneva [4]. Vladimir Putin chaired the Geneva talks. "
             "The peace plan had 28 points.")
     code, out = _check(seed_settings, text, "--json")
     assert code == 1, out  # one statement is not supported
     d = json.loads(out)
-    assert [s["text"] for s in d["sentences"]] == ["The US and Ukraine held talks in Geneva.",
+    assert [s["text"] for s in d["sentences"]] == ["American and Ukrainian representatives met in Geneva.",
                                                    "Vladimir Putin chaired the Geneva talks.",
                                                    "The peace plan had 28 points."]
     first, putin, plan = d["sentences"]
@@ -56,7 +57,7 @@ def test_check_json_marks_each_sentence_with_its_evidence(seed_settings: Setting
 def test_check_exit_zero_when_all_supported_and_terminal_output(seed_settings: Settings, no_judge: None,
                                                                  tmp_path: Path) -> None:
     f = tmp_path / "draft.txt"
-    f.write_text("The US and Ukraine held talks in Geneva.\nThe peace plan had 28 points.\n", encoding="utf-8")
+    f.write_text("American and Ukrainian representatives met in Geneva.\nThe peace plan had 28 points.\n", encoding="utf-8")
     code, out = _check(seed_settings, "--file", str(f), "--lines")
     assert code == 0, out
     assert out.count("✓ supported") == 2 and "2 of 2 statements supported" in out and "«" in out
@@ -121,7 +122,7 @@ def test_a_derived_answer_is_computed_by_code_from_its_cited_inputs(settings: Se
     def reply(system: str, user: str) -> str:  # each part is asked on its own (rag.decompose)
         question = user.rsplit("Question:", 1)[1].strip()
         asked.append(question)
-        n = {line.split('"')[1]: line[1] for line in user.splitlines() if line.startswith("[")}
+        n = numbers_by_title(user)
         if "Ford" in question:
             return f"Answer: Ford said it will cut up to 30,000 jobs [{n['Ford to cut jobs']}]."
         return f"Answer: General Motors said it will cut 25,000 jobs [{n['GM to cut jobs']}]."
@@ -190,7 +191,7 @@ def _storm_reply(asked: list[str], rewrite: str) -> FakeChat:
             return rewrite
         question = user.rsplit("Question:", 1)[1].strip()
         asked.append(question)
-        n = {line.split('"')[1]: line[1] for line in user.splitlines() if line.startswith("[")}
+        n = numbers_by_title(user)
         if "Haiyan" in question:
             return f"Answer: Typhoon Haiyan killed 4,011 people [{n['Haiyan toll rises']}]."
         return f"Answer: Typhoon Bopha killed 647 people [{n['Bopha aftermath']}]."

@@ -268,14 +268,14 @@ def polarity(claim: Facts, ev: Facts) -> Check:
     return Check("polarity", True)
 
 
-def _same(a: str | None, b: str | None) -> bool:
-    """Two name phrases name the same thing: they share a word (plural or demonym forms included), or one is
-    the other's initials."""
+def _same(a: str | None, b: str | None, initials: bool = False) -> bool:
+    """Two name phrases name the same thing: they share a word (plural or demonym forms included), or, with
+    `initials`, one is the other's initials ("gm", "general motors")."""
     if not a or not b:
         return False
     wa, wb = set(a.split()), set(b.split())
     return (bool(wa & wb) or any(_demonym(x, y) for x in wa for y in wb if x[:3] == y[:3])
-            or any(_acronym(x, b) for x in wa) or any(_acronym(y, a) for y in wb))  # "gm", "general motors"
+            or (initials and (any(_acronym(x, b) for x in wa) or any(_acronym(y, a) for y in wb))))
 
 
 def _same_head(a: str | None, b: str | None) -> bool:
@@ -301,7 +301,7 @@ def roles(claim: Facts, ev: Facts) -> Check:
             if (_same(agent, p) and agent) or (_same(patient, a) and patient):
                 return Check("roles", False, f"the evidence has {a or 'someone'} {verb} {p or 'something'}, "
                              "not the other way round", contradicts=True)
-        if agent and all(a and not _same(agent, a) for a, _ in theirs):
+        if agent and all(a and not _same(agent, a, initials=True) for a, _ in theirs):  # GM did it: General Motors did
             return Check("roles", False, f"the evidence says {theirs[0][0]!r} did {verb!r}, not {agent!r}",
                          contradicts=True)
         if patient and all(p and not _same(patient, p) for _, p in theirs):
