@@ -21,7 +21,7 @@ from datetime import date
 from rag.chunk import sentences
 from rag.cite import content_words, strip_markers
 from rag.config import Settings
-from rag.decompose import options, subquestions
+from rag.decompose import options, subquestions, unanswered
 from rag.derive import compare, derive, operation
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
@@ -280,6 +280,7 @@ def ask(
     on_text: Callable[[str], None] | None = None,
     retriever: Searcher | None = None,
     whole: bool = False,
+    within: str | None = None,
 ) -> Answer:
     """Answer a question from the indexed articles with verified citations (see module doc).
 
@@ -288,7 +289,8 @@ def ask(
     and ranks articles by date fit (rag.retrieve). `on_text` receives the answer sentence by sentence,
     each only after it passed verification. `retriever` replaces the index's own search (the eval
     harness records or breaks retrieval with it). Arithmetic over two things is asked as its two
-    sub-questions (rag.decompose) unless `whole`.
+    sub-questions (rag.decompose) unless `whole`; so is the half of "A, and B?" the answer left unanswered.
+    `within`: the whole question this one is a half of, shown to the model beside it.
     """
     if not question.strip():
         raise InputError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
@@ -367,7 +369,8 @@ def ask(
                                 [p for p, _ in pieces]))
     derived = operation(question) if pieces else None  # a two-part question asking for arithmetic
     prompt = load_prompt("answer_derived" if derived else "answer", {"passages", "question"})
-    system, user = prompt.render(passages=format_passages(context), question=question)
+    asked = f"{question}\n(It is one part of the question: {within})" if within else question
+    system, user = prompt.render(passages=format_passages(context), question=asked)
     llm = llm or LLM(settings)
     judge = make_judge(llm, settings, budget=JUDGE_BUDGET)
 
@@ -398,7 +401,10 @@ def ask(
             return refuse("model", "the model found no answer in the evidence", context)
         why = "; ".join(f"{d[:80]!r}: {r}" for d, r in zip(checked.dropped, checked.reasons, strict=True))
         return refuse("unverified", f"no sentence of the model's answer passed verification ({why})", context, checked)
-    if (off := off_question(question, checked, texts)) is not None:
+    # "A, and B?" answered for A only: B is asked on its own, the whole question beside it (rag.decompose)
+    half = None if whole or derived else unanswered(question, checked.answer)
+    off = off_question(question, checked, texts)
+    if off is not None and not (half and off[0] == "unknown_name"):  # B's names are not in A's articles
         return refuse(*off, context, checked)
     text = checked.answer
     if derived and (computed := derive(question, checked)):
@@ -406,7 +412,25 @@ def ask(
         if on_text:
             on_text(computed)
     usage["seconds"] = round(time.monotonic() - t_start, 3)
-    return Answer(question, text, False, checked.citations, dropped=checked.dropped, usage=usage, dates=dates)
+    first = Answer(question, text, False, checked.citations, dropped=checked.dropped, usage=usage, dates=dates)
+    if half is None:
+        return first
+    more = ask(half, settings, as_of=as_of, since=since, until=until, index=None if own_index else index,
+               embedder=embedder, llm=llm, retriever=retriever, whole=True, within=question)
+    joined = join(question, [question, half], [first, more])
+    if more.refused:  # A alone, as it would have been without asking B
+        joined = first
+        first.dropped += more.dropped
+        for k, v in more.usage.items():
+            usage[k] = round(usage.get(k, 0.0) + v, 4)
+    elif off is not None:  # A's names checked again, over both answers' citations
+        off = off_question(question, Verified(joined.answer, joined.citations), texts)
+    if off is not None:
+        return refuse(*off, context, checked)
+    if on_text and joined is not first:
+        on_text(" " + renumber(more.answer, len(checked.citations)))
+    joined.usage["seconds"] = round(time.monotonic() - t_start, 3)
+    return joined
 
 
 def renumber(text: str, shift: int) -> str:

@@ -17,9 +17,10 @@ comparison); how they are split:
 - comparisons ("which killed more people, Typhoon Haiyan or Typhoon Bopha?", "which came first, A or B?"):
   one question per option, written by the model (prompts/compare.md), kept only if each keeps its own
   option; code then compares the two verified figures or dates (rag.derive.compare).
-Two questions joined by "and" ("Who won X, and how old was he?") are left whole: split, on the blind test
+Two questions joined by "and" ("Who won X, and how old was he?") are asked whole: split, on the blind test
 split, they turned 5 answers wrong (the second half loses what the first says: "at what age?", "how old was
-he?" read with the wrong name).
+he?" read with the wrong name). Only when the verified answer says nothing of one half (`halves`,
+`unanswered`) is that half asked again on its own, with the whole question beside it (rag.answer.ask).
 Anything else is left whole (an empty list).
 """
 
@@ -123,6 +124,55 @@ def subquestions(question: str, llm: ChatModel | None = None) -> list[str]:
     if len(out := _events(question)) == 2 and all(out):
         return out
     return []
+
+
+_WH = r"(?:who|whom|whose|which|what|when|where|why|how)\b"
+# ", and" then a question of its own: a question word, perhaps after a preposition ("to how many", "with what")
+_JOINED = re.compile(rf",\s+and\s+(?=(?:(?:to|with|by|in|at|for|on|from|of)\s+)?{_WH}[^,]*\?\s*$)", re.I)
+_LEAD = re.compile(rf"^(?P<lead>[^?]*?,\s*)(?={_WH})", re.I)
+
+
+def halves(question: str) -> tuple[str, str] | None:
+    """The two questions of "A, and B?", each with what leads the whole ("After the midterms, ..."), or None.
+
+    >>> halves("After the 2006 midterms, whom did Bush pick to replace Rumsfeld, and which Democrat won Virginia?")
+    ('After the 2006 midterms, whom did Bush pick to replace Rumsfeld?', 'After the 2006 midterms, which Democrat won Virginia?')
+    >>> halves("Who won the run-off, and with what share of the vote?")
+    ('Who won the run-off?', 'With what share of the vote?')
+    >>> halves("How many jobs did Ford and GM cut?") is None
+    True
+    """
+    m = _JOINED.search(question)
+    if m is None:
+        return None
+    first, second = question[: m.start()], question[m.end() :]
+    lead = _LEAD.match(first)
+    if lead:
+        second = lead.group("lead") + second
+    return _q(first), (second if lead else _q(second)).strip()
+
+
+def unanswered(question: str, answer: str) -> str | None:
+    """The half of a two-question question (`halves`) that no sentence of the answer speaks to, or None: a
+    sentence speaks to the half whose own words (those the other half lacks) it shares more of."""
+    pair = halves(question)
+    if pair is None or not answer.strip():
+        return None
+    from rag.chunk import sentences
+    from rag.cite import content_words
+
+    own = [content_words(pair[0]) - content_words(pair[1]), content_words(pair[1]) - content_words(pair[0])]
+    spoken = [False, False]
+    for s, e in sentences(answer):
+        words = content_words(answer[s:e])
+        a, b = len(words & own[0]), len(words & own[1])
+        if a != b:
+            spoken[a < b] = True
+    if spoken == [True, False]:
+        return pair[1]
+    if spoken == [False, True]:
+        return pair[0]
+    return None
 
 
 def _words(text: str) -> set[str]:

@@ -138,6 +138,42 @@ def test_a_derived_answer_is_computed_by_code_from_its_cited_inputs(settings: Se
     assert "".join(streamed) == a.answer  # shown once, when both inputs are verified
 
 
+def test_the_half_of_a_two_question_question_left_unanswered_is_asked_on_its_own(
+        settings: Settings, embedder: object, tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "title": "Rumsfeld resigns", "date": "2006-11-08",
+         "text": "President Bush said he will nominate Robert Gates to replace Donald Rumsfeld at the Pentagon."},
+        {"id": "b", "title": "Allen concedes in Virginia", "date": "2006-11-09",
+         "text": "Democrat Jim Webb won the Senate seat in Virginia by 7,200 votes after George Allen conceded."},
+    ]
+    _ingest_rows(rows, settings, embedder, tmp_path)
+    asked: list[str] = []
+
+    def reply(system: str, user: str) -> str:  # answers the first question of what it is asked, or the part
+        question = user.rsplit("Question:", 1)[1].strip()
+        asked.append(question)
+        n = numbers_by_title(user)
+        if "one part of the question" in question and "which Democrat won" in question.split("\n")[0]:
+            return f"Answer: Jim Webb won the Senate seat in Virginia [{n['Allen concedes in Virginia']}]."
+        return f"Answer: Bush picked Robert Gates to replace Donald Rumsfeld [{n['Rumsfeld resigns']}]."
+
+    q = "After the 2006 midterms, whom did Bush pick to replace Rumsfeld, and which Democrat won Virginia's Senate seat?"
+    a = ask(q, settings, as_of=date(2006, 12, 1), embedder=embedder, llm=FakeChat(reply))  # type: ignore[arg-type]
+    assert asked[0] == q and asked[1].startswith("After the 2006 midterms, which Democrat won Virginia's Senate seat?")
+    assert q in asked[1]  # the whole question beside the half
+    assert not a.refused and a.answer == ("Bush picked Robert Gates to replace Donald Rumsfeld [1]. "
+                                          "Jim Webb won the Senate seat in Virginia [2].")
+    assert [c.article_id for c in a.citations] == ["a", "b"]
+
+    asked.clear()  # a half the articles do not answer leaves the verified half as the answer
+    a = ask("Whom did Bush pick to replace Rumsfeld, and when will Rumsfeld leave the Pentagon?", settings,
+            as_of=date(2006, 12, 1), embedder=embedder,
+            llm=FakeChat(lambda s, u: (asked.append(u), "NOT IN ARTICLES" if "part of" in u else
+                                       f"Answer: Bush picked Robert Gates to replace Donald Rumsfeld "
+                                       f"[{numbers_by_title(u)['Rumsfeld resigns']}].")[1]))  # type: ignore[arg-type]
+    assert len(asked) == 2 and not a.refused and a.answer == "Bush picked Robert Gates to replace Donald Rumsfeld [1]."
+
+
 def _ingest_ford(settings: Settings, embedder: object, tmp_path: Path) -> None:
     """An index of one article: Ford's 30,000 job cuts."""
     rows = [{"id": "a", "title": "Ford to cut jobs", "date": "2006-01-23",
