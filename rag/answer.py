@@ -21,7 +21,7 @@ from datetime import date
 from rag.chunk import sentences
 from rag.cite import content_words, strip_markers
 from rag.config import Settings
-from rag.decompose import options, subquestions, unanswered
+from rag.decompose import names_as_written, options, subquestions, unanswered
 from rag.derive import compare, derive, operation
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
@@ -144,10 +144,12 @@ _WANTS_NUMBER = re.compile(r"^\W*(how (many|much|large|big|long|far|high|old|low
 _WANTS_DATE = re.compile(r"^\W*(when\b|on what (day|date)\b|what (day|date|year|month)\b|in what (year|month)\b)", re.I)
 
 
-def off_question(question: str, checked: Verified, articles: dict[str, str]) -> tuple[str, str] | None:
+def off_question(question: str, checked: Verified, articles: dict[str, str], within: str | None = None
+                 ) -> tuple[str, str] | None:
     """(stage, detail) when the verified sentences do not answer the question, though each is supported:
     their evidence shares no word with the question; the articles they cite never name what the question
-    is about; or the question asks how many, how much or when and the answer holds no number or date."""
+    is about (for a half of `within` that names nothing itself, "what is it worth?", any name of the whole);
+    or the question asks how many, how much or when and the answer holds no number or date."""
     asked_words, said = content_words(question), content_words(strip_markers(checked.answer))
     carrying = []  # the evidence sentences that hold the answer's words (the whole cited span when none
     for c in checked.citations:  # does: the verifier matched it by a date or a number, "Tuesday" for "15 December")
@@ -160,6 +162,9 @@ def off_question(question: str, checked: Verified, articles: dict[str, str]) -> 
     text = " ".join(t for aid, t in articles.items() if aid in cited)
     text += " " + " ".join(c.title + " " + c.text for c in checked.citations)
     missing = [n for n in question_names(question) if not mentions_name(n, text)]
+    if within and not question_names(question):
+        whole = question_names(within)
+        missing = whole if whole and not any(mentions_name(n, text) for n in whole) else []
     if missing:
         return "unknown_name", ("the sentences that passed verification cite articles that never name "
                                 + ", ".join(repr(m) for m in missing))
@@ -332,7 +337,9 @@ def ask(
                 if other != piece:
                     query = re.sub(re.escape(other), " ", query, flags=re.I)
             extra += search.search(query, max(3, n // 2), window or dates)
-        found = search.search(question, n, dates)
+        # a half that names nothing ("What is it worth a year?") is searched with the names of the whole
+        query = question if not within or question_names(question) else f"{question} {' '.join(names_as_written(within))}"
+        found = search.search(query, n, dates)
         t_retrieve = time.monotonic() - t0
         held = index.date_span() if dates else (None, None)
         texts = {aid: f"{a.title} {a.text}" for aid in {p.article_id for p in [*found, *extra]}
@@ -403,7 +410,7 @@ def ask(
         return refuse("unverified", f"no sentence of the model's answer passed verification ({why})", context, checked)
     # "A, and B?" answered for A only: B is asked on its own, the whole question beside it (rag.decompose)
     half = None if whole or derived else unanswered(question, checked.answer)
-    off = off_question(question, checked, texts)
+    off = off_question(question, checked, texts, within)
     if off is not None and not (half and off[0] == "unknown_name"):  # B's names are not in A's articles
         return refuse(*off, context, checked)
     text = checked.answer

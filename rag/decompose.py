@@ -51,7 +51,7 @@ def _q(text: str) -> str:
     return text[:1].upper() + text[1:] + "?" if text else ""
 
 
-def _names(question: str) -> list[str]:
+def names_as_written(question: str) -> list[str]:
     """The question's names as written in it ("General Motors", not the parse's folded form)."""
     from rag.answer import question_names
 
@@ -65,7 +65,7 @@ def _names(question: str) -> list[str]:
 
 def _named(question: str) -> list[str]:
     """One question per name of "X and Y" in an arithmetic question."""
-    names = _names(question)
+    names = names_as_written(question)
     for a in names:
         for b in names:
             m = re.search(rf"\b{re.escape(a)}\s+and\s+(?:the\s+)?{re.escape(b)}\b", question, re.I)
@@ -153,8 +153,8 @@ def halves(question: str) -> tuple[str, str] | None:
 
 
 def unanswered(question: str, answer: str) -> str | None:
-    """The half of a two-question question (`halves`) that no sentence of the answer speaks to, or None: a
-    sentence speaks to the half whose own words (those the other half lacks) it shares more of."""
+    """The half of a two-question question (`halves`) that no clause of the answer speaks to, or None: a
+    clause speaks to the half whose own words (those the other half lacks) it shares more of."""
     pair = halves(question)
     if pair is None or not answer.strip():
         return None
@@ -163,11 +163,12 @@ def unanswered(question: str, answer: str) -> str | None:
 
     own = [content_words(pair[0]) - content_words(pair[1]), content_words(pair[1]) - content_words(pair[0])]
     spoken = [False, False]
-    for s, e in sentences(answer):
-        words = content_words(answer[s:e])
-        a, b = len(words & own[0]), len(words & own[1])
-        if a != b:
-            spoken[a < b] = True
+    for s, e in sentences(answer):  # "The deal runs for 20 years, and it is worth $20 million a year": both
+        for clause in re.split(r",\s+(?:and|but|while)\s+|;\s+", answer[s:e]):
+            words = content_words(clause)
+            a, b = len(words & own[0]), len(words & own[1])
+            if a != b:
+                spoken[a < b] = True
     if spoken == [True, False]:
         return pair[1]
     if spoken == [False, True]:

@@ -173,6 +173,14 @@ def test_the_half_of_a_two_question_question_left_unanswered_is_asked_on_its_own
                                        f"[{numbers_by_title(u)['Rumsfeld resigns']}].")[1]))  # type: ignore[arg-type]
     assert len(asked) == 2 and not a.refused and a.answer == "Bush picked Robert Gates to replace Donald Rumsfeld [1]."
 
+    asked.clear()  # one sentence whose clauses answer both halves: asked once
+    a = ask("Whom did Bush pick to replace Rumsfeld, and who won the Senate seat in Virginia?", settings,
+            as_of=date(2006, 12, 1), embedder=embedder,
+            llm=FakeChat(lambda s, u: (asked.append(u), "Answer: Bush picked Robert Gates to replace Donald Rumsfeld "
+                                       f"[{numbers_by_title(u)['Rumsfeld resigns']}], and Jim Webb won the Senate seat "
+                                       f"in Virginia [{numbers_by_title(u)['Allen concedes in Virginia']}].")[1]))  # type: ignore[arg-type]
+    assert len(asked) == 1 and not a.refused and "Jim Webb" in a.answer, a.answer
+
 
 def _ingest_ford(settings: Settings, embedder: object, tmp_path: Path) -> None:
     """An index of one article: Ford's 30,000 job cuts."""
