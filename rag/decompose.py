@@ -162,6 +162,8 @@ def unanswered(question: str, answer: str) -> str | None:
     from rag.cite import content_words
 
     own = [content_words(pair[0]) - content_words(pair[1]), content_words(pair[1]) - content_words(pair[0])]
+    if not all(own):  # "..., and by when?": no words of its own to tell whether it was answered
+        return None
     spoken = [False, False]
     for s, e in sentences(answer):  # "The deal runs for 20 years, and it is worth $20 million a year": both
         for clause in re.split(r",\s+(?:and|but|while)\s+|;\s+", answer[s:e]):

@@ -240,7 +240,7 @@ class FakeChat:
         q = user.rsplit("Question:", 1)[-1]
         qw = content_words(q)
         best, best_n, best_score = "", 0, 0
-        for m in re.finditer(r'^\[(\d+)\] "[^"\n]*" \([^)\n]*\): (.*?)(?=^\[\d+\] "|^Question:|\Z)', user, flags=re.M | re.S):
+        for m in re.finditer(r"^\[(\d+)\] (.*)$", user, flags=re.M):  # one line per passage (format_passages)
             for sent in re.split(r"(?<=[.!?])\s+", m.group(2)):
                 score = len(content_words(sent) & qw)
                 if score > best_score:
