@@ -4,6 +4,7 @@ and questions dated by their event, and derived answers, through `ask`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -84,6 +85,16 @@ def test_check_with_no_related_article_says_no_evidence(seed_settings: Settings,
     assert [s.verdict.verdict for s in r.statements] == ["no_evidence"]
 
 
+def _answering(asked: list[str], answer: Callable[[str, dict[str, str]], str]) -> FakeChat:
+    """A model for answer prompts: it records each question asked (the prompt's text after "Question:") and
+    replies with answer(question, the passage number of each article title), so its reply depends on its input."""
+    def reply(system: str, user: str) -> str:
+        question = user.rsplit("Question:", 1)[1].strip()
+        asked.append(question)
+        return answer(question, numbers_by_title(user))
+    return FakeChat(reply)
+
+
 def _ingest_rows(rows: list[dict[str, str]], settings: Settings, embedder: object, tmp_path: Path) -> None:
     """An index of these articles (JSON lines)."""
     f = tmp_path / "news.jsonl"
@@ -119,17 +130,14 @@ def test_a_derived_answer_is_computed_by_code_from_its_cited_inputs(settings: Se
 
     asked: list[str] = []
 
-    def reply(system: str, user: str) -> str:  # each part is asked on its own (rag.decompose)
-        question = user.rsplit("Question:", 1)[1].strip()
-        asked.append(question)
-        n = numbers_by_title(user)
+    def reply(question: str, n: dict[str, str]) -> str:  # each part is asked on its own (rag.decompose)
         if "Ford" in question:
             return f"Answer: Ford said it will cut up to 30,000 jobs [{n['Ford to cut jobs']}]."
         return f"Answer: General Motors said it will cut 25,000 jobs [{n['GM to cut jobs']}]."
 
     streamed: list[str] = []
     a = ask("How many jobs did Ford and General Motors plan to cut in total?", settings, on_text=streamed.append,
-            as_of=date(2006, 2, 1), embedder=embedder, llm=FakeChat(reply))  # type: ignore[arg-type]
+            as_of=date(2006, 2, 1), embedder=embedder, llm=_answering(asked, reply))  # type: ignore[arg-type]
     assert asked == ["How many jobs did Ford plan to cut?", "How many jobs did General Motors plan to cut?"]
     assert not a.refused, a.refusal
     assert a.answer.startswith("Ford said it will cut up to 30,000 jobs [1]. General Motors said it will cut 25,000 jobs [2].")
@@ -148,17 +156,16 @@ def test_the_half_of_a_two_question_question_left_unanswered_is_asked_on_its_own
     ]
     _ingest_rows(rows, settings, embedder, tmp_path)
     asked: list[str] = []
+    bush = "Answer: Bush picked Robert Gates to replace Donald Rumsfeld [{n[Rumsfeld resigns]}]"
+    webb = "Jim Webb won the Senate seat in Virginia [{n[Allen concedes in Virginia]}]"
 
-    def reply(system: str, user: str) -> str:  # answers the first question of what it is asked, or the part
-        question = user.rsplit("Question:", 1)[1].strip()
-        asked.append(question)
-        n = numbers_by_title(user)
+    def reply(question: str, n: dict[str, str]) -> str:  # answers the first question it is asked, or the part
         if "one part of the question" in question and "which Democrat won" in question.split("\n")[0]:
-            return f"Answer: Jim Webb won the Senate seat in Virginia [{n['Allen concedes in Virginia']}]."
-        return f"Answer: Bush picked Robert Gates to replace Donald Rumsfeld [{n['Rumsfeld resigns']}]."
+            return f"Answer: {webb.format(n=n)}."
+        return bush.format(n=n) + "."
 
     q = "After the 2006 midterms, whom did Bush pick to replace Rumsfeld, and which Democrat won Virginia's Senate seat?"
-    a = ask(q, settings, as_of=date(2006, 12, 1), embedder=embedder, llm=FakeChat(reply))  # type: ignore[arg-type]
+    a = ask(q, settings, as_of=date(2006, 12, 1), embedder=embedder, llm=_answering(asked, reply))  # type: ignore[arg-type]
     assert asked[0] == q and asked[1].startswith("After the 2006 midterms, which Democrat won Virginia's Senate seat?")
     assert q in asked[1]  # the whole question beside the half
     assert not a.refused and a.answer == ("Bush picked Robert Gates to replace Donald Rumsfeld [1]. "
@@ -168,17 +175,13 @@ def test_the_half_of_a_two_question_question_left_unanswered_is_asked_on_its_own
     asked.clear()  # a half the articles do not answer leaves the verified half as the answer
     a = ask("Whom did Bush pick to replace Rumsfeld, and when will Rumsfeld leave the Pentagon?", settings,
             as_of=date(2006, 12, 1), embedder=embedder,
-            llm=FakeChat(lambda s, u: (asked.append(u), "NOT IN ARTICLES" if "part of" in u else
-                                       f"Answer: Bush picked Robert Gates to replace Donald Rumsfeld "
-                                       f"[{numbers_by_title(u)['Rumsfeld resigns']}].")[1]))  # type: ignore[arg-type]
+            llm=_answering(asked, lambda q, n: "NOT IN ARTICLES" if "part of" in q else bush.format(n=n) + "."))  # type: ignore[arg-type]
     assert len(asked) == 2 and not a.refused and a.answer == "Bush picked Robert Gates to replace Donald Rumsfeld [1]."
 
     asked.clear()  # one sentence whose clauses answer both halves: asked once
     a = ask("Whom did Bush pick to replace Rumsfeld, and who won the Senate seat in Virginia?", settings,
             as_of=date(2006, 12, 1), embedder=embedder,
-            llm=FakeChat(lambda s, u: (asked.append(u), "Answer: Bush picked Robert Gates to replace Donald Rumsfeld "
-                                       f"[{numbers_by_title(u)['Rumsfeld resigns']}], and Jim Webb won the Senate seat "
-                                       f"in Virginia [{numbers_by_title(u)['Allen concedes in Virginia']}].")[1]))  # type: ignore[arg-type]
+            llm=_answering(asked, lambda q, n: f"{bush.format(n=n)}, and {webb.format(n=n)}."))  # type: ignore[arg-type]
     assert len(asked) == 1 and not a.refused and "Jim Webb" in a.answer, a.answer
 
 
@@ -230,16 +233,13 @@ def _ingest_storms(settings: Settings, embedder: object, tmp_path: Path) -> None
 def _storm_reply(asked: list[str], rewrite: str) -> FakeChat:
     """The model's two roles in a comparison: the rewrite (prompts/compare.md) as given, then each
     option's answer from the passage that names its storm."""
-    def reply(system: str, user: str) -> str:
-        if "compares two things" in system:
-            return rewrite
-        question = user.rsplit("Question:", 1)[1].strip()
-        asked.append(question)
-        n = numbers_by_title(user)
+    def answer(question: str, n: dict[str, str]) -> str:
         if "Haiyan" in question:
             return f"Answer: Typhoon Haiyan killed 4,011 people [{n['Haiyan toll rises']}]."
         return f"Answer: Typhoon Bopha killed 647 people [{n['Bopha aftermath']}]."
-    return FakeChat(reply)
+
+    answering = _answering(asked, answer)
+    return FakeChat(lambda system, user: rewrite if "compares two things" in system else answering.reply(system, user))
 
 
 @pytest.mark.parametrize(("question", "winner"), [
