@@ -161,10 +161,11 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     cited = {c.article_id for c in checked.citations}
     text = " ".join(t for aid, t in articles.items() if aid in cited)
     text += " " + " ".join(c.title + " " + c.text for c in checked.citations)
-    missing = [n for n in question_names(question) if not mentions_name(n, text)]
-    if within and not question_names(question):
+    names = question_names(question)
+    missing = [n for n in names if not mentions_name(n, text)]
+    if within and not names:  # a half naming nothing ("what is it worth?"): any name of the whole question
         whole = question_names(within)
-        missing = whole if whole and not any(mentions_name(n, text) for n in whole) else []
+        missing = [] if any(mentions_name(n, text) for n in whole) else whole
     if missing:
         return "unknown_name", ("the sentences that passed verification cite articles that never name "
                                 + ", ".join(repr(m) for m in missing))
@@ -424,14 +425,15 @@ def ask(
         return first
     more = ask(half, settings, as_of=as_of, since=since, until=until, index=None if own_index else index,
                embedder=embedder, llm=llm, retriever=retriever, whole=True, within=question)
-    joined = join(question, [question, half], [first, more])
     if more.refused:  # A alone, as it would have been without asking B
         joined = first
         first.dropped += more.dropped
         for k, v in more.usage.items():
             usage[k] = round(usage.get(k, 0.0) + v, 4)
-    elif off is not None:  # A's names checked again, over both answers' citations
-        off = off_question(question, Verified(joined.answer, joined.citations), texts)
+    else:
+        joined = join(question, [question, half], [first, more])
+        if off is not None:  # A's names checked again, over both answers' citations
+            off = off_question(question, Verified(joined.answer, joined.citations), texts)
     if off is not None:
         return refuse(*off, context, checked)
     if on_text and joined is not first:

@@ -307,9 +307,10 @@ def roles(claim: Facts, ev: Facts) -> Check:
         if patient and all(p and not _same(patient, p) for _, p in theirs):
             return Check("roles", False, f"the evidence has {verb!r} done to {theirs[0][1]!r}, not {patient!r}",
                          contradicts=True)
+    stems = {stem(w) for w in ev.lemmas}
     for agent, verb, _ in claim.triples:  # "Schumer won the seat" where the evidence has Schumer ask, not win
         if (agent and verb not in _LIGHT_VERBS and (agent, verb) not in claim.controlled
-                and stem(verb) not in {stem(w) for w in ev.lemmas}):  # "ruled" is in "issued a ruling"
+                and stem(verb) not in stems):  # "ruled" is in "issued a ruling"
             did = sorted({v for a, v, _ in ev.triples if _same(agent, a) and v not in _LIGHT_VERBS
                           and (a, v) not in ev.controlled})  # a doer lent by the governing verb
             # ("inspectors are permitted to go") is compared on that verb only, not counted as another deed
