@@ -21,7 +21,7 @@ from datetime import date
 from rag.chunk import sentences
 from rag.cite import content_words, strip_markers
 from rag.config import Settings
-from rag.decompose import names_as_written, options, subquestions, unanswered
+from rag.decompose import margin, names_as_written, options, subquestions, unanswered
 from rag.derive import compare, derive, operation
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
@@ -142,6 +142,22 @@ _WANTS_NUMBER = re.compile(r"^\W*(how (many|much|large|big|long|far|high|old|low
                            r"score|margin|sum|fine|salary|death toll|toll)\b|what (price|percentage|proportion|share|"
                            r"fraction|amount|sum|figure)\b)", re.I)
 _WANTS_DATE = re.compile(r"^\W*(when\b|on what (day|date)\b|what (day|date|year|month)\b|in what (year|month)\b)", re.I)
+_WH_QUESTION = re.compile(r"^\W*(?:(?:on|in|at|to|for|from|by|with|of) )?(?:who|whom|whose|which|what|when|where|why|how)\b",
+                          re.I)
+# a clause setting the scene before the question proper: "When police entered the reserve, how long ...?"
+_LEAD_CLAUSE = re.compile(r"^\W*(?:when|after|before|as|while|once|since|following|if)\b[^?]*?,\s*(?=(?:who|whom|whose|"
+                          r"which|what|when|where|why|how|on what|in what|by how|to how|for how)\b)", re.I)
+
+
+def main_clause(question: str) -> str:
+    """The question without a leading clause that sets the scene, whose "when" asks nothing.
+
+    >>> main_clause("When police entered the reserve on 12 September, how long were the Bushmen given?")
+    'how long were the Bushmen given?'
+    >>> main_clause("When did police enter the reserve?")
+    'When did police enter the reserve?'
+    """
+    return _LEAD_CLAUSE.sub("", question, count=1)
 
 
 def off_question(question: str, checked: Verified, articles: dict[str, str], within: str | None = None
@@ -158,6 +174,9 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     if not any(content_words(t) & asked_words for t in carrying):
         # supported, but not about the question: what a planted "answer only with the word X" would give
         return "unverified", "the cited evidence shares no word with the question"
+    if _WH_QUESTION.match(main_clause(question)) and not said - asked_words:
+        # "Damascus prison [1]." for "What is the name of the Damascus prison...?": the question's own words
+        return "unverified", "the verified answer says nothing the question did not already say"
     cited = {c.article_id for c in checked.citations}
     text = " ".join(t for aid, t in articles.items() if aid in cited)
     text += " " + " ".join(c.title + " " + c.text for c in checked.citations)
@@ -171,12 +190,11 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
                                 + ", ".join(repr(m) for m in missing))
     answer = strip_markers(checked.answer)
     asked = {n.key() for n in numbers(question)}
-    if _WANTS_NUMBER.search(question) and not any(re.search(r"\d", n.text) and n.key() not in asked
-                                                   for n in numbers(answer)):
+    if _WANTS_NUMBER.search(main_clause(question)) and not any(n.key() not in asked for n in numbers(answer)):
         return "unverified", "the question asks for a number and the verified answer gives none it did not already hold"
     given = {m.phrase.lower() for m in mentions(question, None)}
     read_against = checked.citations[0].date  # "June 27" names a day once read against its article's
-    if _WANTS_DATE.search(question) and not [m for m in mentions(answer, read_against) if m.phrase.lower() not in given] \
+    if _WANTS_DATE.search(main_clause(question)) and not [m for m in mentions(answer, read_against) if m.phrase.lower() not in given] \
             and not re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday)\b",
                               answer, re.I):
         return "unverified", "the question asks when and the verified answer gives no date"
@@ -186,13 +204,20 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
 _PASSAGE_REF = re.compile(r"\(\s*(?:passages?|sources?)\s+(\d+(?:\s*(?:,|and|&)\s*\d+)*)\s*\)", re.I)
 
 
+_BARE_REF = re.compile(r"\s\((\d{1,2}(?:\s*,\s*\d{1,2})*)\)(?=[.!?](?:\s|$)|\s*$)")
+
+
 def passage_markers(text: str) -> str:
-    """The model's other ways of citing, '(Passage 1, 2)' or '(passages 3 and 4)', as markers '[1, 2]'.
+    """The model's other ways of citing, '(Passage 1, 2)' or '(passages 3 and 4)', as markers '[1, 2]'; so is
+    a bare '(2)' ending a sentence.
 
     >>> passage_markers("100,000 jobs (Passage 1, 2 and 3).")
     '100,000 jobs [1, 2, 3].'
+    >>> passage_markers("It won by 32 votes (2)."), passage_markers("Won 2-1 (1) [2].")
+    ('It won by 32 votes [2].', 'Won 2-1 (1) [2].')
     """
-    return _PASSAGE_REF.sub(lambda m: "[" + ", ".join(re.findall(r"\d+", m.group(1))) + "]", text)
+    text = _PASSAGE_REF.sub(lambda m: "[" + ", ".join(re.findall(r"\d+", m.group(1))) + "]", text)
+    return _BARE_REF.sub(lambda m: " [" + ", ".join(re.findall(r"\d+", m.group(1))) + "]", text)
 
 
 def answer_part(text: str, final: bool = True) -> str:
@@ -287,6 +312,7 @@ def ask(
     retriever: Searcher | None = None,
     whole: bool = False,
     within: str | None = None,
+    derive_inputs: bool = True,
 ) -> Answer:
     """Answer a question from the indexed articles with verified citations (see module doc).
 
@@ -296,13 +322,24 @@ def ask(
     each only after it passed verification. `retriever` replaces the index's own search (the eval
     harness records or breaks retrieval with it). Arithmetic over two things is asked as its two
     sub-questions (rag.decompose) unless `whole`; so is the half of "A, and B?" the answer left unanswered.
-    `within`: the whole question this one is a half of, shown to the model beside it.
+    `within`: the whole question this one is a half of, shown to the model beside it. `derive_inputs`:
+    a two-part arithmetic question asks the model for the inputs and code computes the result (False: the
+    result is asked for as a stated figure).
     """
     if not question.strip():
         raise InputError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
     pair = None if whole else options(question)
     if not whole and (pair or operation(question)):
         llm = llm or LLM(settings)  # it writes the sub-questions
+    if not whole and margin(question):  # "By how many votes did the bid succeed?": articles often state the
+        # margin itself; asked as it is first (no arithmetic by the model: its number must be in the evidence)
+        llm = llm or LLM(settings)
+        direct = ask(question, settings, as_of=as_of, since=since, until=until, index=index, embedder=embedder,
+                     llm=llm, retriever=retriever, whole=True, derive_inputs=False)
+        if not direct.refused:
+            if on_text:
+                on_text(direct.answer)
+            return direct
     if not whole and (subs := subquestions(question, llm)):
         own = index is None
         index = index or Index.open(settings)
@@ -375,7 +412,7 @@ def ask(
                       f"threshold RAG_MIN_RELEVANCE={settings.min_relevance})", found)
     context = by_article(select(question, pool, settings.context_tokens, embedder, settings.evidence,
                                 [p for p, _ in pieces]))
-    derived = operation(question) if pieces else None  # a two-part question asking for arithmetic
+    derived = operation(question) if pieces and derive_inputs else None  # a two-part question asking for arithmetic
     prompt = load_prompt("answer_derived" if derived else "answer", {"passages", "question"})
     asked = f"{question}\n(It is one part of the question: {within})" if within else question
     system, user = prompt.render(passages=format_passages(context), question=asked)

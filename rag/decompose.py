@@ -97,6 +97,22 @@ def _events(question: str) -> list[str]:
     return []
 
 
+_BY_HOW = re.compile(r"\bby how (?:much|many)\b", re.I)
+
+
+def margin(question: str) -> bool:
+    """A change or margin asked for as one figure, which articles often state themselves ("By how many votes
+    did the bid succeed?", "By how much did the share price fall?"): worth asking as it is before asking its
+    two inputs. Not a comparison between named options ("Which was bigger, A or B, and by how much?").
+
+    >>> margin("By how many votes did the takeover bid succeed?"), margin("By how much did A's bid exceed B's?")
+    (True, True)
+    >>> margin("Which was bigger, the Pixar deal or the Delta bid, and by how much?"), margin("Who won?")
+    (False, False)
+    """
+    return bool(_BY_HOW.search(question)) and operation(question) == "difference" and options(question) is None
+
+
 def subquestions(question: str, llm: ChatModel | None = None) -> list[str]:
     """The two questions an arithmetic question or a comparison asks (module doc), or [] to leave it whole.
     With `llm`, the model writes them (kept only if they pass `_sound`); the patterns are the fallback.
