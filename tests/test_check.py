@@ -297,3 +297,43 @@ def test_the_real_model_rewrites_a_comparison_per_option(local_llm: object, ques
     assert len(subs) == 2, subs
     for sub, words in zip(subs, want, strict=True):
         assert all(w in sub.lower() for w in words), subs
+
+
+def test_a_margin_the_article_states_is_asked_as_it_is_before_its_inputs(settings: Settings, embedder: object,
+                                                                         tmp_path: Path) -> None:
+    rows = [{"id": "a", "title": "Crowe wins Rabbitohs vote", "date": "2006-03-20",
+             "text": "Russell Crowe and Peter Holmes a Court won the vote to take over the South Sydney Rabbitohs. "
+                     "The takeover bid narrowly won, by just 32 votes."}]
+    _ingest_rows(rows, settings, embedder, tmp_path)
+    asked: list[str] = []
+    q = "By how many votes did Russell Crowe and Peter Holmes a Court's takeover bid succeed?"
+
+    def reply(question: str, n: dict[str, str]) -> str:  # the article's own figure, cited the model's other way
+        return f"Answer: The takeover bid won by 32 votes ({n['Crowe wins Rabbitohs vote']})."
+
+    a = ask(q, settings, as_of=date(2006, 4, 1), embedder=embedder, llm=_answering(asked, reply))  # type: ignore[arg-type]
+    assert asked == [q]  # not split into one question per name
+    assert not a.refused and a.answer == "The takeover bid won by 32 votes [1].", (a.answer, a.refusal)
+    assert "by just 32 votes" in a.citations[0].text
+
+    asked.clear()  # a margin the model only computes is not the article's: its inputs are asked next
+    a = ask(q, settings, as_of=date(2006, 4, 1), embedder=embedder,
+            llm=_answering(asked, lambda q, n: "Answer: The bid won by 40 votes [1]."))  # type: ignore[arg-type]
+    assert asked[0] == q and len(asked) > 1 and a.refused
+
+
+def test_what_the_question_asks_is_read_after_a_scene_setting_clause(settings: Settings, embedder: object,
+                                                                     tmp_path: Path) -> None:
+    rows = [{"id": "a", "title": "Bushmen told to leave reserve", "date": "2005-09-14",
+             "text": "Armed police entered the Central Kalahari Game Reserve on September 12, giving the Bushmen "
+                     "there ten days to leave."}]
+    _ingest_rows(rows, settings, embedder, tmp_path)
+    q = "When armed police entered the Central Kalahari Game Reserve on 12 September 2005, how long were the Bushmen given to leave?"
+    answer = "Answer: The Bushmen were given ten days to leave the Central Kalahari Game Reserve [1]."
+    a = ask(q, settings, as_of=date(2005, 10, 1), embedder=embedder, llm=_answering([], lambda q, n: answer))  # type: ignore[arg-type]
+    assert not a.refused and "ten days" in a.answer, a.refusal  # a "how long" question: no date is owed
+
+    # an answer that only repeats the question's words answers nothing
+    a = ask("What is the name of the reserve the armed police entered?", settings, as_of=date(2005, 10, 1),
+            embedder=embedder, llm=_answering([], lambda q, n: "Answer: The reserve [1]."))  # type: ignore[arg-type]
+    assert a.refused and a.refusal and "nothing the question did not" in a.refusal.detail, a.answer
