@@ -142,6 +142,7 @@ _WANTS_NUMBER = re.compile(r"^\W*(how (many|much|large|big|long|far|high|old|low
                            r"score|margin|sum|fine|salary|death toll|toll)\b|what (price|percentage|proportion|share|"
                            r"fraction|amount|sum|figure)\b)", re.I)
 _WANTS_DATE = re.compile(r"^\W*(when\b|on what (day|date)\b|what (day|date|year|month)\b|in what (year|month)\b)", re.I)
+_WANTS_COUNT = re.compile(r"^\W*how many\b(?!\s+(?:percent|per cent|percentage))", re.I)
 _WH_QUESTION = re.compile(r"^\W*(?:(?:on|in|at|to|for|from|by|with|of) )?(?:who|whom|whose|which|what|when|where|why|how)\b",
                           re.I)
 # a clause setting the scene before the question proper: "When police entered the reserve, how long ...?"
@@ -190,8 +191,12 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
                                 + ", ".join(repr(m) for m in missing))
     answer = strip_markers(checked.answer)
     asked = {n.key() for n in numbers(question)}
-    if _WANTS_NUMBER.search(main_clause(question)) and not any(n.key() not in asked for n in numbers(answer)):
+    mine = [n for n in numbers(answer) if n.key() not in asked]
+    if _WANTS_NUMBER.search(main_clause(question)) and not mine:
         return "unverified", "the question asks for a number and the verified answer gives none it did not already hold"
+    if _WANTS_COUNT.search(main_clause(question)) and mine and all(n.percent for n in mine):
+        # "44% of parents were worried" for "How many parents did it survey?"
+        return "unverified", "the question asks how many and the verified answer gives only percentages"
     given = {m.phrase.lower() for m in mentions(question, None)}
     read_against = checked.citations[0].date  # "June 27" names a day once read against its article's
     if _WANTS_DATE.search(main_clause(question)) and not [m for m in mentions(answer, read_against) if m.phrase.lower() not in given] \

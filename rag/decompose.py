@@ -170,7 +170,15 @@ def halves(question: str) -> tuple[str, str] | None:
 
 def unanswered(question: str, answer: str) -> str | None:
     """The half of a two-question question (`halves`) that no clause of the answer speaks to, or None: a
-    clause speaks to the half whose own words (those the other half lacks) it shares more of."""
+    clause speaks to the half whose own words (those the other half lacks) it shares more of, if it gives
+    what that half asks for (`_gives`).
+
+    >>> q = "Which bank's ATM paid out double money, and in which New Zealand town was it?"
+    >>> unanswered(q, "The bank's ATM paid out double money, and it was in Queenstown, New Zealand [1].")
+    "Which bank's ATM paid out double money?"
+    >>> unanswered(q, "Kiwibank's ATM paid out double money [1].")
+    'In which New Zealand town was it?'
+    """
     pair = halves(question)
     if pair is None or not answer.strip():
         return None
@@ -185,13 +193,42 @@ def unanswered(question: str, answer: str) -> str | None:
         for clause in re.split(r",\s+(?:and|but|while)\s+|;\s+", answer[s:e]):
             words = content_words(clause)
             a, b = len(words & own[0]), len(words & own[1])
-            if a != b:
+            if a != b and _gives(clause, pair[a < b], question):
                 spoken[a < b] = True
     if spoken == [True, False]:
         return pair[1]
     if spoken == [False, True]:
         return pair[0]
     return None
+
+
+_WHO = re.compile(r"^(?:(?:to|with|by|in|at|for|on|from|of)\s+)?(?:who|whom|whose|which)\b", re.I)
+_HOW_MUCH = re.compile(r"^(?:by |to |for )?how (?:many|much)\b", re.I)
+
+
+def _gives(clause: str, half: str, question: str) -> bool:
+    """The clause gives what the half asks for: a name the question lacks for "who" or "which", a number it
+    lacks for "how many" or "how much" (other questions: any clause sharing their words). "The bank's ATM
+    paid out double" does not answer "Which bank's ATM paid out double?"; "Jim Webb won" answers "which
+    Democrat won?"."""
+    from rag.verify.facts import numbers
+
+    ask = _LEAD.sub("", half, count=1).strip()
+    if _WHO.match(ask):
+        said = {w.lower().removesuffix("'s") for w in re.findall(r"[\w'-]+", question)}
+        names = re.findall(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'-]*", clause.strip())  # not the clause's first word
+        first = re.match(r"\s*([A-Z][\w'-]*)", clause)
+        if first and first.group(1).lower() not in _CLAUSE_OPENERS:
+            names.append(first.group(1))
+        return any(n.lower().removesuffix("'s") not in said for n in names)
+    if _HOW_MUCH.match(ask):
+        given = {n.key() for n in numbers(question)}
+        return any(n.key() not in given for n in numbers(clause))
+    return True
+
+
+_CLAUSE_OPENERS = {"the", "a", "an", "it", "he", "she", "they", "this", "that", "these", "those", "its", "his", "her",
+                   "their", "in", "on", "at", "as", "after", "before", "when", "while", "there"}
 
 
 def _words(text: str) -> set[str]:

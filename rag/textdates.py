@@ -159,13 +159,24 @@ def mentions(text: str, published: str | date | None) -> list[Mention]:
     [('Thursday', '2007-05-03', '2007-05-03'), ('last month', '2007-04-01', '2007-04-30'), ('3 May', '2007-05-03', '2007-05-03')]
     >>> mentions("It may rain in 2006.", None)[0].phrase, len(mentions("They may go.", "2007-01-01"))
     ('2006', 0)
+    >>> [(m.phrase, str(m.lo)) for m in mentions("The sale begins on Monday, May 22.", "2006-05-21")]
+    [('Monday, May 22', '2006-05-22')]
     """
     pub = _pub(published)
     out: list[Mention] = []
     for m in _PATTERN.finditer(text):
         span = _safe(_resolve, m, pub)
-        if span is not None:
-            out.append(Mention(m.start(), m.end(), span[0], span[1], m.group(0)))
+        if span is None:
+            continue
+        here = Mention(m.start(), m.end(), span[0], span[1], m.group(0))
+        last = out[-1] if out else None
+        if (last and here.lo == here.hi and re.search(r"\d", here.phrase) and last.phrase.split()[-1].lower() in WEEKDAYS
+                and re.fullmatch(r",?\s*(?:the\s+)?", text[last.end:here.start])):
+            # "on Monday, May 22": the date says which Monday (read from the day of publication alone, a
+            # Sunday's "Monday" could be the one before)
+            out[-1] = Mention(last.start, here.end, here.lo, here.hi, text[last.start:here.end])
+            continue
+        out.append(here)
     return out
 
 

@@ -337,3 +337,16 @@ def test_what_the_question_asks_is_read_after_a_scene_setting_clause(settings: S
     a = ask("What is the name of the reserve the armed police entered?", settings, as_of=date(2005, 10, 1),
             embedder=embedder, llm=_answering([], lambda q, n: "Answer: The reserve [1]."))  # type: ignore[arg-type]
     assert a.refused and a.refusal and "nothing the question did not" in a.refusal.detail, a.answer
+
+
+def test_how_many_is_not_answered_by_percentages_alone(settings: Settings, embedder: object, tmp_path: Path) -> None:
+    rows = [{"id": "a", "title": "Uniform maker considers tracking devices", "date": "2007-09-10",
+             "text": "Trutex surveyed 809 parents. 44% of parents were worried about the safety of their children."}]
+    _ingest_rows(rows, settings, embedder, tmp_path)
+    q = "How many parents did Trutex survey?"
+    a = ask(q, settings, as_of=date(2007, 10, 1), embedder=embedder,
+            llm=_answering([], lambda q, n: "Answer: 44% of parents surveyed by Trutex were worried [1]."))  # type: ignore[arg-type]
+    assert a.refused and a.refusal and "only percentages" in a.refusal.detail, a.answer
+    a = ask(q, settings, as_of=date(2007, 10, 1), embedder=embedder,
+            llm=_answering([], lambda q, n: "Answer: Trutex surveyed 809 parents [1]."))  # type: ignore[arg-type]
+    assert not a.refused and "809" in a.answer, a.refusal
