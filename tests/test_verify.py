@@ -326,3 +326,17 @@ def test_the_real_judgement_reads_the_models_yes_as_a_probability(local_llm: obj
     high = judge.last
     assert not judge("Wilson was not appointed Speaker.", evidence, "2005-03-10", "New Zealand gets first female Speaker")
     assert high is not None and judge.last is not None and 0.0 <= judge.last < 0.5 <= high <= 1.0
+
+
+def test_the_day_a_question_names_may_be_its_articles_own_day_when_the_window_dates_nothing() -> None:
+    text = "Ryanair's share price plunged by 10% on the same day due to the London bombings that morning."
+    q = "By how much did Ryanair's share price fall on 7 July 2005?"
+    claim = "Ryanair's share price plunged by 10% on 7 July 2005."
+    same_day = Passage("r", "a", "Ryanair to fly from Shannon", "2005-07-07", None, 0, len(text), text)
+    later = Passage("r", "a", "Ryanair to fly from Shannon", "2005-07-09", None, 0, len(text), text)
+    assert check_claim(claim, [same_day], q).supported
+    assert not check_claim(claim, [later], q).supported  # an article of another day
+    assert not check_claim(claim, [same_day]).supported  # a date the claim brings itself is checked as ever
+    dated = "Ryanair's share price plunged by 10% on Friday."
+    p = Passage("r", "a", "Ryanair to fly from Shannon", "2005-07-07", None, 0, len(dated), dated)
+    assert not check_claim(claim, [p], q).supported  # the window's own date (1 July) decides

@@ -191,6 +191,8 @@ def dates(claim: Facts, ev: Facts, published: str | None, question: str = "", pa
                 repeated or not any((e.hi - e.lo).days >= 27 for e in ev.dates)):
             continue  # the article's own day dates it, unless the window names a month or year of its own
             # (a month or year the question gave chose the article: the window's history does not undo that)
+        if repeated and c.lo == c.hi == pub and not ev.dates:
+            continue  # "on 7 July 2005", as asked, of an article of that day whose window dates nothing itself
         said = ", ".join(f"{e.phrase!r} ({e.lo.isoformat()}{'' if e.lo == e.hi else '..' + e.hi.isoformat()})"
                          for e in ev.dates[:3])
         return Check("dates", False, f"the evidence does not date it {c.phrase!r}"
