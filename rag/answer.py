@@ -336,15 +336,15 @@ def ask(
     pair = None if whole else options(question)
     if not whole and (pair or operation(question)):
         llm = llm or LLM(settings)  # it writes the sub-questions
+    tried: Answer | None = None
     if not whole and margin(question):  # "By how many votes did the bid succeed?": articles often state the
         # margin itself; asked as it is first (no arithmetic by the model: its number must be in the evidence)
-        llm = llm or LLM(settings)
-        direct = ask(question, settings, as_of=as_of, since=since, until=until, index=index, embedder=embedder,
-                     llm=llm, retriever=retriever, whole=True, derive_inputs=False)
-        if not direct.refused:
+        tried = ask(question, settings, as_of=as_of, since=since, until=until, index=index, embedder=embedder,
+                    llm=llm, retriever=retriever, whole=True, derive_inputs=False)
+        if not tried.refused:
             if on_text:
-                on_text(direct.answer)
-            return direct
+                on_text(tried.answer)
+            return tried
     if not whole and (subs := subquestions(question, llm)):
         own = index is None
         index = index or Index.open(settings)
@@ -357,6 +357,9 @@ def ask(
             if own:
                 index.close()
         joined = join(question, subs, answers, pair)
+        if tried is not None and tried.refusal and joined.refusal:  # why the question as it is was refused too
+            joined.refusal = Refusal(joined.refusal.stage, f"asked as it is: {tried.refusal.detail}; "
+                                     f"{joined.refusal.detail}")
         if on_text and not joined.refused:  # the inputs of arithmetic are shown once both are verified
             on_text(joined.answer)
         return joined

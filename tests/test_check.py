@@ -320,6 +320,7 @@ def test_a_margin_the_article_states_is_asked_as_it_is_before_its_inputs(setting
     a = ask(q, settings, as_of=date(2006, 4, 1), embedder=embedder,
             llm=_answering(asked, lambda q, n: "Answer: The bid won by 40 votes [1]."))  # type: ignore[arg-type]
     assert asked[0] == q and len(asked) > 1 and a.refused
+    assert a.refusal and a.refusal.detail.startswith("asked as it is: no sentence of the model's answer passed"), a.refusal
 
 
 def test_what_the_question_asks_is_read_after_a_scene_setting_clause(settings: Settings, embedder: object,
