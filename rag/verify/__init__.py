@@ -214,6 +214,41 @@ def _clauses(sentence: str) -> list[str]:
     return pieces if len(pieces) >= 2 else []
 
 
+_PREMISE_START = re.compile(r",\s+|\s+(?=(?:when|after|before|as|while|since|following|under|in|on|during)\s)", re.I)
+
+
+def without_premise(claim: str, question: str) -> str:
+    """The claim without a clause it copies from the question (the question's premise, at the end or at the
+    start, at least three words), if at least three words remain; else "".
+
+    >>> without_premise("H&F was DoubleClick's owner when Google agreed to buy it.",
+    ...                 "Which firm was DoubleClick's owner when Google agreed to buy it?")
+    "H&F was DoubleClick's owner."
+    >>> without_premise("After the storm hit Manila, 40 people died.", "How many died after the storm hit Manila?")
+    '40 people died.'
+    >>> without_premise("Gates replaced Rumsfeld.", "Who replaced Rumsfeld?")
+    ''
+    """
+    if not question:
+        return ""
+    asked = " ".join(re.findall(r"[\w'$%.-]+", fold(question))).replace(" .", "")
+
+    def copied(part: str) -> bool:
+        words = re.findall(r"[\w'$%.-]+", fold(part.strip(" ,.;:!?")))
+        return len(words) >= 3 and f" {' '.join(words)} " in f" {asked.rstrip('.')} "
+
+    body = claim.strip().rstrip(".!?")
+    for m in _PREMISE_START.finditer(body):  # a trailing premise: from a comma or a linking word to the end
+        head, tail = body[: m.start()], body[m.end():] if m.group(0).startswith(",") else body[m.start():]
+        if copied(tail) and len(head.split()) >= 3:
+            return head.strip(" ,") + "."
+    lead = re.match(r"^([^,]{8,}),\s+(.+)$", body)  # a leading premise: "After the storm hit Manila, ..."
+    if lead and copied(lead.group(1)) and len(lead.group(2).split()) >= 3:
+        rest = lead.group(2)
+        return rest[0].upper() + rest[1:] + "."
+    return ""
+
+
 def _cite(claim: str, v: Verdict, out: Verified, cites: dict[tuple[str, int, int], int]) -> str:
     """The claim with the marker of its supporting window, adding the citation if it is new."""
     assert v.passage is not None
@@ -275,6 +310,14 @@ def verify(
                 dropped = [c for c in parts if c not in dict(kept_parts)]
                 out.dropped += dropped
                 out.reasons += [f"a clause of a sentence that failed as a whole ({v.reason if v else ''})"] * len(dropped)
+                continue
+        if (v is None or not v.supported) and (core := without_premise(claim, question)):
+            # what the question itself supposes is the reader's, not the answer's: "X was the majority owner
+            # when Google agreed to buy it" is checked, and shown, as "X was the majority owner"
+            w = check_claim(core, [*context, *extra], question, judge)
+            if w.supported and w.passage is not None:
+                kept.append(_cite(core, w, out, cites))
+                out.verdicts.append(w)
                 continue
         if v is None or not v.supported or v.passage is None:
             out.dropped.append(claim)
