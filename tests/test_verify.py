@@ -340,3 +340,16 @@ def test_the_day_a_question_names_may_be_its_articles_own_day_when_the_window_da
     dated = "Ryanair's share price plunged by 10% on Friday."
     p = Passage("r", "a", "Ryanair to fly from Shannon", "2005-07-07", None, 0, len(dated), dated)
     assert not check_claim(claim, [p], q).supported  # the window's own date (1 July) decides
+
+
+def test_the_questions_premise_copied_into_an_answer_is_neither_checked_nor_shown() -> None:
+    text = "Ryanair's share price plunged by 10% on the same day due to the London bombings that morning."
+    p = Passage("r", "a", "Ryanair shares fall", "2005-07-07", None, 0, len(text), text)
+    q = "By how much did Ryanair's share price fall on 7 July 2005, the day it announced new routes from Shannon Airport?"
+    premise = ", the day it announced new routes from Shannon Airport [1]."
+    v = verify("Ryanair's share price plunged by 10% on 7 July 2005" + premise, [p], q)
+    assert v.answer == "Ryanair's share price plunged by 10% [1]." and v.citations[0].text == text
+    assert check_claim("Ryanair's share price plunged by 10% on 7 July 2005" + premise, [p], q).reason.startswith(
+        "names:")  # the whole sentence, premise included, is not what the passage says
+    v = verify("Ryanair's share price plunged by 20% on 7 July 2005" + premise, [p], q)
+    assert v.answer == "" and v.dropped  # the answer's own part is checked as ever
