@@ -347,9 +347,12 @@ def test_the_questions_premise_copied_into_an_answer_is_neither_checked_nor_show
     p = Passage("r", "a", "Ryanair shares fall", "2005-07-07", None, 0, len(text), text)
     q = "By how much did Ryanair's share price fall on 7 July 2005, the day it announced new routes from Shannon Airport?"
     premise = ", the day it announced new routes from Shannon Airport [1]."
-    v = verify("Ryanair's share price plunged by 10% on 7 July 2005" + premise, [p], q)
+    judge = CountingJudge()
+    v = verify("Ryanair's share price plunged by 10% on 7 July 2005" + premise, [p], q, judge=judge)
     assert v.answer == "Ryanair's share price plunged by 10% [1]." and v.citations[0].text == text
+    assert judge.asked == ["Ryanair's share price plunged by 10%."]  # a rescued sentence needs the judgement
+    assert verify("Ryanair's share price plunged by 10% on 7 July 2005" + premise, [p], q).answer == ""
     assert check_claim("Ryanair's share price plunged by 10% on 7 July 2005" + premise, [p], q).reason.startswith(
         "names:")  # the whole sentence, premise included, is not what the passage says
-    v = verify("Ryanair's share price plunged by 20% on 7 July 2005" + premise, [p], q)
+    v = verify("Ryanair's share price plunged by 20% on 7 July 2005" + premise, [p], q, judge=judge)
     assert v.answer == "" and v.dropped  # the answer's own part is checked as ever

@@ -311,11 +311,13 @@ def verify(
                 out.dropped += dropped
                 out.reasons += [f"a clause of a sentence that failed as a whole ({v.reason if v else ''})"] * len(dropped)
                 continue
-        if (v is None or not v.supported) and (core := without_premise(claim, question)):
+        if (v is None or not v.supported) and judge is not None and (core := without_premise(claim, question)):
             # what the question itself supposes is the reader's, not the answer's: "X was the majority owner
-            # when Google agreed to buy it" is checked, and shown, as "X was the majority owner"
+            # when Google agreed to buy it" is checked, and shown, as "X was the majority owner"; a sentence
+            # rescued so is kept only with the judgement's yes, the checks' alone being too weak a bar
             w = check_claim(core, [*context, *extra], question, judge)
-            if w.supported and w.passage is not None:
+            if w.supported and w.passage is not None and (
+                    w.judged or judge(core, w.evidence, w.passage.date, w.passage.title)):
                 kept.append(_cite(core, w, out, cites))
                 out.verdicts.append(w)
                 continue
