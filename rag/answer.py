@@ -206,6 +206,20 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     return None
 
 
+def names_cited(question: str, answer: str, citations: list[Citation]) -> bool:
+    """Every name of the question that the answer uses is in the title or the text of a window it cites: a
+    margin stated of whom the answer names ("Mason beat Curran by 13,507 votes" is not "[Labour] won a
+    majority of 13,507 in the last election", whose window names neither).
+
+    >>> c = Citation(1, "a", "SNP wins Glasgow East", None, None, 0, 9, "Labour won a majority of 13,507.")
+    >>> q = "By how many votes did John Mason beat Margaret Curran?"
+    >>> names_cited(q, "John Mason beat Margaret Curran by 13,507 votes [1].", [c]), names_cited(q, "It was 13,507 [1].", [c])
+    (False, True)
+    """
+    named = [n for n in question_names(question) if mentions_name(n, answer)]
+    return all(any(mentions_name(n, f"{c.title} {c.text}") for c in citations) for n in named)
+
+
 _PASSAGE_REF = re.compile(r"\(\s*(?:passages?|sources?)\s+(\d+(?:\s*(?:,|and|&)\s*\d+)*)\s*\)", re.I)
 
 
@@ -341,7 +355,7 @@ def ask(
         # margin itself; asked as it is first (no arithmetic by the model: its number must be in the evidence)
         tried = ask(question, settings, as_of=as_of, since=since, until=until, index=index, embedder=embedder,
                     llm=llm, retriever=retriever, whole=True, derive_inputs=False)
-        if not tried.refused:
+        if not tried.refused and names_cited(question, tried.answer, tried.citations):
             if on_text:
                 on_text(tried.answer)
             return tried
