@@ -69,7 +69,8 @@ class CountingJudge(Judge):
         super().__init__(llm=None, model="test")  # type: ignore[arg-type]
         self.asked: list[str] = []
 
-    def __call__(self, claim: str, evidence: str, published: str | None, title: str = "") -> bool:
+    def __call__(self, claim: str, evidence: str, published: str | None, title: str = "",
+                 cut: float | None = None) -> bool:
         self.asked.append(claim)
         return claim.rstrip(".").split()[-1].lower() in evidence.lower()
 

@@ -316,8 +316,8 @@ def verify(
             # when Google agreed to buy it" is checked, and shown, as "X was the majority owner"; a sentence
             # rescued so is kept only with the judgement's yes, the checks' alone being too weak a bar
             w = check_claim(core, [*context, *extra], question, judge)
-            if w.supported and w.passage is not None and (
-                    w.judged or judge(core, w.evidence, w.passage.date, w.passage.title)):
+            if w.supported and w.passage is not None and judge(core, w.evidence, w.passage.date, w.passage.title,
+                                                               cut=lexicon().thresholds["judge_rescue"]):
                 kept.append(_cite(core, w, out, cites))
                 out.verdicts.append(w)
                 continue

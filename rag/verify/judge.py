@@ -38,7 +38,8 @@ class Judge:
     _memo: dict[str, float] = field(default_factory=dict)  # P(YES) by cache key
     last: float | None = None  # the P(YES) of the last call that asked the model
 
-    def __call__(self, claim: str, evidence: str, published: str | None, title: str = "") -> bool:
+    def __call__(self, claim: str, evidence: str, published: str | None, title: str = "",
+                 cut: float | None = None) -> bool:
         prompt = load_prompt("judge", {"evidence", "claim"})
         # relative dates resolved as in the answer prompt ("on Thursday (23 June 2016)"): the small model
         # cannot count days back from the publication date; the title names the story the window is part of
@@ -47,7 +48,7 @@ class Judge:
                                       else "") if x)
         dated = f"From an article {source}: {annotate(evidence, published)}" if source else evidence
         k = key("judge", prompt.sha, self.model, claim, dated)
-        cut = lexicon().thresholds.get("judge_yes", 0.5)
+        cut = lexicon().thresholds.get("judge_yes", 0.5) if cut is None else cut
         if k in self._memo:
             return self._memo[k] >= cut
         cache = JsonCache(self.cache_dir) if self.cache_dir else None
