@@ -14,8 +14,10 @@ not say it); `no_evidence` (no passage to check against). Every verdict has a on
 
 `verify()` applies this to a generated text sentence by sentence: every `[n]` must name a passage of the
 context; a sentence its cited passages do not support is checked against the other passages (the check,
-not the model, decides what is cited); a sentence nothing supports is dropped, with its reason. Each
-surviving citation is the supporting window: offsets into the stored article.
+not the model, decides what is cited); a sentence nothing supports is dropped, with its reason, unless its
+supported clauses, or the sentence without a clause it copies from the question (`without_premise`, with the
+judgement's yes at `judge_rescue`), can stand alone. Each surviving citation is the supporting window: offsets
+into the stored article.
 
 Not handled: claims spanning two articles (each sentence is checked against one passage); coreference
 ("he" is not checked against who "he" is).
