@@ -116,6 +116,8 @@ def _inputs(checked: Verified, question: str = "") -> list[_Input]:
         dated = mentions(plain, c.date) or mentions(c.text, c.date)
         skip = [(m.start, m.end) for m in mentions(plain, c.date)]
         nums = numbers(plain, skip)
+        given = {n.key() for n in numbers(question)}  # "the three banks" of the question is not an input
+        nums = [n for n in nums if n.key() not in given] or nums
         # the most precise date it gives: "the 2007 election took place on November 24, 2007" is dated by the day
         first = min(dated, key=lambda m: (m.hi - m.lo).days) if dated else None
         day = first.lo.isoformat() if first and first.lo == first.hi else None
@@ -135,6 +137,9 @@ def derive(question: str, checked: Verified) -> str | None:
     if len({i.citation.n for i in ins}) < 2:
         return None
     a, b = ins[0], next(i for i in ins[1:] if i.citation.n != ins[0].citation.n)
+    if (a.citation.article_id == b.citation.article_id and a.number and b.number
+            and a.number.key() == b.number.key() and op in ("sum", "difference")):
+        return None  # one article's figure said twice is one input, not two ("61 billion plus 61 billion")
     marks = f"[{a.citation.n}][{b.citation.n}]"
     if op == "days":
         return _elapsed(question, a, b, marks)

@@ -64,3 +64,13 @@ def test_the_figure_asked_about_is_the_one_computed_with() -> None:
         "The difference is 2 (31 and 33, computed) [1][2]."
     assert derive("By how many billion dollars did the offer rise?", v) == \
         "The difference is 2.9 billion (44.6 billion and 47.5 billion, computed) [1][2]."
+
+
+def test_one_articles_figure_said_twice_is_not_two_inputs() -> None:
+    text = "The three banks owe a total of US$61 billion, twelve times the size of the economy."
+    same = [Citation(n, "a", "t", "2008-10-09", None, 0, len(text), text) for n in (1, 2)]
+    v = Verified("The banks owed US$61 billion [1]. The three banks owe a total of US$61 billion [2].", same)
+    assert derive("How much did the three banks owe in total?", v) is None  # not "122 billion", nor 61 + 3
+    other = [same[0], Citation(2, "b", "t", "2008-10-10", None, 0, len(text), text)]
+    assert derive("How much did the three banks owe in total?", Verified(v.answer, other)) == \
+        "Together that is 122 billion (61 billion plus 61 billion, computed) [1][2]."  # two articles: two figures
