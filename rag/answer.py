@@ -21,7 +21,7 @@ from datetime import date
 from rag.chunk import sentences
 from rag.cite import content_words, strip_markers
 from rag.config import Settings
-from rag.decompose import margin, names_as_written, options, subquestions, unanswered
+from rag.decompose import asks_wh, main_clause, margin, names_as_written, options, subquestions, unanswered
 from rag.derive import compare, derive, operation
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
@@ -143,22 +143,6 @@ _WANTS_NUMBER = re.compile(r"^\W*(how (many|much|large|big|long|far|high|old|low
                            r"fraction|amount|sum|figure)\b)", re.I)
 _WANTS_DATE = re.compile(r"^\W*(when\b|on what (day|date)\b|what (day|date|year|month)\b|in what (year|month)\b)", re.I)
 _WANTS_COUNT = re.compile(r"^\W*how many\b(?!\s+(?:percent|per cent|percentage))", re.I)
-_WH_QUESTION = re.compile(r"^\W*(?:(?:on|in|at|to|for|from|by|with|of) )?(?:who|whom|whose|which|what|when|where|why|how)\b",
-                          re.I)
-# a clause setting the scene before the question proper: "When police entered the reserve, how long ...?"
-_LEAD_CLAUSE = re.compile(r"^\W*(?:when|after|before|as|while|once|since|following|if)\b[^?]*?,\s*(?=(?:who|whom|whose|"
-                          r"which|what|when|where|why|how|on what|in what|by how|to how|for how)\b)", re.I)
-
-
-def main_clause(question: str) -> str:
-    """The question without a leading clause that sets the scene, whose "when" asks nothing.
-
-    >>> main_clause("When police entered the reserve on 12 September, how long were the Bushmen given?")
-    'how long were the Bushmen given?'
-    >>> main_clause("When did police enter the reserve?")
-    'When did police enter the reserve?'
-    """
-    return _LEAD_CLAUSE.sub("", question, count=1)
 
 
 def off_question(question: str, checked: Verified, articles: dict[str, str], within: str | None = None
@@ -175,7 +159,7 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     if not any(content_words(t) & asked_words for t in carrying):
         # supported, but not about the question: what a planted "answer only with the word X" would give
         return "unverified", "the cited evidence shares no word with the question"
-    if _WH_QUESTION.match(main_clause(question)) and not said - asked_words:
+    if asks_wh(question) and not said - asked_words:
         # "Damascus prison [1]." for "What is the name of the Damascus prison...?": the question's own words
         return "unverified", "the verified answer says nothing the question did not already say"
     cited = {c.article_id for c in checked.citations}
@@ -192,14 +176,15 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     answer = strip_markers(checked.answer)
     asked = {n.key() for n in numbers(question)}
     mine = [n for n in numbers(answer) if n.key() not in asked]
-    if _WANTS_NUMBER.search(main_clause(question)) and not mine:
+    proper = main_clause(question)
+    if _WANTS_NUMBER.search(proper) and not mine:
         return "unverified", "the question asks for a number and the verified answer gives none it did not already hold"
-    if _WANTS_COUNT.search(main_clause(question)) and mine and all(n.percent for n in mine):
+    if _WANTS_COUNT.search(proper) and mine and all(n.percent for n in mine):
         # "44% of parents were worried" for "How many parents did it survey?"
         return "unverified", "the question asks how many and the verified answer gives only percentages"
     given = {m.phrase.lower() for m in mentions(question, None)}
     read_against = checked.citations[0].date  # "June 27" names a day once read against its article's
-    if _WANTS_DATE.search(main_clause(question)) and not [m for m in mentions(answer, read_against) if m.phrase.lower() not in given] \
+    if _WANTS_DATE.search(proper) and not [m for m in mentions(answer, read_against) if m.phrase.lower() not in given] \
             and not re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday)\b",
                               answer, re.I):
         return "unverified", "the question asks when and the verified answer gives no date"

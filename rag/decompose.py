@@ -143,9 +143,29 @@ def subquestions(question: str, llm: ChatModel | None = None) -> list[str]:
 
 
 _WH = r"(?:who|whom|whose|which|what|when|where|why|how)\b"
+_PREP = r"(?:(?:to|with|by|in|at|for|on|from|of)\s+)"  # "to how many", "with what"
 # ", and" then a question of its own: a question word, perhaps after a preposition ("to how many", "with what")
-_JOINED = re.compile(rf",\s+and\s+(?=(?:(?:to|with|by|in|at|for|on|from|of)\s+)?{_WH}[^,]*\?\s*$)", re.I)
+_JOINED = re.compile(rf",\s+and\s+(?={_PREP}?{_WH}[^,]*\?\s*$)", re.I)
 _LEAD = re.compile(rf"^(?P<lead>[^?]*?,\s*)(?={_WH})", re.I)
+# a clause setting the scene before the question proper: "When police entered the reserve, how long ...?"
+_SCENE = re.compile(rf"^\W*(?:when|after|before|as|while|once|since|following|if)\b[^?]*?,\s*(?={_PREP}?{_WH})", re.I)
+_WH_QUESTION = re.compile(rf"^\W*{_PREP}?{_WH}", re.I)
+
+
+def main_clause(question: str) -> str:
+    """The question without a leading clause that sets the scene, whose "when" asks nothing.
+
+    >>> main_clause("When police entered the reserve on 12 September, how long were the Bushmen given?")
+    'how long were the Bushmen given?'
+    >>> main_clause("When did police enter the reserve?")
+    'When did police enter the reserve?'
+    """
+    return _SCENE.sub("", question, count=1)
+
+
+def asks_wh(question: str) -> bool:
+    """The question proper asks who, what, which, when, where, why or how (not yes or no)."""
+    return bool(_WH_QUESTION.match(main_clause(question)))
 
 
 def halves(question: str) -> tuple[str, str] | None:
@@ -202,7 +222,7 @@ def unanswered(question: str, answer: str) -> str | None:
     return None
 
 
-_WHO = re.compile(r"^(?:(?:to|with|by|in|at|for|on|from|of)\s+)?(?:who|whom|whose|which)\b", re.I)
+_WHO = re.compile(rf"^{_PREP}?(?:who|whom|whose|which)\b", re.I)
 _HOW_MUCH = re.compile(r"^(?:by |to |for )?how (?:many|much)\b", re.I)
 
 
@@ -211,24 +231,17 @@ def _gives(clause: str, half: str, question: str) -> bool:
     lacks for "how many" or "how much" (other questions: any clause sharing their words). "The bank's ATM
     paid out double" does not answer "Which bank's ATM paid out double?"; "Jim Webb won" answers "which
     Democrat won?"."""
+    from rag.answer import question_names
+    from rag.verify.checks import mentions_name
     from rag.verify.facts import numbers
 
     ask = _LEAD.sub("", half, count=1).strip()
     if _WHO.match(ask):
-        said = {w.lower().removesuffix("'s") for w in re.findall(r"[\w'-]+", question)}
-        names = re.findall(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'-]*", clause.strip())  # not the clause's first word
-        first = re.match(r"\s*([A-Z][\w'-]*)", clause)
-        if first and first.group(1).lower() not in _CLAUSE_OPENERS:
-            names.append(first.group(1))
-        return any(n.lower().removesuffix("'s") not in said for n in names)
+        return any(not mentions_name(n, question) for n in question_names(clause))
     if _HOW_MUCH.match(ask):
         given = {n.key() for n in numbers(question)}
         return any(n.key() not in given for n in numbers(clause))
     return True
-
-
-_CLAUSE_OPENERS = {"the", "a", "an", "it", "he", "she", "they", "this", "that", "these", "those", "its", "his", "her",
-                   "their", "in", "on", "at", "as", "after", "before", "when", "while", "there"}
 
 
 def _words(text: str) -> set[str]:

@@ -106,6 +106,7 @@ def _pick(nums: list[Number], text: str, question: str) -> Number | None:
 
 def _inputs(checked: Verified, question: str = "") -> list[_Input]:
     by_n = {c.n: c for c in checked.citations}
+    given = {n.key() for n in numbers(question)}  # "the three banks" of the question is not an input
     out = []
     for sentence in re.split(r"(?<=[.!?])\s+", checked.answer.strip()):
         ns = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
@@ -115,9 +116,8 @@ def _inputs(checked: Verified, question: str = "") -> list[_Input]:
         plain = re.sub(r"\s*\[\d+\]", "", sentence)
         dated = mentions(plain, c.date) or mentions(c.text, c.date)
         skip = [(m.start, m.end) for m in mentions(plain, c.date)]
-        nums = numbers(plain, skip)
-        given = {n.key() for n in numbers(question)}  # "the three banks" of the question is not an input
-        nums = [n for n in nums if n.key() not in given] or nums
+        found = numbers(plain, skip)
+        nums = [n for n in found if n.key() not in given] or found
         # the most precise date it gives: "the 2007 election took place on November 24, 2007" is dated by the day
         first = min(dated, key=lambda m: (m.hi - m.lo).days) if dated else None
         day = first.lo.isoformat() if first and first.lo == first.hi else None

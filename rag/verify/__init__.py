@@ -233,11 +233,15 @@ def without_premise(claim: str, question: str) -> str:
     """
     if not question:
         return ""
-    asked = " ".join(re.findall(r"[\w'$%.-]+", fold(question))).replace(" .", "")
+
+    def words(text: str) -> list[str]:
+        return [w.strip(".") for w in re.findall(r"[\w'$%.-]+", fold(text))]
+
+    asked = f" {' '.join(words(question))} "
 
     def copied(part: str) -> bool:
-        words = re.findall(r"[\w'$%.-]+", fold(part.strip(" ,.;:!?")))
-        return len(words) >= 3 and f" {' '.join(words)} " in f" {asked.rstrip('.')} "
+        said = words(part)
+        return len(said) >= 3 and f" {' '.join(said)} " in asked
 
     body = claim.strip().rstrip(".!?")
     for m in _PREMISE_START.finditer(body):  # a trailing premise: from a comma or a linking word to the end
