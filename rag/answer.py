@@ -469,8 +469,12 @@ def ask(
         return first
     more = ask(half, settings, as_of=as_of, since=since, until=until, index=None if own_index else index,
                embedder=embedder, llm=llm, retriever=retriever, whole=True, within=question)
-    if more.refused:  # A alone, as it would have been without asking B
+    note = ""
+    if more.refused:  # A alone, saying that B is not answered (a partial answer must not pass for a whole one)
         joined = first
+        rest = main_clause(half)
+        note = f"The indexed articles do not answer: {rest[:1].lower() + rest[1:] if asks_wh(rest) else rest}"
+        first.answer = f"{first.answer} {note}"
         first.dropped += more.dropped
         for k, v in more.usage.items():
             usage[k] = round(usage.get(k, 0.0) + v, 4)
@@ -482,6 +486,8 @@ def ask(
         return refuse(*off, context, checked)
     if on_text and joined is not first:
         on_text(" " + renumber(more.answer, len(checked.citations)))
+    elif on_text and note:
+        on_text(" " + note)
     joined.usage["seconds"] = round(time.monotonic() - t_start, 3)
     return joined
 

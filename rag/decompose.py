@@ -34,7 +34,7 @@ from rag.derive import comparison, operation
 if TYPE_CHECKING:
     from rag.llm import ChatModel
 
-_TOTAL = re.compile(r",?\s*\b(?:in total|combined|together|altogether|in all|between them|both)\b", re.I)
+_TOTAL = re.compile(r",?\s*\b(?:in total|combined|(?:taken\s+)?together|altogether|in all|between them|both)\b", re.I)
 _AFTER = re.compile(r"^how (?:many|much)\s+(?:days|weeks|months|years|time)\s+(?:after|before|since)\s+(?P<x>.+?)\s+"
                     r"(?P<aux>did|does|do|was|were|is|are|had|has|have|will|would)\s+(?P<y>.+)$", re.I)
 _BETWEEN = re.compile(r"\bbetween\s+(?P<x>.+?)\s+and\s+(?P<y>.+)$", re.I)
@@ -47,7 +47,7 @@ _THAN = re.compile(r"^how (?:many|much)\b.*?\s(?P<aux>was|were|is|are)\s+(?P<x>.
 
 
 def _q(text: str) -> str:
-    text = text.strip().rstrip("?.,;: ").strip()
+    text = text.strip(" ,;:").rstrip("?.,;: ").strip()
     return text[:1].upper() + text[1:] + "?" if text else ""
 
 
@@ -64,17 +64,21 @@ def names_as_written(question: str) -> list[str]:
 
 
 def _named(question: str) -> list[str]:
-    """One question per name of "X and Y" in an arithmetic question."""
+    """One question per name of "X and Y" in an arithmetic question; a name's number goes with it ("Flight 574").
+
+    >>> _named("How many people died in the Adam Air Flight 574 and Garuda Indonesia Flight 200 crashes combined?")
+    ['How many people died in the Adam Air Flight 574 crashes?', 'How many people died in the Garuda Indonesia Flight 200 crashes?']
+    """
     names = names_as_written(question)
     for a in names:
         for b in names:
-            m = re.search(rf"\b{re.escape(a)}\s+and\s+(?:the\s+)?{re.escape(b)}\b", question, re.I)
-            if a != b and m:
+            pair = rf"\b(?P<a>{re.escape(a)}(?:\s+\d+)?)\s+and\s+(?:the\s+)?(?P<b>{re.escape(b)}(?:\s+\d+)?)\b"
+            if a != b and re.search(pair, question, re.I):
                 rest = _TOTAL.sub("", question)
-                span = re.search(rf"\b{re.escape(a)}\s+and\s+(?:the\s+)?{re.escape(b)}\b", rest, re.I)
+                span = re.search(pair, rest, re.I)
                 if span is None:
                     return []
-                return [_q(rest[: span.start()] + x + rest[span.end():]) for x in (a, b)]
+                return [_q(rest[: span.start()] + span.group(x) + rest[span.end():]) for x in ("a", "b")]
     return []
 
 
@@ -260,13 +264,20 @@ def _lines(reply: str) -> list[str]:
 
 
 def _sound(question: str, subs: list[str], dated: bool) -> bool:
-    """Two different questions, each on the question's own words (no topic of its own), each asking "when"
-    if and only if the computation is over dates."""
+    """Two different questions, each on the question's own words (no topic of its own), each naming one of
+    the question's names if it has any (a part naming nothing finds any article: "How many deaths were
+    reported in total?"), each asking "when" if and only if the computation is over dates.
+
+    >>> _sound("How many deaths did the attacks in Kashgar and Kuqa cause in total?",
+    ...        ["How many deaths did the attack in Kashgar cause?", "How many deaths were caused in total?"], False)
+    False
+    """
     if len(subs) != 2 or subs[0].lower() == subs[1].lower():
         return False
     asked = _words(question)
+    names = [n.lower() for n in names_as_written(question)]
     return all(len(_words(x) & asked) >= 2 and len(_words(x) - asked) <= 2 and bool(_WHEN.search(x)) == dated
-               for x in subs)
+               and (not names or any(n in x.lower() for n in names)) for x in subs)
 
 
 def options(question: str) -> tuple[str, str] | None:
