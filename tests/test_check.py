@@ -354,3 +354,41 @@ def test_how_many_is_not_answered_by_percentages_alone(settings: Settings, embed
     a = ask(q, settings, as_of=date(2007, 10, 1), embedder=embedder,
             llm=_answering([], lambda q, n: "Answer: Trutex surveyed 809 parents [1]."))  # type: ignore[arg-type]
     assert not a.refused and "809" in a.answer, a.refusal
+
+
+def test_an_answer_the_checks_reject_gets_one_more_try_as_a_copied_sentence(
+        settings: Settings, embedder: object, tmp_path: Path) -> None:
+    rows = [{"id": "a", "title": "Uniform maker considers tracking devices", "date": "2007-09-10",
+             "text": "Trutex surveyed 809 parents and 444 children. 44% of parents were worried about their safety."}]
+    _ingest_rows(rows, settings, embedder, tmp_path)
+    q = "How many parents did Trutex survey?"
+    prompts: list[str] = []
+
+    def model(first: str, quote: str) -> FakeChat:  # answers, or copies when asked to (prompts/answer_quote.md)
+        def reply(system: str, user: str) -> str:
+            prompts.append("quote" if "Copy, word for word" in system else "answer")
+            n = numbers_by_title(user)["Uniform maker considers tracking devices"]
+            return (quote if prompts[-1] == "quote" else first).format(n=n)
+        return FakeChat(reply)
+
+    copied = 'Quote: "Trutex surveyed 809 parents and 444 children." [{n}]'
+    a = ask(q, settings, as_of=date(2007, 10, 1), embedder=embedder,
+            llm=model("Answer: Trutex surveyed 33 parents [{n}].", copied))  # type: ignore[arg-type]
+    assert prompts == ["answer", "quote"]  # a number the evidence does not give: dropped, then the copy
+    assert not a.refused and a.answer == "Trutex surveyed 809 parents and 444 children [1].", a.refusal
+    assert a.citations[0].text == "Trutex surveyed 809 parents and 444 children." and a.usage["calls"] >= 2
+
+    prompts.clear()  # kept but not an answer (percentages for "how many"): the copy is added after it
+    a = ask(q, settings, as_of=date(2007, 10, 1), embedder=embedder,
+            llm=model("Answer: 44% of parents surveyed by Trutex were worried [{n}].", copied))  # type: ignore[arg-type]
+    assert prompts == ["answer", "quote"] and not a.refused, a.refusal
+    assert a.answer.endswith("Trutex surveyed 809 parents and 444 children [2].") and len(a.citations) == 2
+
+    prompts.clear()  # a copy that does not answer either: refused, once
+    a = ask(q, settings, as_of=date(2007, 10, 1), embedder=embedder,
+            llm=model("Answer: Trutex surveyed 33 parents [{n}].", "Quote: 44% of parents were worried [{n}]."))  # type: ignore[arg-type]
+    assert prompts == ["answer", "quote"] and a.refused and a.refusal and a.refusal.stage == "unverified"
+
+    prompts.clear()  # the model found nothing: no second try
+    a = ask(q, settings, as_of=date(2007, 10, 1), embedder=embedder, llm=model("NOT IN ARTICLES", copied))  # type: ignore[arg-type]
+    assert prompts == ["answer"] and a.refused
