@@ -441,28 +441,6 @@ def ask(
         usage["cached_prompt_tokens"] = done.cached_tokens
     body = before_refusal(answer_part(done.text))  # what a stream showed is what is kept
     checked = check(body) if body.strip() else Verified("", [])
-
-    def quoted() -> Verified | None:
-        """The evidence sentence the model copies as the answer (prompts/answer_quote.md), verified and on the
-        question; None if there is none."""
-        system_q, user_q = load_prompt("answer_quote", {"passages", "question"}).render(
-            passages=format_passages(context), question=asked)
-        got = llm.complete(system_q, user_q, settings.max_answer_tokens)
-        for k, v in (("calls", 1), ("prompt_tokens", got.prompt_tokens), ("completion_tokens", got.completion_tokens),
-                     ("llm_seconds", got.seconds)):
-            usage[k] = round(usage.get(k, 0.0) + v, 3)
-        text = unquote(before_refusal(answer_part(got.text)))
-        kept = check(text) if text else Verified("", [])
-        return kept if kept.citations and off_question(question, kept, texts, within) is None else None
-
-    # a reply the checks reject, or one they keep that does not answer (no number for "how many"), gets one
-    # more try: the sentence that answers, copied (a copy is checked like any sentence; arithmetic is code's)
-    retry = bool(body.strip()) and not derived
-    if retry and not checked.citations and (q := quoted()):
-        checked, retry = Verified(q.answer, q.citations, checked.dropped + q.dropped, checked.reasons + q.reasons,
-                                  q.verdicts), False
-        if on_text:
-            on_text(checked.answer)
     if judge is not None:
         usage.update(judge_calls=judge.calls, judge_seconds=round(judge.seconds, 3))
         usage["calls"] += judge.calls
@@ -478,11 +456,6 @@ def ask(
     # "A, and B?" answered for A only: B is asked on its own, the whole question beside it (rag.decompose)
     half = None if whole or derived else unanswered(question, checked.answer)
     off = off_question(question, checked, texts, within)
-    if off is not None and off[0] == "unverified" and retry and (q := quoted()):  # what was shown stays, the
-        checked = after(checked, q)  # copied sentence after it
-        if on_text:
-            on_text(" " + renumber(q.answer, len(checked.citations) - len(q.citations)))
-        half, off = None if whole else unanswered(question, checked.answer), None
     if off is not None and not (half and off[0] == "unknown_name"):  # B's names are not in A's articles
         return refuse(*off, context, checked)
     text = checked.answer
@@ -517,26 +490,6 @@ def ask(
         on_text(" " + note)
     joined.usage["seconds"] = round(time.monotonic() - t_start, 3)
     return joined
-
-
-def unquote(text: str) -> str:
-    """A copied sentence without its label and quotation marks.
-
-    >>> unquote('Quote: "The survey questioned 809 parents." [2]')
-    'The survey questioned 809 parents. [2]'
-    """
-    text = re.sub(r"^\s*quote\s*:\s*", "", text.strip(), flags=re.I)
-    return re.sub(r'^["“](.*?)["”]\s*(?=\[|$)', r"\1 ", text).strip()
-
-
-def after(first: Verified, more: Verified) -> Verified:
-    """`more`'s sentences after `first`'s, its citations renumbered after first's."""
-    from dataclasses import replace
-
-    shift = len(first.citations)
-    return Verified(f"{first.answer} {renumber(more.answer, shift)}", first.citations
-                    + [replace(c, n=c.n + shift) for c in more.citations], first.dropped + more.dropped,
-                    first.reasons + more.reasons, first.verdicts + more.verdicts)
 
 
 def renumber(text: str, shift: int) -> str:
