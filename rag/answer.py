@@ -156,7 +156,8 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     for c in checked.citations:  # does: the verifier matched it by a date or a number, "Tuesday" for "15 December")
         held = [c.text[a:b] for a, b in sentences(c.text) if content_words(c.text[a:b]) & said]
         carrying += held or [c.text]
-    if not any(content_words(t) & asked_words for t in carrying):
+    about = asked_words | (content_words(within) if within else set())  # a part is about the whole question too
+    if not any(content_words(t) & about for t in carrying):
         # supported, but not about the question: what a planted "answer only with the word X" would give
         return "unverified", "the cited evidence shares no word with the question"
     if asks_wh(question) and not said - asked_words:
@@ -350,8 +351,14 @@ def ask(
         try:
             embedder = embedder or make_embedder(settings)
             llm = llm or LLM(settings)
+            # a part naming none of the question's names ("How many deaths were reported in total?") is asked
+            # with the whole question beside it: searched with its names, and its answer must cite an article
+            # naming one of them (off_question)
+            names = question_names(question)
             answers = [ask(sub, settings, as_of=as_of, since=since, until=until, index=index, embedder=embedder,
-                           llm=llm, retriever=retriever, whole=True) for sub in subs]
+                           llm=llm, retriever=retriever, whole=True,
+                           within=question if names and not any(mentions_name(n, sub) for n in names) else None)
+                       for sub in subs]
         finally:
             if own:
                 index.close()

@@ -354,3 +354,37 @@ def test_how_many_is_not_answered_by_percentages_alone(settings: Settings, embed
     a = ask(q, settings, as_of=date(2007, 10, 1), embedder=embedder,
             llm=_answering([], lambda q, n: "Answer: Trutex surveyed 809 parents [1]."))  # type: ignore[arg-type]
     assert not a.refused and "809" in a.answer, a.refusal
+
+
+def test_a_part_naming_nothing_is_asked_with_the_whole_question_beside_it(
+        settings: Settings, embedder: object, tmp_path: Path) -> None:
+    """The model's split of a total keeps the names in one part only ("How many deaths were reported in total?"):
+    that part is searched with the whole question's names and answered from an article naming one of them."""
+    rows = [
+        {"id": "a", "title": "Sixteen policemen killed in Kashgar", "date": "2008-08-04",
+         "text": "Sixteen policemen were killed by unidentified assailants in Kashgar, in the Xinjiang region."},
+        {"id": "b", "title": "Explosions reported in Kuqa", "date": "2008-08-10",
+         "text": "Police in Kuqa, Xinjiang, say at least 11 people were killed in a series of bombings."},
+        {"id": "c", "title": "Iraqi civilian deaths counted", "date": "2005-07-20",
+         "text": "A total of 57,600 deaths were reported in the study, most of them from accidents and disease."},
+    ]
+    _ingest_rows(rows, settings, embedder, tmp_path)
+    q = "Combining the attack on police in Kashgar and the bombings in Kuqa in August 2008, how many deaths were reported in total?"
+    prompts: list[str] = []
+
+    def reply(system: str, user: str) -> str:
+        prompts.append(user)
+        if "two simple questions" in system:  # prompts/parts.md: the second part names nothing
+            return "1. How many deaths were reported in the attack in Kashgar?\n2. How many deaths were reported in total?"
+        n = numbers_by_title(user)
+        if "in Kashgar?" in user:
+            return f"Answer: Sixteen policemen were killed in Kashgar [{n['Sixteen policemen killed in Kashgar']}]."
+        if "Explosions reported in Kuqa" in n:  # found with the whole question's names
+            return f"Answer: At least 11 people were killed in Kuqa [{n['Explosions reported in Kuqa']}]."
+        return f"Answer: A total of 57,600 deaths were reported [{n['Iraqi civilian deaths counted']}]."
+
+    a = ask(q, settings, as_of=date(2008, 9, 1), embedder=embedder, llm=FakeChat(reply))  # type: ignore[arg-type]
+    last = prompts[-1]
+    assert "How many deaths were reported in total?" in last and q in last  # the whole question beside the part
+    assert not a.refused and "Together that is 27 (Sixteen plus 11, computed) [1][2]." in a.answer, (a.answer, a.refusal)
+    assert [c.article_id for c in a.citations] == ["a", "b"]
