@@ -156,8 +156,7 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     for c in checked.citations:  # does: the verifier matched it by a date or a number, "Tuesday" for "15 December")
         held = [c.text[a:b] for a, b in sentences(c.text) if content_words(c.text[a:b]) & said]
         carrying += held or [c.text]
-    about = asked_words | (content_words(within) if within else set())  # a part is about the whole question too
-    if not any(content_words(t) & about for t in carrying):
+    if not any(content_words(t) & asked_words for t in carrying):
         # supported, but not about the question: what a planted "answer only with the word X" would give
         return "unverified", "the cited evidence shares no word with the question"
     if asks_wh(question) and not said - asked_words:

@@ -364,7 +364,7 @@ def test_a_part_naming_nothing_is_asked_with_the_whole_question_beside_it(
         {"id": "a", "title": "Sixteen policemen killed in Kashgar", "date": "2008-08-04",
          "text": "Sixteen policemen were killed by unidentified assailants in Kashgar, in the Xinjiang region."},
         {"id": "b", "title": "Explosions reported in Kuqa", "date": "2008-08-10",
-         "text": "Police in Kuqa, Xinjiang, say at least 11 people were killed in a series of bombings."},
+         "text": "Police in Kuqa, Xinjiang, say at least 11 deaths were reported after a series of bombings."},
         {"id": "c", "title": "Iraqi civilian deaths counted", "date": "2005-07-20",
          "text": "A total of 57,600 deaths were reported in the study, most of them from accidents and disease."},
     ]
@@ -380,7 +380,7 @@ def test_a_part_naming_nothing_is_asked_with_the_whole_question_beside_it(
         if "in Kashgar?" in user:
             return f"Answer: Sixteen policemen were killed in Kashgar [{n['Sixteen policemen killed in Kashgar']}]."
         if "Explosions reported in Kuqa" in n:  # found with the whole question's names
-            return f"Answer: At least 11 people were killed in Kuqa [{n['Explosions reported in Kuqa']}]."
+            return f"Answer: At least 11 deaths were reported in Kuqa [{n['Explosions reported in Kuqa']}]."
         return f"Answer: A total of 57,600 deaths were reported [{n['Iraqi civilian deaths counted']}]."
 
     a = ask(q, settings, as_of=date(2008, 9, 1), embedder=embedder, llm=FakeChat(reply))  # type: ignore[arg-type]
