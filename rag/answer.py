@@ -476,7 +476,12 @@ def ask(
     more = ask(half, settings, as_of=as_of, since=since, until=until, index=None if own_index else index,
                embedder=embedder, llm=llm, retriever=retriever, whole=True, within=question)
     note = ""
-    if more.refused:  # A alone, saying that B is not answered (a partial answer must not pass for a whole one)
+    said = {strip_markers(checked.answer[s:e]).strip() for s, e in sentences(checked.answer)}
+    if not more.refused and all(strip_markers(more.answer[s:e]).strip() in said for s, e in sentences(more.answer)):
+        joined = first  # B answered with A's own sentences again: nothing to add, nothing to say is missing
+        for k, v in more.usage.items():
+            usage[k] = round(usage.get(k, 0.0) + v, 4)
+    elif more.refused:  # A alone, saying that B is not answered (a partial answer must not pass for a whole one)
         joined = first
         rest = main_clause(half)
         note = f"The indexed articles do not answer: {rest[:1].lower() + rest[1:] if asks_wh(rest) else rest}"

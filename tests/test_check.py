@@ -388,3 +388,18 @@ def test_a_part_naming_nothing_is_asked_with_the_whole_question_beside_it(
     assert "How many deaths were reported in total?" in last and q in last  # the whole question beside the part
     assert not a.refused and "Together that is 27 (Sixteen plus 11, computed) [1][2]." in a.answer, (a.answer, a.refusal)
     assert [c.article_id for c in a.citations] == ["a", "b"]
+
+
+def test_a_half_answered_again_with_the_same_sentences_is_not_repeated(
+        settings: Settings, embedder: object, tmp_path: Path) -> None:
+    rows = [{"id": "a", "title": "Co-op to buy Somerfield", "date": "2008-07-16",
+             "text": "The Co-operative Group agreed to buy Somerfield. Somerfield held 4.4% of the UK grocery market."}]
+    _ingest_rows(rows, settings, embedder, tmp_path)
+    asked: list[str] = []
+    reply = ("Answer: The Co-operative Group and Somerfield agreed to buy Somerfield [{n}]. "
+             "Somerfield held 4.4% of the UK grocery market [{n}].")
+    a = ask("Which group agreed to buy Somerfield, and what share of the UK grocery market did Somerfield hold?",
+            settings, as_of=date(2008, 8, 1), embedder=embedder,
+            llm=_answering(asked, lambda q, n: reply.format(n=n["Co-op to buy Somerfield"])))  # type: ignore[arg-type]
+    assert len(asked) == 2  # the "which group" half was asked on its own, and answered the same way
+    assert not a.refused and a.answer.count("Somerfield held 4.4%") == 1, a.answer
