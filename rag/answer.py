@@ -433,7 +433,7 @@ def ask(
     judge = make_judge(llm, settings, budget=JUDGE_BUDGET)
 
     def check(text: str) -> Verified:
-        return verify(text, context, question, extra=pool, judge=judge)
+        return verify(text, context, question, extra=pool, judge=judge, articles=texts)
 
     stream = _SentenceStream(check, on_text) if on_text else None
     done = llm.complete(system, user, settings.max_answer_tokens, on_text=stream.feed if stream else None)

@@ -357,3 +357,32 @@ def test_the_questions_premise_copied_into_an_answer_is_neither_checked_nor_show
         "names:")  # the whole sentence, premise included, is not what the passage says
     v = verify("Ryanair's share price plunged by 20% on 7 July 2005" + premise, [p], q, judge=judge)
     assert v.answer == "" and v.dropped  # the answer's own part is checked as ever
+
+
+def test_a_name_the_question_uses_may_be_found_anywhere_in_the_cited_article() -> None:
+    """Sentence-sized evidence rarely repeats the question's premise ("the temple in Kerala"): a name the
+    question uses is looked for in the whole article; a name the answer adds must be in the evidence itself."""
+    article = ("Officials in Kerala, India, have begun an inventory of a temple's vaults in Thiruvananthapuram. "
+               "The treasure of the Sree Padmanabhaswamy Temple is now estimated at US$20 billion.")
+    start = article.index("The treasure")
+    p = Passage("t", "k", "Temple treasure grows", "2011-07-05", None, start, len(article), article[start:])
+    q = "Which temple in Kerala holds treasure estimated at US$20 billion?"
+    claim = "The Sree Padmanabhaswamy Temple in Kerala holds treasure estimated at US$20 billion [1]."
+    kept = verify(claim, [p], q, articles={"k": article})
+    assert kept.answer == claim and kept.citations[0].text == article[start:]
+    alone = verify(claim, [p], q)  # the passage alone never names Kerala
+    assert alone.answer == "" and alone.reasons[0] == "names: the evidence does not name 'Kerala'"
+    added = verify("The Sree Padmanabhaswamy Temple in Thiruvananthapuram holds treasure estimated at US$20 billion [1].",
+                   [p], q, articles={"k": article})
+    assert added.answer == "" and "Thiruvananthapuram" in added.reasons[0]  # the answer's own name: evidence only
+
+
+def test_figures_of_different_things_may_come_in_any_order_but_counts_of_one_thing_may_not_swap() -> None:
+    text = "Two workers were killed in the Los Reyes mine, located 65 kilometres east of Copiapo, on Monday."
+    p = Passage("m", "a", "Two die in Chilean mine", "2010-11-09", None, 0, len(text), text)
+    v = check_claim("The Los Reyes mine, 65 kilometres east of Copiapo, is where two workers were killed.", [p])
+    assert v.supported, v.reason
+    text = "The House passed the bill by 272 votes to 152 on Friday."
+    p = Passage("h", "b", "House passes bill", "2008-10-03", None, 0, len(text), text)
+    v = check_claim("The House passed the bill by 152 votes to 272 on Friday.", [p])
+    assert not v.supported and v.reason.startswith("numbers:") and "swapped" in v.reason

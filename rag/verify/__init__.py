@@ -26,7 +26,7 @@ Not handled: claims spanning two articles (each sentence is checked against one 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -110,8 +110,9 @@ def _candidates(claim: str, p: Passage, question: str) -> list[tuple[float, int,
     return [(cov, s, e, f, parts) for *_, cov, s, e, f, parts in scored[:TRY_WINDOWS]]
 
 
-def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verdict]:
-    """The claim against each of the passage's best windows, without the judgement."""
+def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str = "") -> list[Verdict]:
+    """The claim against each of the passage's best windows, without the judgement (`article`: the whole text
+    of the passage's article, where the question's own names may be found)."""
     cf = _claim(claim, p.date)
     sents = _sentences(p.text, p.date)[1]
     out = []
@@ -119,7 +120,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str]) -> list[Verd
         text = p.text[s:e]
         results = [
             checks.quotes(claim, text),
-            checks.names(cf, wf, p.title, p.text, asked),
+            checks.names(cf, wf, p.title, p.text, asked, article),
             checks.numbers(cf, wf),
             checks.dates(cf, wf, p.date, question, parts),
             checks.polarity(cf, wf),
@@ -178,6 +179,7 @@ def _rank(v: Verdict) -> tuple[int, float]:
 
 def check_claim(
     claim: str, passages: Sequence[Passage], question: str = "", judge: Judge | None = None, max_judged: int = 2,
+    articles: Mapping[str, str] | None = None,
 ) -> Verdict:
     """The verdict on one claim against the given passages, best first (module doc). At most
     `max_judged` windows are put to the judgement, those sharing most words first."""
@@ -187,7 +189,7 @@ def check_claim(
     if not content_words(claim):
         return Verdict(claim, "unsupported", "nothing to check: the sentence has no content words")
     asked = {fold(w).strip("?.,!'\"").removesuffix("'s") for w in question.split()}
-    every = [v for p in passages for v in _assess(claim, p, question, asked)]
+    every = [v for p in passages for v in _assess(claim, p, question, asked, (articles or {}).get(p.article_id, ""))]
     best = max(every, key=_rank)
     if best.supported:
         return best
@@ -283,12 +285,14 @@ def verify(
     question: str = "",
     extra: Sequence[Passage] = (),
     judge: Judge | None = None,
+    articles: Mapping[str, str] | None = None,
 ) -> Verified:
     """Keep only supported sentences, each cited by the window that supports it (module doc).
 
     `extra` passages (e.g. the whole articles behind sentence-sized context passages) have no number
     the model could cite; they are searched, after the context, only for a sentence whose cited
-    passages do not support it."""
+    passages do not support it. `articles` (id -> whole text): where a name the question uses, repeated
+    by a sentence, may be found."""
     kept: list[str] = []
     out = Verified("", [])
     cites: dict[tuple[str, int, int], int] = {}
@@ -299,16 +303,16 @@ def verify(
         if not claim or not content_words(claim):
             continue
         named = [context[n - 1] for n in parse_markers(raw) if 1 <= n <= len(context)]
-        v = check_claim(claim, named, question, judge) if named else None
+        v = check_claim(claim, named, question, judge, articles=articles) if named else None
         if v is None or not v.supported:
             others = [p for p in [*context, *extra] if p not in named]
-            w = check_claim(claim, others, question, judge) if others else None
+            w = check_claim(claim, others, question, judge, articles=articles) if others else None
             if w is not None and (w.supported or v is None):
                 v = w
         if (v is None or not v.supported) and (parts := _clauses(claim)):
             # one wrong clause need not sink the others: "Bush picked Gates, and Schumer won Virginia"
             kept_parts = [(c, w) for c in parts
-                          if (w := check_claim(c, [*context, *extra], question, judge)).supported]
+                          if (w := check_claim(c, [*context, *extra], question, judge, articles=articles)).supported]
             if kept_parts:
                 for c, w in kept_parts:
                     kept.append(_cite(c, w, out, cites))
@@ -321,7 +325,7 @@ def verify(
             # what the question itself supposes is the reader's, not the answer's: "X was the majority owner
             # when Google agreed to buy it" is checked, and shown, as "X was the majority owner"; a sentence
             # rescued so is kept only with the judgement's yes, the checks' alone being too weak a bar
-            w = check_claim(core, [*context, *extra], question, judge)
+            w = check_claim(core, [*context, *extra], question, judge, articles=articles)
             if w.supported and w.passage is not None and judge(core, w.evidence, w.passage.date, w.passage.title,
                                                                cut=lexicon().thresholds["judge_rescue"]):
                 kept.append(_cite(core, w, out, cites))

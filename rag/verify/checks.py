@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from rag.cite import calendar, content_words, normalize, weighted_words
 from rag.stem import stem
-from rag.verify.facts import Facts, Number
+from rag.verify.facts import Facts, Number, _doc
 from rag.verify.lexicon import fold, lexicon
 
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
@@ -102,14 +102,16 @@ def _by_surname(phrase: list[str], words: set[str], passage: str) -> bool:
     return before <= set(phrase)
 
 
-def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: set[str] | None = None) -> Check:
+def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: set[str] | None = None,
+          article: str = "") -> Check:
     """Every name phrase of the claim is grounded in the evidence window (or the article's title). A name
-    the question itself uses may be grounded anywhere in the passage, capitals standing for governments
+    the question itself uses (`asked`: its words), which an answer repeats as the question's premise, may be
+    grounded anywhere in the article (`article`; the passage when not given), capitals standing for governments
     included."""
     text = fold(f"{ev.text} {title}")
     words = ev.name_words | {fold(w).removesuffix("'s") for w in re.findall(r"[\w'.-]+", title)}
     asked = asked or set()
-    whole = fold(passage)
+    whole = fold(article or passage)
     whole_words = set(re.findall(r"[\w'.-]+", whole)) | words
     for phrase in claim.names:
         if _grounded(phrase, words, text, capitals=False):
@@ -135,6 +137,25 @@ def _matches(c: Number, evidence: list[Number]) -> bool:
     return False
 
 
+_NOT_UNIT = frozenset({"percent", "cent"})  # a share, whatever it is a share of
+
+
+def _unit(n: Number, text: str) -> str:
+    """What a number counts, as the noun after it says ("two workers": worker), or "" if no noun follows it
+    ("72 to 13", "30 injured": a swap of these is still a swap).
+
+    >>> from rag.verify.facts import numbers as found
+    >>> t = "Two workers died 65 kilometres away, and 72 to 13 voted; 30 injured."
+    >>> [_unit(n, t) for n in found(t)]
+    ['worker', 'kilometre', '', '', '']
+    """
+    end = n.at + len(n.text)
+    token = next((t for t in _doc(text) if t.idx >= end and t.is_alpha), None)
+    if token is None or token.pos_ != "NOUN" or token.lower_ in _NOT_UNIT or text[end:token.idx].strip(" )"):
+        return ""
+    return str(token.lemma_.lower())
+
+
 def numbers(claim: Facts, ev: Facts) -> Check:
     """Every number of the claim is the evidence's; and two numbers of one kind (two counts, two shares)
     come in the evidence's order, so that figures are not swapped between the things they belong to."""
@@ -149,8 +170,10 @@ def numbers(claim: Facts, ev: Facts) -> Check:
     for i, a in enumerate(claim.numbers):
         for b in claim.numbers[i + 1:]:
             fa, fb = first.get(a.key()), first.get(b.key())
+            ua, ub = _unit(a, claim.text), _unit(b, claim.text)  # "two workers" and "65 kilometres" cannot swap
             # only figures the evidence gives in one sentence: a summary may reorder its sentences
-            if a.percent == b.percent and a.key() != b.key() and fa and fb and fa[0] == fb[0] and fa[1] > fb[1]:
+            if a.percent == b.percent and a.key() != b.key() and fa and fb and fa[0] == fb[0] and fa[1] > fb[1] \
+                    and not (ua and ub and ua != ub):
                 return Check("numbers", False, f"the evidence gives {b.text!r} before {a.text!r}: the figures are "
                              "swapped between what they belong to", contradicts=True)
     return Check("numbers", True)
