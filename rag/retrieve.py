@@ -12,7 +12,9 @@ the article store's in the caller's): each waits in native code, so hybrid costs
 two rather than their sum.
 
 Every returned passage carries its dense cosine to the question in `score` (also for passages that
-only BM25 found), so that one relevance threshold can decide "the corpus does not hold this".
+only BM25 found), so that one relevance threshold can decide "the corpus does not hold this"; passages under
+that threshold (RAG_MIN_RELEVANCE) come after those over it, so that a window's unrelated articles do not
+crowd out a related one from outside it.
 """
 
 from __future__ import annotations
@@ -121,8 +123,11 @@ class Retriever:
                 self._cosines(vec, told, cosine)
                 rankings.append(sorted(told, key=lambda c: -cosine[c])[:n])
                 weights.append(1.0)
-        ranked = fuse(rankings, weights=weights)[: 3 * k]
+        ranked = fuse(rankings, weights=weights)[: 6 * k]
         self._cosines(vec, ranked, cosine)
+        # passages under the relevance threshold come after those over it, whatever their rank: a window's
+        # unrelated articles must not crowd out a related one from outside it (a later report of the event)
+        ranked = sorted(ranked, key=lambda c: cosine[c] < self.settings.min_relevance)[: 3 * k]
         passages = self.index.passages(ranked, [cosine[c] for c in ranked])
         out: list[Passage] = []
         for p in passages:

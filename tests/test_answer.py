@@ -301,3 +301,27 @@ def test_a_month_the_passage_names_supports_a_claim_even_when_it_is_also_a_stopw
     assert check_claim("Elections will take place in May.", [p]).supported
     v = check_claim("Elections will take place in June.", [p])
     assert not v.supported and v.reason.startswith("dates:")
+
+
+def test_an_unrelated_window_does_not_crowd_out_the_later_report(tmp_path: Path, embedder: object) -> None:
+    """A question dated December 2008 whose answer is in an article of March 2009: December's articles that
+    share only words like "year" and "quarter" (under the relevance threshold) come after it."""
+    from rag.retrieve import DateRange
+
+    rows = [{"id": f"d{i}", "title": t, "date": f"2008-12-{10 + i}", "text": x} for i, (t, x) in enumerate([
+        ("Cup quarter-final", "The quarter-final of the cup was played this year in Madrid before 40,000 fans."),
+        ("Year-end concert", "The year-end concert in Vienna sold out in the second quarter of the year."),
+        ("Marathon record", "The marathon record set this year stood for a quarter of an hour."),
+        ("Zoo births", "The zoo welcomed its first panda cub of the year in the last quarter."),
+        ("Chess final", "The chess final of the year ended in a draw after a quarter of the moves."),
+        ("Film awards", "The film of the year won three awards in the quarter's biggest ceremony."),
+    ])] + [{"id": "ie", "title": "Irish economy sees biggest contraction in decades", "date": "2009-03-26",
+            "text": "The economy of Ireland shrank by 7.5% in the last quarter of 2008 compared to a year earlier."}]
+    f = tmp_path / "news.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    s = Settings(index_dir=tmp_path / "index", model_dir=MODEL_DIR)
+    ingest([f], s, embedder=embedder)  # type: ignore[arg-type]
+    q = "What was Ireland's year-on-year economic contraction in the October-December 2008 quarter?"
+    with Index.open(s) as ix:
+        found = Retriever(ix, embedder, s).search(q, 2, DateRange("2008-12-01", "2008-12-31", event=True))  # type: ignore[arg-type]
+    assert found and found[0].article_id == "ie", [(p.article_id, round(p.score, 2)) for p in found]
