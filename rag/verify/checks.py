@@ -69,7 +69,17 @@ def _grounded(phrase: list[str], words: set[str], folded_text: str, capitals: bo
         if (joined in g or any(w in g for w in phrase)) and any(_has_phrase(n, folded_text) for n in g):
             return True
     return all(w in words or any(_demonym(w, e) for e in words if e[:3] == w[:3]) or _acronym(w, folded_text)
-               for w in phrase)
+               or _compound_in(w, words) for w in phrase)
+
+
+def _compound_in(word: str, words: set[str]) -> bool:
+    """A compound name whose parts the text writes apart: 'jd(u)-bjp' where it names the JD(U) and the BJP.
+
+    >>> _compound_in("jd(u)-bjp", {"jd", "u", "bjp", "alliance"}), _compound_in("jd(u)-bjp", {"jd", "u"})
+    (True, False)
+    """
+    parts = [p for p in re.split(r"[-.()/]", word) if p]
+    return len(parts) > 1 and all(p in words for p in parts)
 
 
 def mentions_name(name: str, text: str) -> bool:
