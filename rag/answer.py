@@ -143,6 +143,8 @@ _WANTS_NUMBER = re.compile(r"^\W*(how (many|much|large|big|long|far|high|old|low
                            r"fraction|amount|sum|figure)\b)", re.I)
 _WANTS_DATE = re.compile(r"^\W*(when\b|on what (day|date)\b|what (day|date|year|month)\b|in what (year|month)\b)", re.I)
 _WANTS_COUNT = re.compile(r"^\W*how many\b(?!\s+(?:percent|per cent|percentage))", re.I)
+_WANTS_NAME = re.compile(r"^\W*(?:(?:to|by|for|with|from|of)\s+)?(?:who|whom|whose)\b|"
+                         r"^\W*(?:under\s+)?what\s+(?:(?:is|was|are|were)\s+the\s+)?names?\b", re.I)
 
 
 def off_question(question: str, checked: Verified, articles: dict[str, str], within: str | None = None
@@ -150,7 +152,8 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     """(stage, detail) when the verified sentences do not answer the question, though each is supported:
     their evidence shares no word with the question; the articles they cite never name what the question
     is about (for a half of `within` that names nothing itself, "what is it worth?", any name of the whole);
-    or the question asks how many, how much or when and the answer holds no number or date."""
+    or the question asks how many, how much or when and the answer holds no number or date, or who or what
+    name and the answer names no one the question did not."""
     asked_words, said = content_words(question), content_words(strip_markers(checked.answer))
     carrying = []  # the evidence sentences that hold the answer's words (the whole cited span when none
     for c in checked.citations:  # does: the verifier matched it by a date or a number, "Tuesday" for "15 December")
@@ -182,6 +185,9 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     if _WANTS_COUNT.search(proper) and mine and all(n.percent for n in mine):
         # "44% of parents were worried" for "How many parents did it survey?"
         return "unverified", "the question asks how many and the verified answer gives only percentages"
+    if _WANTS_NAME.search(proper) and all(mentions_name(n, question) for n in question_names(answer)):
+        # "NASA reserved the right to choose a name" for "What name did NASA give the module?"
+        return "unverified", "the question asks who or what name, and the verified answer names no one the question did not"
     given = {m.phrase.lower() for m in mentions(question, None)}
     read_against = checked.citations[0].date  # "June 27" names a day once read against its article's
     if _WANTS_DATE.search(proper) and not [m for m in mentions(answer, read_against) if m.phrase.lower() not in given] \

@@ -403,3 +403,18 @@ def test_a_half_answered_again_with_the_same_sentences_is_not_repeated(
             llm=_answering(asked, lambda q, n: reply.format(n=n["Co-op to buy Somerfield"])))  # type: ignore[arg-type]
     assert len(asked) == 2  # the "which group" half was asked on its own, and answered the same way
     assert not a.refused and a.answer.count("Somerfield held 4.4%") == 1, a.answer
+
+
+def test_a_question_asking_for_a_name_is_not_answered_without_one(settings: Settings, embedder: object,
+                                                                  tmp_path: Path) -> None:
+    rows = [{"id": "a", "title": "NASA poll for station module", "date": "2009-04-15",
+             "text": "NASA reserved the right to choose an appropriate name for the module. The comedian Stephen "
+                     "Colbert won the online poll. The module was named Tranquility by the agency's officials."}]
+    _ingest_rows(rows, settings, embedder, tmp_path)
+    q = "What name did NASA give to the space station module after the online poll?"
+    a = ask(q, settings, as_of=date(2009, 5, 1), embedder=embedder, llm=_answering([], lambda q, n: (
+        "Answer: NASA reserved the right to choose an appropriate name for the module [1].")))  # type: ignore[arg-type]
+    assert a.refused and a.refusal and "names no one the question did not" in a.refusal.detail, a.answer
+    a = ask(q, settings, as_of=date(2009, 5, 1), embedder=embedder, llm=_answering([], lambda q, n: (
+        "Answer: The module was named Tranquility by the agency's officials [1].")))  # type: ignore[arg-type]
+    assert not a.refused and "Tranquility" in a.answer, a.refusal
