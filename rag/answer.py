@@ -347,6 +347,8 @@ def ask(
         tried = ask(question, settings, as_of=as_of, since=since, until=until, index=index, embedder=embedder,
                     llm=llm, retriever=retriever, whole=True, derive_inputs=False)
         if not tried.refused and names_cited(question, tried.answer, tried.citations):
+            if computed := derive(question, Verified(tried.answer, tried.citations)):  # two figures, no margin:
+                tried.answer = f"{tried.answer} {computed}"  # the margin is code's, as for the inputs asked apart
             if on_text:
                 on_text(tried.answer)
             return tried

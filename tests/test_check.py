@@ -418,3 +418,22 @@ def test_a_question_asking_for_a_name_is_not_answered_without_one(settings: Sett
     a = ask(q, settings, as_of=date(2009, 5, 1), embedder=embedder, llm=_answering([], lambda q, n: (
         "Answer: The module was named Tranquility by the agency's officials [1].")))  # type: ignore[arg-type]
     assert not a.refused and "Tranquility" in a.answer, a.refusal
+
+
+def test_a_margin_asked_as_it_is_and_answered_with_its_two_figures_is_computed_by_code(
+        settings: Settings, embedder: object, tmp_path: Path) -> None:
+    rows = [{"id": "a", "title": "Irish economy shrinks", "date": "2009-03-26",
+             "text": "The economy of Ireland shrank by 7.5% in the last quarter of 2008."},
+            {"id": "b", "title": "Venezuelan economy shrinks", "date": "2010-03-03",
+             "text": "The economy of Venezuela shrank by 5.8% in the last quarter of 2009."}]
+    _ingest_rows(rows, settings, embedder, tmp_path)
+    asked: list[str] = []
+    q = "By how many percentage points did Ireland's economy shrink more than Venezuela's economy?"
+
+    def reply(question: str, n: dict[str, str]) -> str:
+        return (f"Answer: Ireland's economy shrank by 7.5% [{n['Irish economy shrinks']}]. "
+                f"Venezuela's economy shrank by 5.8% [{n['Venezuelan economy shrinks']}].")
+
+    a = ask(q, settings, as_of=date(2010, 4, 1), embedder=embedder, llm=_answering(asked, reply))  # type: ignore[arg-type]
+    assert asked == [q] and not a.refused, a.refusal
+    assert a.answer.endswith("The difference is 1.7 percentage points (7.5% and 5.8%, computed) [1][2]."), a.answer
