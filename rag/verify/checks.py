@@ -180,10 +180,10 @@ def numbers(claim: Facts, ev: Facts) -> Check:
     for i, a in enumerate(claim.numbers):
         for b in claim.numbers[i + 1:]:
             fa, fb = first.get(a.key()), first.get(b.key())
-            ua, ub = _unit(a, claim.text), _unit(b, claim.text)  # "two workers" and "65 kilometres" cannot swap
-            # only figures the evidence gives in one sentence: a summary may reorder its sentences
+            # only figures the evidence gives in one sentence (a summary may reorder its sentences), and of one
+            # thing: "two workers" and "65 kilometres" cannot be swapped
             if a.percent == b.percent and a.key() != b.key() and fa and fb and fa[0] == fb[0] and fa[1] > fb[1] \
-                    and not (ua and ub and ua != ub):
+                    and not ((ua := _unit(a, claim.text)) and (ub := _unit(b, claim.text)) and ua != ub):
                 return Check("numbers", False, f"the evidence gives {b.text!r} before {a.text!r}: the figures are "
                              "swapped between what they belong to", contradicts=True)
     return Check("numbers", True)
