@@ -386,3 +386,12 @@ def test_figures_of_different_things_may_come_in_any_order_but_counts_of_one_thi
     p = Passage("h", "b", "House passes bill", "2008-10-03", None, 0, len(text), text)
     v = check_claim("The House passed the bill by 152 votes to 272 on Friday.", [p])
     assert not v.supported and v.reason.startswith("numbers:") and "swapped" in v.reason
+
+
+def test_a_compound_name_whose_parts_the_evidence_writes_apart_is_grounded() -> None:
+    text = "The alliance of the JD(U) and the BJP has won 143 of 243 seats in the Bihar assembly elections."
+    p = Passage("b", "a", "Nitish Kumar's alliance wins Bihar", "2005-11-22", None, 0, len(text), text)
+    v = check_claim("The JD(U)-BJP alliance won 143 of 243 seats in Bihar.", [p])
+    assert v.supported, v.reason
+    v = check_claim("The JD(U)-RJD alliance won 143 of 243 seats in Bihar.", [p])
+    assert not v.supported and v.reason.startswith("names:"), v.reason
