@@ -485,18 +485,17 @@ def ask(
                embedder=embedder, llm=llm, retriever=retriever, whole=True, within=question)
     note = ""
     said = {strip_markers(checked.answer[s:e]).strip() for s, e in sentences(checked.answer)}
-    if not more.refused and all(strip_markers(more.answer[s:e]).strip() in said for s, e in sentences(more.answer)):
-        joined = first  # B answered with A's own sentences again: nothing to add, nothing to say is missing
-        for k, v in more.usage.items():
-            usage[k] = round(usage.get(k, 0.0) + v, 4)
-    elif more.refused:  # A alone, saying that B is not answered (a partial answer must not pass for a whole one)
+    repeated = not more.refused and all(strip_markers(more.answer[s:e]).strip() in said
+                                        for s, e in sentences(more.answer))  # B answered with A's own sentences
+    if more.refused or repeated:  # A alone; a partial answer says what it leaves unanswered
         joined = first
-        rest = main_clause(half)
-        note = f"The indexed articles do not answer: {rest[:1].lower() + rest[1:] if asks_wh(rest) else rest}"
-        first.answer = f"{first.answer} {note}"
-        first.dropped += more.dropped
         for k, v in more.usage.items():
             usage[k] = round(usage.get(k, 0.0) + v, 4)
+        if more.refused:
+            rest = main_clause(half)
+            note = f"The indexed articles do not answer: {rest[:1].lower() + rest[1:] if asks_wh(rest) else rest}"
+            first.answer = f"{first.answer} {note}"
+            first.dropped += more.dropped
     else:
         joined = join(question, [question, half], [first, more])
         if off is not None:  # A's names checked again, over both answers' citations
