@@ -20,7 +20,10 @@ That first round made c0001-c0683 (683 claims, 357 articles). A second round by 
 c0684-c0894 (211 claims: paraphrase 82, summary 31, role 37, negation 38, name 5, number 10, date 8) over 70
 articles of 2004-2018 that neither claims.jsonl nor any .jsonl gold question set used, at most 4 claims an article,
 drafted in the same format from `show` and built with `assemble` (ids renumbered to follow c0683); no verbatim or
-unrelated claims, and nothing thinned. The file now holds 894 claims.
+unrelated claims, and nothing thinned. A third round (session 12, another separate author, blind: no one ran the
+verifier on it before the first measurement) appended c0895-c1117 (223 claims: paraphrase 79, summary 23, negation 38,
+role 38, name 15, number 15, date 15) over 74 articles of 2005-2008 that no gold file used, the same way (assembled,
+then renumbered to follow c0894). The file now holds 1117 claims.
 
 Drafts are text files: a line "@wikinews-NNNN" opens an article, then one claim a line:
 "KIND I[-J] | claim | note", where I..J (inclusive, 0-based, at most 3 sentences) are sentence numbers as `show`
