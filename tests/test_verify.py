@@ -69,19 +69,46 @@ class CountingJudge(Judge):
         super().__init__(llm=None, model="test")  # type: ignore[arg-type]
         self.asked: list[str] = []
 
-    def __call__(self, claim: str, evidence: str, published: str | None, title: str = "",
-                 cut: float | None = None) -> bool:
+    def probability(self, claim: str, evidence: str, published: str | None, title: str = "") -> float | None:
         self.asked.append(claim)
-        return claim.rstrip(".").split()[-1].lower() in evidence.lower()
+        return 1.0 if claim.rstrip(".").split()[-1].lower() in evidence.lower() else 0.0
 
 
-def test_the_judgement_decides_only_what_the_checks_cannot() -> None:
+def test_the_judgement_decides_what_the_checks_cannot_and_looks_again_at_what_they_pass_in_other_words() -> None:
     judge = CountingJudge()
-    assert check_claim("Wilson won 64 votes.", [P], judge=judge).supported and judge.asked == []  # decided
-    assert not check_claim("Putin held talks.", [P], judge=judge).supported and judge.asked == []  # decided
+    assert not check_claim("Putin held talks.", [P], judge=judge).supported and judge.asked == []  # a check decided
+    assert check_claim("Microsoft sued Google in a Seattle court.", [P], judge=judge).supported
+    assert judge.asked == []  # word for word: nothing for the judgement to add
+    assert check_claim("Wilson won 64 votes.", [P], judge=judge).supported  # the checks pass, the judgement agrees
+    assert judge.asked == ["Wilson won 64 votes."]
+    judge.asked.clear()
     paraphrase = "The lawmakers elected Wilson as their presiding officer with votes."
     v = check_claim(paraphrase, [P], judge=judge)
     assert judge.asked == [paraphrase] and v.supported and v.judged
+
+
+def test_a_firm_no_of_the_judgement_outweighs_checks_that_pass() -> None:
+    """A negation the checks miss ("declared valid" over "declared null and void"): the sentence passes every check
+    in other words, and the judgement's P(YES) under judge_veto makes it unsupported; out of budget, the checks
+    stand (an unsure judgement takes nothing away)."""
+    text = "The referendum was declared null and void due to a low turnout."
+    p = Passage("r", "r", "Referendum fails", "2005-06-01", None, 0, len(text), text)
+    claim = "The referendum was declared valid despite a low turnout."
+
+    class Says(CountingJudge):
+        def __init__(self, yes: float | None) -> None:
+            super().__init__()
+            self.yes = yes
+
+        def probability(self, claim: str, evidence: str, published: str | None, title: str = "") -> float | None:
+            self.asked.append(claim)
+            return self.yes
+
+    assert check_claim(claim, [p]).supported  # the checks alone let it through
+    v = check_claim(claim, [p], judge=Says(0.06))
+    assert not v.supported and v.judged and "P(yes) 0.06" in v.reason, v.reason
+    assert check_claim(claim, [p], judge=Says(0.4)).supported  # unsure is not a firm no
+    assert check_claim(claim, [p], judge=Says(None)).supported  # out of budget
 
 
 def test_a_compound_sentence_keeps_its_supported_clause() -> None:
@@ -329,6 +356,17 @@ def test_the_real_judgement_reads_the_models_yes_as_a_probability(local_llm: obj
     assert high is not None and judge.last is not None and 0.0 <= judge.last < 0.5 <= high <= 1.0
 
 
+def test_the_real_judgement_says_a_firm_no_to_a_negation_the_checks_miss(local_llm: object) -> None:
+    """The embedded model, asked of a sentence every check passes: the opposite of the evidence in other words is
+    made unsupported by its no; the evidence restated is kept."""
+    judge = Judge(local_llm, "test-model")  # type: ignore[arg-type]
+    text = "The referendum was declared null and void due to a low turnout."
+    p = Passage("r", "r", "Referendum fails", "2005-06-01", None, 0, len(text), text)
+    v = check_claim("The referendum was declared valid despite a low turnout.", [p], judge=judge)
+    assert not v.supported and v.judged, v.reason
+    assert check_claim("Because of low turnout, the referendum was declared null and void.", [p], judge=judge).supported
+
+
 def test_the_day_a_question_names_may_be_its_articles_own_day_when_the_window_dates_nothing() -> None:
     text = "Ryanair's share price plunged by 10% on the same day due to the London bombings that morning."
     q = "By how much did Ryanair's share price fall on 7 July 2005?"
@@ -395,3 +433,16 @@ def test_a_compound_name_whose_parts_the_evidence_writes_apart_is_grounded() -> 
     assert v.supported, v.reason
     v = check_claim("The JD(U)-RJD alliance won 143 of 243 seats in Bihar.", [p])
     assert not v.supported and v.reason.startswith("names:"), v.reason
+
+
+def test_a_part_and_its_whole_or_a_figure_given_twice_is_not_a_swap() -> None:
+    """The order check compares two figures each given once: "29 of the 30" restates "Of the 30 stocks, 29", and a
+    figure the evidence gives twice ("the 3 GB plan ... 2 of the 3 GB") has no one place; a swap is still a swap."""
+    text = "Of the 30 stocks that make up the Dow Jones Industrials, 29 of them closed down for the day."
+    p = Passage("d", "d", "Dow falls", "2006-06-01", None, 0, len(text), text)
+    assert check_claim("29 of the 30 Dow Jones Industrials stocks closed down for the day.", [p]).supported
+    text = "Of the 3 GB plan, the ad said 2 of the 3 GB could only be used at night."
+    p = Passage("g", "g", "Ad censured", "2006-06-01", None, 0, len(text), text)
+    assert check_claim("The ad said the 3 GB plan's 2 of the 3 GB could only be used at night.", [p]).supported
+    v = check_claim("The A380 had 66 people on board, and the smaller plane had 520.", [P])
+    assert not v.supported and "swapped" in v.reason, v.reason

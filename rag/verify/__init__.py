@@ -6,7 +6,9 @@ with its own reason: quotes, names (first word included), numbers with units and
 (the evidence's relative dates resolved against its publication day), polarity, and roles. A claim that
 passes them all is supported when it shares enough of its words with the window (thresholds.toml,
 `supported`); a claim that shares fewer (a paraphrase) goes to the entailment judgement (rag.verify.judge,
-the configured model asked yes or no) when one is given, and is unsupported otherwise.
+the configured model asked yes or no) when one is given, and is unsupported otherwise. A claim the checks
+pass that does not repeat its window word for word is put to the judgement as well, and a firm no
+(`judge_veto`) makes it unsupported.
 
 Verdicts: `supported`; `contradicted` (a check found the evidence saying otherwise: another number,
 date, polarity or doer, over a window that shares the claim's words); `unsupported` (the evidence does
@@ -191,9 +193,9 @@ def check_claim(
     asked = {fold(w).strip("?.,!'\"").removesuffix("'s") for w in question.split()}
     every = [v for p in passages for v in _assess(claim, p, question, asked, (articles or {}).get(p.article_id, ""))]
     best = max(every, key=_rank)
-    if best.supported:
-        return best
     th = lexicon().thresholds
+    if best.supported:
+        return _second_look(best, judge, th["judge_veto"])
     undecided = sorted((v for v in every if v.reason.startswith("coverage:") and v.coverage >= th["judge"]),
                        key=lambda v: -v.coverage)
     if judge is not None:
@@ -206,6 +208,20 @@ def check_claim(
             v.reason = f"the model judged that the evidence does not state it ({v.coverage:.0%} of its words shared)"
     contradicted = [v for v in every if v.verdict == "contradicted"]
     return max(contradicted, key=lambda v: v.coverage) if contradicted else best
+
+
+def _second_look(v: Verdict, judge: Judge | None, veto: float) -> Verdict:
+    """A sentence the checks pass without repeating its evidence word for word is put to the judgement too; a
+    firm no (P(YES) under `judge_veto`) outweighs the checks, which miss some ways of saying the opposite
+    ("declared valid despite a low turnout" over "declared null and void due to a low turnout"). Out of budget,
+    or with no judgement, the checks stand."""
+    if judge is None or v.judged or v.coverage >= 0.999 or v.passage is None:
+        return v
+    p = judge.probability(v.claim, v.evidence, v.passage.date, v.passage.title)
+    if p is not None and p < veto:
+        v.verdict, v.judged = "unsupported", True
+        v.reason = f"the model judged that the evidence does not state it (P(yes) {p:.2f}), though every check passed"
+    return v
 
 
 _CLAUSE = re.compile(r",\s+(?:and|but|while|whereas)\s+|;\s+|\s+and\s+(?=[A-Z0-9$£€])")

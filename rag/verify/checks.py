@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from rag.cite import calendar, content_words, normalize, weighted_words
@@ -147,7 +148,8 @@ def _matches(c: Number, evidence: list[Number]) -> bool:
     return False
 
 
-_NOT_UNIT = frozenset({"percent", "cent"})  # a share, whatever it is a share of
+_NOT_UNIT = frozenset({"percent", "cent"})
+_PARTITIVE = re.compile(r"\s+(?:\w+\s+)?of(?:\s+the)?\s+", re.I)  # "29 of the 30", "two out of three"  # a share, whatever it is a share of
 
 
 def _unit(n: Number, text: str) -> str:
@@ -177,12 +179,17 @@ def numbers(claim: Facts, ev: Facts) -> Check:
     first: dict[tuple[float, bool], tuple[int, int]] = {}
     for e in ev.numbers:
         first.setdefault(e.key(), (e.sent, e.at))
+    # a figure given twice, in the claim or the evidence, has no one place to compare ("the 3 GB plan ... 2 of
+    # the 3 GB"); nor have a part and its whole ("29 of the 30 stocks" for "Of the 30 stocks, 29")
+    given = Counter(n.key() for n in claim.numbers) + Counter(e.key() for e in ev.numbers)
     for i, a in enumerate(claim.numbers):
         for b in claim.numbers[i + 1:]:
             fa, fb = first.get(a.key()), first.get(b.key())
             # only figures the evidence gives in one sentence (a summary may reorder its sentences), and of one
             # thing: "two workers" and "65 kilometres" cannot be swapped
             if a.percent == b.percent and a.key() != b.key() and fa and fb and fa[0] == fb[0] and fa[1] > fb[1] \
+                    and given[a.key()] == given[b.key()] == 2 \
+                    and not _PARTITIVE.fullmatch(claim.text[a.at + len(a.text):b.at]) \
                     and not ((ua := _unit(a, claim.text)) and (ub := _unit(b, claim.text)) and ua != ub):
                 return Check("numbers", False, f"the evidence gives {b.text!r} before {a.text!r}: the figures are "
                              "swapped between what they belong to", contradicts=True)

@@ -40,6 +40,13 @@ class Judge:
 
     def __call__(self, claim: str, evidence: str, published: str | None, title: str = "",
                  cut: float | None = None) -> bool:
+        """Supported: P(YES) at or above `cut` (default `judge_yes`); out of budget is a no."""
+        cut = lexicon().thresholds.get("judge_yes", 0.5) if cut is None else cut
+        p = self.probability(claim, evidence, published, title)
+        return p is not None and p >= cut
+
+    def probability(self, claim: str, evidence: str, published: str | None, title: str = "") -> float | None:
+        """P(YES) of the model's one-word reply, from the cache when asked before; None when out of budget."""
         prompt = load_prompt("judge", {"evidence", "claim"})
         # relative dates resolved as in the answer prompt ("on Thursday (23 June 2016)"): the small model
         # cannot count days back from the publication date; the title names the story the window is part of
@@ -48,17 +55,16 @@ class Judge:
                                       else "") if x)
         dated = f"From an article {source}: {annotate(evidence, published)}" if source else evidence
         k = key("judge", prompt.sha, self.model, claim, dated)
-        cut = lexicon().thresholds.get("judge_yes", 0.5) if cut is None else cut
         if k in self._memo:
-            return self._memo[k] >= cut
+            return self._memo[k]
         cache = JsonCache(self.cache_dir) if self.cache_dir else None
         hit = cache.get(k) if cache else None
         if isinstance(hit, (bool, float)):
             self.cached += 1
             self._memo[k] = float(hit)
-            return self._memo[k] >= cut
+            return self._memo[k]
         if self.budget is not None and self.calls >= self.budget:
-            return False  # out of budget: unsure, so not shown as supported
+            return None  # out of budget: unsure
         system, user = prompt.render(evidence=dated, claim=claim)
         t0 = time.monotonic()
         ask = getattr(self.llm, "yes_probability", None)
@@ -71,7 +77,7 @@ class Judge:
         self._memo[k] = p
         if cache:
             cache.put(k, p)
-        return p >= cut
+        return p
 
 
 def make_judge(llm: ChatModel, settings: Settings, budget: int | None = None) -> Judge | None:
