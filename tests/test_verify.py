@@ -446,3 +446,24 @@ def test_a_part_and_its_whole_or_a_figure_given_twice_is_not_a_swap() -> None:
     assert check_claim("The ad said the 3 GB plan's 2 of the 3 GB could only be used at night.", [p]).supported
     v = check_claim("The A380 had 66 people on board, and the smaller plane had 520.", [P])
     assert not v.supported and "swapped" in v.reason, v.reason
+
+
+def test_the_questions_own_figures_may_be_repeated_from_anywhere_in_the_article() -> None:
+    """As the question's names: "Channel 4" and "22 Boeing 787 Dreamliners" restated from the question are its
+    premise, found in the article though not in the answering window; a figure neither gives is still checked."""
+    article = ("Aeroflot agreed on Monday to buy 22 Boeing 787 Dreamliners. Aeroflot said the Boeing order had a list "
+               "price of US$3.5 billion.")
+    start = article.index("Aeroflot said")
+    p = Passage("a", "a", "Aeroflot buys Dreamliners", "2007-06-19", None, start, len(article), article[start:])
+    q = "What list-price value was put on the 22 Boeing 787 Dreamliners that Aeroflot agreed to buy?"
+    claim = "The 22 Boeing 787 Dreamliners had a list price of US$3.5 billion."
+    assert not check_claim(claim, [p], q).supported  # the window alone does not give 22 or 787
+    assert check_claim(claim, [p], q, articles={"a": article}).supported
+    v = check_claim("The 24 Boeing 787 Dreamliners had a list price of US$3.5 billion.", [p], q, articles={"a": article})
+    assert not v.supported and "numbers" in v.reason, v.reason
+
+
+def test_a_currency_code_is_grounded_by_its_letters() -> None:
+    text = "Pay rises of about 4% mean a backbench MP will now earn around NZ$ 122,500."
+    p = Passage("m", "m", "MPs get pay rise", "2006-11-30", None, 0, len(text), text)
+    assert check_claim("A backbench MP will now earn around NZ$ 122,500.", [p]).supported

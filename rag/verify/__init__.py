@@ -114,16 +114,19 @@ def _candidates(claim: str, p: Passage, question: str) -> list[tuple[float, int,
 
 def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str = "") -> list[Verdict]:
     """The claim against each of the passage's best windows, without the judgement (`article`: the whole text
-    of the passage's article, where the question's own names may be found)."""
+    of the passage's article, where the question's own names and figures may be found)."""
     cf = _claim(claim, p.date)
     sents = _sentences(p.text, p.date)[1]
+    # the question's figures that its article gives: the claim may repeat them (the question's premise) as the
+    # question's names, from anywhere in the article
+    premise = checks.premise_figures(question, article or p.text)
     out = []
     for cov, s, e, wf, parts in _candidates(claim, p, question):
         text = p.text[s:e]
         results = [
             checks.quotes(claim, text),
             checks.names(cf, wf, p.title, p.text, asked, article),
-            checks.numbers(cf, wf),
+            checks.numbers(cf, wf, premise),
             checks.dates(cf, wf, p.date, question, parts),
             checks.polarity(cf, wf),
             checks.roles(cf, wf),

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from rag.cite import calendar, content_words, normalize, weighted_words
 from rag.stem import stem
 from rag.verify.facts import Facts, Number, _doc
+from rag.verify.facts import numbers as numbers_in
 from rag.verify.lexicon import fold, lexicon
 
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
@@ -148,6 +149,14 @@ def _matches(c: Number, evidence: list[Number]) -> bool:
     return False
 
 
+def premise_figures(question: str, article: str) -> list[Number]:
+    """The question's own figures that the article gives somewhere."""
+    if not question:
+        return []
+    found = numbers_in(article)
+    return [n for n in numbers_in(question) if _matches(n, found)]
+
+
 _NOT_UNIT = frozenset({"percent", "cent"})
 _PARTITIVE = re.compile(r"\s+(?:\w+\s+)?of(?:\s+the)?\s+", re.I)  # "29 of the 30", "two out of three"  # a share, whatever it is a share of
 
@@ -168,10 +177,12 @@ def _unit(n: Number, text: str) -> str:
     return str(token.lemma_.lower())
 
 
-def numbers(claim: Facts, ev: Facts) -> Check:
+def numbers(claim: Facts, ev: Facts, premise: list[Number] | None = None) -> Check:
     """Every number of the claim is the evidence's; and two numbers of one kind (two counts, two shares)
-    come in the evidence's order, so that figures are not swapped between the things they belong to."""
-    missing = [n.text for n in claim.numbers if not _matches(n, ev.numbers)]
+    come in the evidence's order, so that figures are not swapped between the things they belong to.
+    `premise`: the question's own figures that the article gives; the claim may repeat them from anywhere in it
+    ("Channel 4", "the 22 Boeing 787 Dreamliners" restated from the question), as it may the question's names."""
+    missing = [n.text for n in claim.numbers if not _matches(n, ev.numbers) and not _matches(n, premise or [])]
     if missing:
         same_kind = any(e.percent == n.percent for n in claim.numbers for e in ev.numbers)
         return Check("numbers", False, f"the evidence does not give {', '.join(repr(m) for m in missing)}",

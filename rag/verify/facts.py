@@ -157,7 +157,8 @@ _WORDS = re.compile(r"[\w'.-]+")
 
 
 def _name_key(token: Any) -> str:
-    return fold(token.text).removesuffix("'s").strip(".'")
+    """The folded name word, without a possessive or a currency sign ("NZ$": nz, as the text's words read it)."""
+    return fold(token.text).removesuffix("'s").strip(".'").rstrip("$€£¥")
 
 
 def _is_name(t: Any) -> bool:
