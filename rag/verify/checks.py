@@ -157,8 +157,8 @@ def premise_figures(question: str, article: str) -> list[Number]:
     return [n for n in numbers_in(question) if _matches(n, found)]
 
 
-_NOT_UNIT = frozenset({"percent", "cent"})
-_PARTITIVE = re.compile(r"\s+(?:\w+\s+)?of(?:\s+the)?\s+", re.I)  # "29 of the 30", "two out of three"  # a share, whatever it is a share of
+_NOT_UNIT = frozenset({"percent", "cent"})  # a share, whatever it is a share of
+_PARTITIVE = re.compile(r"\s+(?:\w+\s+)?of(?:\s+the)?\s+", re.I)  # "29 of the 30", "two out of three"
 
 
 def _unit(n: Number, text: str) -> str:

@@ -6,7 +6,8 @@ costs nothing.
 The model's yes/no is read as a probability where the server gives log probabilities (the local server
 and OpenAI do): P(YES) / (P(YES) + P(NO)) of its first token, supported at or above `judge_yes`
 (rag/verify/thresholds.toml, fitted on the tune claims); the probability is what is cached, so a new
-cut-off needs no new calls. Otherwise the reply's word decides.
+cut-off needs no new calls. Otherwise the reply's word decides. `probability()` gives that number (None once
+the budget is spent), for callers that read a firm no (rag.verify's second look, `judge_veto`) apart from a yes.
 
 Not handled: a model that answers neither YES nor NO is taken as NO (the reader is not shown an unsure
 sentence as supported).
