@@ -9,8 +9,8 @@ and OpenAI do): P(YES) / (P(YES) + P(NO)) of its first token, supported at or ab
 cut-off needs no new calls. Otherwise the reply's word decides. `probability()` gives that number (None once
 the budget is spent), for callers that read a firm no (rag.verify's second look, `judge_veto`) apart from a yes.
 
-Not handled: a model that answers neither YES nor NO is taken as NO (the reader is not shown an unsure
-sentence as supported).
+Not handled: a model that answers neither YES nor NO is unsure: probability() is None, so the sentence is not
+shown as supported on the judgement's word, nor taken away by a second look.
 """
 
 from __future__ import annotations
@@ -71,10 +71,13 @@ class Judge:
         ask = getattr(self.llm, "yes_probability", None)
         p = ask(system, user) if ask else None
         if p is None:
-            p = 1.0 if self.llm.complete(system, user, 2).text.strip().upper().startswith("YES") else 0.0
+            word = self.llm.complete(system, user, 2).text.strip().upper()
+            p = 1.0 if word.startswith("YES") else 0.0 if word.startswith("NO") else None
         self.calls += 1
         self.seconds += time.monotonic() - t0
         self.last = p
+        if p is None:
+            return None  # neither yes nor no: unsure, and not cached
         self._memo[k] = p
         if cache:
             cache.put(k, p)
