@@ -209,13 +209,14 @@ class FakeChat:
     """Answers with the sentence of the passage block that shares most words with the
     question, cited as that passage; says NOT IN ARTICLES when no passage shares a content word."""
 
-    def __init__(self, reply: Callable[[str, str], str] | None = None) -> None:
+    def __init__(self, reply: Callable[[str, str], str] | None = None, judge_share: float = 1.0) -> None:
         self.reply = reply
+        self.judge_share = judge_share  # share of the claim's content words its judgement needs in the evidence
         self.prompts: list[tuple[str, str]] = []
 
     def complete(self, system: str, user: str, max_tokens: int, on_text: Callable[[str], None] | None = None) -> Completion:
         if system.startswith("You check claims"):  # the verifier's judgement (prompts/judge.md)
-            return Completion(self._judge(user), len(user) // 4, 1, 0.0)
+            return Completion(self._judge(user, self.judge_share), len(user) // 4, 1, 0.0)
         self.prompts.append((system, user))
         text = self.reply(system, user) if self.reply else self._extract(user)
         if on_text:
@@ -226,12 +227,14 @@ class FakeChat:
         return {"calls": len(self.prompts)}
 
     @staticmethod
-    def _judge(user: str) -> str:
-        """YES when every content word of the claim is in the evidence: a judgement that reads its input."""
+    def _judge(user: str, share: float = 1.0) -> str:
+        """YES when `share` of the claim's content words (all, by default) are in the evidence: a judgement that
+        reads its input."""
         from rag.cite import content_words
 
         evidence, claim = user.rsplit("Claim:", 1)
-        return "YES" if content_words(claim.replace("Supported?", "")) <= content_words(evidence) else "NO"
+        words = content_words(claim.replace("Supported?", ""))
+        return "YES" if len(words & content_words(evidence)) >= share * len(words) else "NO"
 
     @staticmethod
     def _extract(user: str) -> str:

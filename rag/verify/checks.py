@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.cite import calendar, content_words, normalize, weighted_words
 from rag.stem import stem
@@ -137,7 +139,7 @@ def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: se
     return Check("names", True)
 
 
-def _matches(c: Number, evidence: list[Number]) -> bool:
+def _matches(c: Number, evidence: Sequence[Number]) -> bool:
     for e in evidence:
         if c.percent != e.percent:
             continue
@@ -149,12 +151,14 @@ def _matches(c: Number, evidence: list[Number]) -> bool:
     return False
 
 
-def premise_figures(question: str, article: str) -> list[Number]:
-    """The question's own figures that the article gives somewhere."""
+@lru_cache(maxsize=64)
+def premise_figures(question: str, article: str) -> tuple[Number, ...]:
+    """The question's own figures that the article gives somewhere (cached: every window of every passage of
+    every sentence asks it again)."""
     if not question:
-        return []
+        return ()
     found = numbers_in(article)
-    return [n for n in numbers_in(question) if _matches(n, found)]
+    return tuple(n for n in numbers_in(question) if _matches(n, found))
 
 
 _NOT_UNIT = frozenset({"percent", "cent"})  # a share, whatever it is a share of
@@ -177,12 +181,12 @@ def _unit(n: Number, text: str) -> str:
     return str(token.lemma_.lower())
 
 
-def numbers(claim: Facts, ev: Facts, premise: list[Number] | None = None) -> Check:
+def numbers(claim: Facts, ev: Facts, premise: Sequence[Number] = ()) -> Check:
     """Every number of the claim is the evidence's; and two numbers of one kind (two counts, two shares)
     come in the evidence's order, so that figures are not swapped between the things they belong to.
     `premise`: the question's own figures that the article gives; the claim may repeat them from anywhere in it
     ("Channel 4", "the 22 Boeing 787 Dreamliners" restated from the question), as it may the question's names."""
-    missing = [n.text for n in claim.numbers if not _matches(n, ev.numbers) and not _matches(n, premise or [])]
+    missing = [n.text for n in claim.numbers if not _matches(n, ev.numbers) and not _matches(n, premise)]
     if missing:
         same_kind = any(e.percent == n.percent for n in claim.numbers for e in ev.numbers)
         return Check("numbers", False, f"the evidence does not give {', '.join(repr(m) for m in missing)}",
