@@ -467,3 +467,45 @@ def test_a_currency_code_is_grounded_by_its_letters() -> None:
     text = "Pay rises of about 4% mean a backbench MP will now earn around NZ$ 122,500."
     p = Passage("m", "m", "MPs get pay rise", "2006-11-30", None, 0, len(text), text)
     assert check_claim("A backbench MP will now earn around NZ$ 122,500.", [p]).supported
+
+
+def test_a_heading_glued_to_the_lead_is_not_read_as_its_subject() -> None:
+    text = ("United States infobox A Texas man and Mexican national, Jose Ruiz, was charged on May 2 with smuggling "
+            "weapons across the border.")
+    p = Passage("k", "a", "Texas man charged", "2007-05-04", None, 0, len(text), text)
+    v = check_claim("Jose Ruiz, a Texas man and Mexican national, was charged on May 2 with smuggling weapons.", [p])
+    assert v.supported, v.reason
+    text = "Spain The Spanish police arrested Juan Lopez on Friday in Madrid."
+    p = Passage("s", "a", "Arrest in Madrid", "2007-05-04", None, 0, len(text), text)
+    v = check_claim("Juan Lopez arrested the Spanish police on Friday in Madrid.", [p])
+    assert not v.supported and v.reason.startswith("roles:"), v.reason
+    text = "Swedish truck maker and exporter Volvo said on Monday that it would cut 500 jobs at its plant in Gothenburg."
+    p = Passage("v", "a", "Volvo cuts jobs", "2007-05-04", None, 0, len(text), text)
+    v = check_claim("Volvo said on Monday that it would cut 500 jobs at its Gothenburg plant.", [p])
+    assert v.supported, v.reason  # the doer joined by "and" to the subject's head said it
+
+
+def test_names_in_one_phrase_are_tied_together() -> None:
+    text = "Germany A German engineer, Klaus Meyer, was arrested on Friday in Munich for selling secrets to a rival."
+    p = Passage("g", "a", "Engineer arrested", "2007-05-04", None, 0, len(text), text)
+    v = check_claim("Klaus Meyer, a German engineer, was arrested in Munich for selling secrets to a rival.", [p])
+    assert v.supported, v.reason
+    text = ("The WHO's chief scientist, Soumya Patel, praised both Kenya and Uganda for reporting the outbreak early, "
+            "calling their response \"exemplary\".")
+    p = Passage("w", "a", "WHO praises outbreak response", "2007-05-02", None, 0, len(text), text)
+    v = check_claim("Soumya Patel, the WHO's chief scientist, praised Kenya and Uganda for reporting the outbreak early.", [p])
+    assert v.supported, v.reason
+
+
+def test_what_the_evidence_says_of_another_named_doer_is_not_the_claims_doers() -> None:
+    text = ("Mayor Anne Roth said the new bridge would open in June and cost 40 million euros. "
+            "Councillor Paul Weber said he would vote against the budget.")
+    p = Passage("b", "a", "Bridge to open in June", "2007-02-01", None, 0, len(text), text)
+    v = check_claim("Councillor Paul Weber said the new bridge would open in June and cost 40 million euros.", [p])
+    assert not v.supported and "another sentence" in v.reason, v.reason
+    v = check_claim("Anne Roth said the new bridge would open in June and cost 40 million euros.", [p])
+    assert v.supported, v.reason
+    text = "Mayor Anne Roth spoke on Tuesday. She said the new bridge would open in June and cost 40 million euros."
+    p = Passage("c", "a", "Bridge to open in June", "2007-02-01", None, 0, len(text), text)
+    v = check_claim("Anne Roth said the new bridge would open in June and cost 40 million euros.", [p])
+    assert v.supported, v.reason  # "She said": a sentence naming no doer may speak of the claim's

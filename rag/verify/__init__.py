@@ -133,6 +133,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str
             checks.owners(cf, parts),
             checks.crossed_figures(cf, parts),
             checks.crossed_clauses(cf, parts),
+            checks.credited_elsewhere(cf, parts),
             checks.negated_nearby(cf, wf, [f for f in sents if not any(f is x for x in parts)]),
         ]
         failed = [c for c in results if not c.ok]

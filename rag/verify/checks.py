@@ -325,13 +325,18 @@ def polarity(claim: Facts, ev: Facts) -> Check:
     return Check("polarity", True)
 
 
+def _parts(words: set[str]) -> set[str]:
+    """The words, and the parts of at least three letters of a hyphenated one ("jd(u)-bjp": jd(u), bjp)."""
+    return words | {p for w in words if "-" in w for p in w.split("-") if len(p) >= 3}
+
+
 def _same(a: str | None, b: str | None, initials: bool = False) -> bool:
     """Two name phrases name the same thing: they share a word (plural or demonym forms included), or, with
     `initials`, one is the other's initials ("gm", "general motors")."""
     if not a or not b:
         return False
     wa, wb = set(a.split()), set(b.split())
-    return (bool(wa & wb) or any(_demonym(x, y) for x in wa for y in wb if x[:3] == y[:3])
+    return (bool(wa & wb) or bool(_parts(wa) & _parts(wb)) or any(_demonym(x, y) for x in wa for y in wb if x[:3] == y[:3])
             or (initials and (any(_acronym(x, b) for x in wa) or any(_acronym(y, a) for y in wb))))
 
 
@@ -474,14 +479,39 @@ def crossed_clauses(claim: Facts, parts: list[Facts]) -> Check:
     return Check("roles", True)
 
 
+def credited_elsewhere(claim: Facts, parts: list[Facts]) -> Check:
+    """The claim gives its doer what the evidence says of someone else: the sentence of the window holding
+    most of the claim's words has another named doer and does not name the claim's, who is named only in
+    another sentence ("Luttig, 55, has been a judge on the 3rd Circuit since 1990" over "Alito, age 55, has
+    served as a judge on the 3rd Circuit since 1990. Luttig, age 51, has served..."). A sentence that names
+    no doer ("He said that...") decides nothing: it may speak of the claim's."""
+    agent = next((a for a, _, _ in claim.triples if a), None)
+    if agent is None or len(parts) < 2:
+        return Check("roles", True)
+    mine = agent.split()
+    words = content_words(fold(claim.text)) - {w for n in claim.names for w in n}
+    scores = [len(words & content_words(fold(f.text))) for f in parts]
+    top = max(range(len(parts)), key=lambda i: scores[i])
+    named = [i for i, f in enumerate(parts) if _named_in(mine, [f])]
+    if scores[top] < max(2, 0.6 * len(words)) or top in named or not named or max(scores[i] for i in named) >= scores[top]:
+        return Check("roles", True)
+    others = [a for a, _, _ in parts[top].triples if a and not _same(agent, a, initials=True)]
+    if not others:
+        return Check("roles", True)
+    return Check("roles", False, f"the evidence says this of {others[0]!r}, and names {agent!r} in another sentence",
+                 contradicts=True)
+
+
 def _crossed_link(claim: Facts, ev: Facts) -> str | None:
     """A pair of names the claim ties together that the evidence ties crosswise: the claim has A-B and C-D,
     the evidence A-D and C-B, or A-C' where C' is another name of the claim ("Michelson for the NDP and
     Khaki for the Greens" over "Khaki (NDP), Michelson (Green)")."""
     names = [" ".join(n) for n in claim.names]
 
-    def linked(a: str, b: str, links: list[tuple[str, str]]) -> bool:
-        return any((_same(a, x) and _same(b, y)) or (_same(a, y) and _same(b, x)) for x, y in links)
+    def linked(a: str, b: str, links: list[tuple[str, str]]) -> bool:  # or named in one phrase: "The U.N.'s
+        # official, Jan Egeland," ties Egeland to the U.N.
+        return any((_same(a, x) and _same(b, y)) or (_same(a, y) and _same(b, x))
+                   or (_same(a, x) and _same(b, x)) or (_same(a, y) and _same(b, y)) for x, y in links)
 
     for a, b in claim.links:
         if linked(a, b, ev.links):

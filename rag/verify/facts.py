@@ -167,13 +167,15 @@ def _is_name(t: Any) -> bool:
     return bool(t.pos_ == "PROPN" or (t.ent_type_ in NAME_ENTS and t.pos_ in ("ADJ", "NOUN", "PROPN")))
 
 
-def _phrase_of(t: Any) -> str | None:
+def _phrase_of(t: Any, conj: bool = False) -> str | None:
     """The name (folded) that a subject/object noun phrase carries: the names from its left edge to its
     head ("The DeBoer family" -> deboer), else those of an apposition ("the co-owner, the DeBoer family")."""
     toks = [c for c in t.doc[t.left_edge.i : t.i + 1] if _is_name(c)]
     for c in t.children:
         if c.dep_ == "appos":
             toks += [x for x in t.doc[c.left_edge.i : c.i + 1] if _is_name(x)]
+        elif c.dep_ == "conj" and conj:  # a doer: "the generator and retailer TrustPower said" (TrustPower said)
+            toks += [x for x in c.subtree if _is_name(x)]
     return " ".join(_name_key(c) for c in toks) or None
 
 
@@ -242,6 +244,25 @@ def _anchors(head: Any) -> frozenset[str]:
     return frozenset(out)
 
 
+_OPENERS = ("a", "an", "the")  # a sentence's first word, capitalised, after a heading glued to it
+
+
+def _heading_end(tokens: list[Any]) -> int:
+    """Where a sentence starts after a heading glued to it ("Turkey A Turkish-Armenian journalist, Hrant Dink,
+    was assassinated", "United States infobox A Virginia man"): the index of a capitalised "A"/"An"/"The"
+    that only names and nouns precede (no verb, preposition or punctuation: "in The Hague", "told The Times"
+    are not headings); 0 when there is none. The parser takes such a heading for the subject."""
+    for k, t in enumerate(tokens):
+        if k and t.text[:1].isupper() and t.lower_ in _OPENERS:
+            before = tokens[:k]
+            if all(b.pos_ in ("PROPN", "NOUN", "ADJ", "NUM") for b in before) and any(_is_name(b) for b in before):
+                return k
+            return 0
+        if t.pos_ in ("VERB", "AUX", "ADP", "PUNCT", "DET", "PRON", "SCONJ", "CCONJ"):
+            return 0
+    return 0
+
+
 def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
     """Facts of `text`, whose spaCy tokens are `tokens` (a slice of a parsed doc)."""
     lex = lexicon()
@@ -287,7 +308,7 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
             agent = patient = recipient = None
             for c in t.children:
                 if c.dep_ == "nsubj":
-                    agent = _phrase_of(c)
+                    agent = _phrase_of(c, conj=True)
                 elif c.dep_ in ("dobj", "nsubjpass"):
                     patient = _phrase_of(c)
                     if c.dep_ == "nsubjpass" and patient:
@@ -308,6 +329,11 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                     if other:
                         f.attached.append((_phrase_of(t) or _name_key(t), other))
     f.links = _links(tokens)
+    k = _heading_end(tokens)
+    if k:  # who did what is read from the sentence without its heading, parsed on its own
+        rest = text[tokens[k].idx - base :]
+        r = analyse(list(_doc(rest)), rest, published)
+        f.triples, f.attached, f.links, f.passives, f.controlled = r.triples, r.attached, r.links, r.passives, r.controlled
     at = {t.idx - base: t for t in tokens}
     for phrase in lex.negator_phrases:  # "no longer be accessible", "failed to pay the debt": what follows, parsed
         for m in re.finditer(rf"\b{re.escape(phrase)}\s+(\w+)", folded):
