@@ -23,7 +23,10 @@ drafted in the same format from `show` and built with `assemble` (ids renumbered
 unrelated claims, and nothing thinned. A third round (session 12, another separate author, blind: no one ran the
 verifier on it before the first measurement) appended c0895-c1117 (223 claims: paraphrase 79, summary 23, negation 38,
 role 38, name 15, number 15, date 15) over 74 articles of 2005-2008 that no gold file used, the same way (assembled,
-then renumbered to follow c0894). The file now holds 1117 claims.
+then renumbered to follow c0894). A fourth round (session 13, another separate author, blind in the same way)
+appended c1118-c1337 (220 claims: verbatim 15, paraphrase 80, summary 25, negation 25, role 35, name 14, number 13,
+date 13) over 74 articles of 2005 and 2007 that no gold file used; its author split by article with
+random.Random(9091) (the first 40% of the shuffled articles tune). The file now holds 1337 claims.
 
 Drafts are text files: a line "@wikinews-NNNN" opens an article, then one claim a line:
 "KIND I[-J] | claim | note", where I..J (inclusive, 0-based, at most 3 sentences) are sentence numbers as `show`
