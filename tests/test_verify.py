@@ -509,3 +509,23 @@ def test_what_the_evidence_says_of_another_named_doer_is_not_the_claims_doers() 
     p = Passage("c", "a", "Bridge to open in June", "2007-02-01", None, 0, len(text), text)
     v = check_claim("Anne Roth said the new bridge would open in June and cost 40 million euros.", [p])
     assert v.supported, v.reason  # "She said": a sentence naming no doer may speak of the claim's
+
+
+def test_a_rejection_said_in_the_passive_or_with_a_phrasal_verb_keeps_its_polarity() -> None:
+    text = "About 64% of voters in the canton rejected the new tax on Sunday."
+    p = Passage("t", "a", "Canton rejects tax", "2007-06-18", None, 0, len(text), text)
+    for claim in ("The new tax was rejected by about 64% of voters in the canton on Sunday.",
+                  "The new tax was turned down by about 64% of the canton's voters on Sunday."):
+        v = check_claim(claim, [p])
+        assert v.supported, (claim, v.reason)
+    v = check_claim("The new tax was approved by about 64% of voters in the canton on Sunday.", [p])
+    assert not v.supported and v.reason.startswith("polarity:"), v.reason
+
+
+def test_an_opposite_under_a_negation_says_the_same() -> None:
+    text = "Neither the mayor nor his deputy were present at Monday's council meeting."
+    p = Passage("n", "a", "Council meets", "2007-06-19", None, 0, len(text), text)
+    v = check_claim("The mayor and his deputy were absent from Monday's council meeting.", [p])
+    assert v.supported, v.reason
+    v = check_claim("The mayor and his deputy were present at Monday's council meeting.", [p])
+    assert not v.supported and v.reason.startswith("polarity:"), v.reason

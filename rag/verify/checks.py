@@ -303,13 +303,16 @@ def polarity(claim: Facts, ev: Facts) -> Check:
     def negated(anchors: frozenset[str], negations: list[frozenset[str]]) -> bool:  # on a content word: "was not
         return any((anchors & n) - _LIGHT for n in negations)  # clear" does not negate "was responsible"
 
+    def restated(anchors: frozenset[str], other: Facts) -> bool:  # by an opposite: "were absent" for "neither
+        return any(lex.opposites.get(w, frozenset()) & other.lemmas for w in anchors)  # was present"
+
     for anchors in claim.negations:
         shared = (anchors & ev.lemmas) - _LIGHT
-        if shared and not negated(anchors, ev.negations):
+        if shared and not negated(anchors, ev.negations) and not restated(anchors, ev):
             return Check("polarity", False, f"the claim negates {min(shared)!r}; the evidence does not", contradicts=True)
     for anchors in ev.negations:
         shared = (anchors & claim.lemmas) - _LIGHT
-        if shared and not negated(anchors, claim.negations):
+        if shared and not negated(anchors, claim.negations) and not restated(anchors, claim):
             return Check("polarity", False, f"the evidence negates {min(shared)!r}; the claim does not", contradicts=True)
     lacking = claim.lemmas - ev.lemmas - _LIGHT - _REPORTING  # "noted" for "said" restates nothing negated
     if lacking and not claim.negations:  # "The union took part in the strike" over "The union was not involved in
@@ -317,9 +320,10 @@ def polarity(claim: Facts, ev: Facts) -> Check:
             if (words := anchors - _LIGHT) and not words & claim.lemmas:
                 return Check("polarity", False, f"the evidence negates {min(words)!r}, which the claim may restate "
                              f"as {min(lacking)!r}", undecided=True)
+    denied = set().union(*ev.negations, *claim.negations)  # an opposite under a negation says the same
     for word in sorted(claim.lemmas - ev.lemmas):
         opposite = (lex.opposites.get(word, frozenset()) & ev.lemmas) or {_prefix_opposite(word, ev.lemmas)} - {None}
-        if opposite:
+        if opposite and not (opposite | {word}) & denied:
             return Check("polarity", False, f"the claim says {word!r} where the evidence says {min(opposite)!r}",  # type: ignore[type-var]
                          contradicts=True)
     return Check("polarity", True)

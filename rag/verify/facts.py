@@ -263,6 +263,15 @@ def _heading_end(tokens: list[Any]) -> int:
     return 0
 
 
+def _negating_verb(t: Any, words: frozenset[str], phrases: tuple[str, ...]) -> bool:
+    """A verb that says its object did not happen or is not so: "denied", "rejected", "turned down"."""
+    if t.pos_ not in ("VERB", "AUX"):
+        return False
+    lemma = str(t.lemma_.lower())
+    particle = next((c.lower_ for c in t.children if c.dep_ == "prt"), "")
+    return lemma in words or (bool(particle) and f"{lemma} {particle}" in phrases)
+
+
 def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
     """Facts of `text`, whose spaCy tokens are `tokens` (a slice of a parsed doc)."""
     lex = lexicon()
@@ -299,11 +308,15 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
             # "none of the 29 men", whatever the parse attaches it to: it negates its own phrase
             verb = _anchors(t.head) if t.head.pos_ in ("VERB", "AUX") else frozenset()
             f.negations.append(_nouns(t) | verb)
-        elif low in ("no", "none", "nobody", "nothing", "neither", "nor") and t.dep_ in ("det", "nsubj", "dobj", "attr"):
-            f.negations.append(_anchors(t.head) | _nouns(t.head))
-        elif t.lemma_.lower() in lex.negators and t.pos_ in ("VERB", "AUX") and not any(
-                c.dep_ == "neg" for c in t.children):  # "denied X" negates X (twice negated, it affirms)
-            f.negations.append(_anchors(t) - {str(t.lemma_.lower())})
+        elif low in ("no", "none", "nobody", "nothing", "neither", "nor") and t.dep_ in ("det", "nsubj", "dobj", "attr",
+                                                                                    "preconj"):
+            # "Neither Anwar nor Mahathir were present": the subject negated, what is said of it is too
+            said = _anchors(t.head.head) if t.head.dep_ in ("nsubj", "nsubjpass") else frozenset()
+            f.negations.append(_anchors(t.head) | _nouns(t.head) | said)
+        elif _negating_verb(t, lex.negators, lex.negator_phrases) and not any(c.dep_ == "neg" for c in t.children):
+            # "denied X" negates X (twice negated, it affirms), and so does "X was denied" or "X was turned down"
+            passive = [_nouns(c) for c in t.children if c.dep_ == "nsubjpass"]
+            f.negations.append(_anchors(t).union(*passive) - {str(t.lemma_.lower())})
         if t.pos_ in ("VERB", "AUX") and t.dep_ != "aux":
             agent = patient = recipient = None
             for c in t.children:
