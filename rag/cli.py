@@ -403,8 +403,11 @@ def eval_(
     from rag.eval.harness import CONFIG, CorpusMissing, run_eval
     from rag.eval.report import markdown
 
+    live = sys.stderr.isatty()  # a count rewritten in place; in a log it would be one long line
+
     def tick(n: int, total: int, r: object) -> None:
-        typer.echo(f"\r{n}/{total}", nl=False, err=True)
+        if live:
+            typer.echo(f"\r{n}/{total}", nl=False, err=True)
 
     try:
         if split not in (None, "tune", "test"):
@@ -416,7 +419,8 @@ def eval_(
         raise typer.Exit(0) from None
     except RagError as e:
         _fail(e)
-    typer.echo("", err=True)
+    if live:
+        typer.echo("", err=True)
     md = markdown(result)
     if report:
         report.write_text(md, encoding="utf-8")
