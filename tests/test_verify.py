@@ -529,3 +529,16 @@ def test_an_opposite_under_a_negation_says_the_same() -> None:
     assert v.supported, v.reason
     v = check_claim("The mayor and his deputy were present at Monday's council meeting.", [p])
     assert not v.supported and v.reason.startswith("polarity:"), v.reason
+
+
+def test_the_doer_and_the_done_to_turned_round_under_another_verb_is_a_role_swap() -> None:
+    text = "In the third quarter Nokia overtook the smaller maker Motorola in sales of smartphones."
+    p = Passage("n", "a", "Nokia ahead", "2007-10-19", None, 0, len(text), text)
+    v = check_claim("Motorola surpassed Nokia in smartphone sales in the third quarter.", [p])
+    assert not v.supported and v.reason.startswith("roles:"), v.reason
+    v = check_claim("Nokia surpassed Motorola in smartphone sales in the third quarter.", [p])
+    assert "other way round" not in v.reason, v.reason
+    text = "Spain beat Germany 1-0 in the final in Vienna on Sunday."
+    p = Passage("s", "a", "Spain win", "2008-06-30", None, 0, len(text), text)
+    v = check_claim("Germany lost to Spain 1-0 in the final in Vienna on Sunday.", [p])
+    assert "other way round" not in v.reason, v.reason  # a converse (polarity.toml) turns them round rightly

@@ -352,6 +352,7 @@ def _same_head(a: str | None, b: str | None) -> bool:
 def roles(claim: Facts, ev: Facts) -> Check:
     """Who did what: for a verb the claim and the evidence share, the claim's doer and done-to are not the
     evidence's the other way round, nor another named doer in place of the claim's."""
+    lex = lexicon()
     for agent, verb, patient in claim.triples:
         theirs = [(a, p) for a, v, p in ev.triples if v == verb]
         if not theirs:
@@ -383,6 +384,15 @@ def roles(claim: Facts, ev: Facts) -> Check:
             if did and verb not in did:  # (a stop word's lemma, "use", is not among the lemmas)
                 return Check("roles", False, f"the evidence has {agent!r} {', '.join(did[:2])}, not {verb!r}",
                              undecided=True)
+    for agent, verb, patient in claim.triples:  # "Samsung overtook Sony Ericsson" over "Sony Ericsson surpassed
+        if not (agent and patient) or _same(agent, patient):  # Samsung": the doer and the done-to the other way
+            continue  # round, whatever the verb (one of polarity.toml's converses may turn them: "beat", "lose to")
+        for a, v, p in ev.triples:
+            if a and p and _same(agent, p) and _same(patient, a) and not _same(agent, a) and not _same(patient, p) \
+                    and not any(_same(agent, x) and _same(patient, y) for x, _, y in ev.triples if x and y) \
+                    and v not in lex.converses.get(verb, frozenset()):
+                return Check("roles", False, f"the evidence has {a!r} {v} {p!r}, not the other way round",
+                             contradicts=True)
     crossed = _crossed_link(claim, ev)
     if crossed:
         return Check("roles", False, crossed, contradicts=True)

@@ -1,4 +1,5 @@
-"""The verifier's data files, read once: aliases.toml (other names, legal forms), polarity.toml (negators, opposites),
+"""The verifier's data files, read once: aliases.toml (other names, legal forms), polarity.toml (negators, opposites,
+converses),
 thresholds.toml (the coverage cut-offs). Each entry of those files says why it is there."""
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Lexicon:
     negators: frozenset[str]  # single words
     negator_phrases: tuple[str, ...]  # multi-word ("failed to")
     opposites: dict[str, frozenset[str]]  # lemma -> its opposites
+    converses: dict[str, frozenset[str]]  # lemma -> verbs that say the same with doer and done-to swapped
     prefixes: tuple[str, ...]  # negating prefixes ("un" + "like")
     legal_forms: frozenset[str]  # words a company's name may drop ("corporation", "asa")
     thresholds: dict[str, float]
@@ -53,10 +55,15 @@ def lexicon() -> Lexicon:
         a, b = (fold(x) for x in g["pair"])
         opposites.setdefault(a, set()).add(b)
         opposites.setdefault(b, set()).add(a)
+    converses: dict[str, set[str]] = {}
+    for g in polarity.get("converse", []):  # type: ignore[attr-defined]
+        a, b = (fold(x) for x in g["pair"])
+        converses.setdefault(a, set()).add(b)
+        converses.setdefault(b, set()).add(a)
     return Lexicon(
         groups("group", aliases), groups("capital", aliases),
         frozenset(w for w in words if " " not in w), tuple(w for w in words if " " in w),
-        {k: frozenset(v) for k, v in opposites.items()},
+        {k: frozenset(v) for k, v in opposites.items()}, {k: frozenset(v) for k, v in converses.items()},
         tuple(fold(p) for g in polarity.get("prefix", []) for p in g["prefixes"]),  # type: ignore[attr-defined]
         frozenset(fold(w) for g in aliases.get("legal_form", []) for w in g["words"]),  # type: ignore[attr-defined]
         {k: float(v) for k, v in thresholds.items()},  # type: ignore[arg-type]
