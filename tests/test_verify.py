@@ -542,3 +542,20 @@ def test_the_doer_and_the_done_to_turned_round_under_another_verb_is_a_role_swap
     p = Passage("s", "a", "Spain win", "2008-06-30", None, 0, len(text), text)
     v = check_claim("Germany lost to Spain 1-0 in the final in Vienna on Sunday.", [p])
     assert "other way round" not in v.reason, v.reason  # a converse (polarity.toml) turns them round rightly
+
+
+def test_yet_to_and_an_exception_negate_what_follows_and_high_is_the_opposite_of_low() -> None:
+    text = "Local officials have yet to confirm the death toll given by the Red Cross."
+    p = Passage("y", "a", "Floods", "2007-08-02", None, 0, len(text), text)
+    v = check_claim("Local officials have confirmed the death toll given by the Red Cross.", [p])
+    assert not v.supported and v.reason.startswith("polarity:"), v.reason
+    v = check_claim("The Red Cross's death toll has not yet been confirmed by local officials.", [p])
+    assert not v.reason.startswith("polarity:"), v.reason
+    text = "All the member states, with the exception of Malta, signed the treaty in Lisbon."
+    p = Passage("e", "a", "Treaty signed", "2007-12-14", None, 0, len(text), text)
+    v = check_claim("Malta signed the treaty in Lisbon with the other member states.", [p])
+    assert not v.supported and v.reason.startswith("polarity:"), v.reason
+    text = "The turnout of 38% was the lowest on record."
+    p = Passage("t", "a", "Low turnout", "2007-05-07", None, 0, len(text), text)
+    v = check_claim("The 38% turnout was the highest on record.", [p])
+    assert not v.supported and v.reason.startswith("polarity:"), v.reason
