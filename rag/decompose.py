@@ -43,6 +43,8 @@ _OPTIONS = re.compile(r"^(?P<stem>.+?)\s*(?:[,:;]|\s-+)\s*(?:either\s+)?(?P<a>[^
                       re.I)
 _WHEN = re.compile(r"\b(when|what (?:date|day|month|year|time)|which (?:date|day|month|year))\b", re.I)
 _MARGIN = re.compile(r",?\s+and\s+by\s+how\s+(?:much|many)\b[^?]*\?*$", re.I)  # "..., and by how much?"
+_TIMES = re.compile(r"^how many times as (?P<much>many|much)\s+(?P<what>.+?)\s+(?P<aux>was|were|is|are|did|does|do|had|has|have)"
+                    r"\s+(?P<x>.+?)\s+as\s+(?P<y>.+)$", re.I)
 _THAN = re.compile(r"^how (?:many|much)\b.*?\s(?P<aux>was|were|is|are)\s+(?P<x>.+?)\s+than\s+(?P<y>.+)$", re.I)
 
 
@@ -82,7 +84,22 @@ def _named(question: str) -> list[str]:
     return []
 
 
+_CONTEXT = re.compile(r"^(?P<context>.*[.!]\s+)(?=\S[^.!?]*\?\s*$)", re.S)  # sentences before the question proper
+
+
 def _events(question: str) -> list[str]:
+    """The two parts by pattern, from the question proper: sentences that set the scene before it ("In October
+    2005, A agreed to buy B and C agreed to buy D. How much more was C's deal worth than A's?") are left out
+    (each part's answer cites one article, which need not name the other part's things).
+
+    >>> _events("How many times as many people were affected by the first leak as by the second leak?")
+    ['How many people were affected by the first leak?', 'How many people were affected by the second leak?']
+    >>> _events("In 2005, Acme bought Bolt and Zeta bought Yarn. How much more was the Zeta deal worth than the Acme deal?")
+    ['What was the Zeta deal worth?', 'What was the Acme deal?']
+    """
+    m = _CONTEXT.match(question.strip())
+    if m:
+        return _events(question.strip()[m.end():]) if operation(question[m.end():]) else []
     text = question.strip().rstrip("?").strip()
     op = operation(question)
     if op == "days":
@@ -91,6 +108,13 @@ def _events(question: str) -> list[str]:
         if m := _BETWEEN.search(text):
             return [_q(f"When was {m.group('x')}"), _q(f"When was {m.group('y')}")]
         return []
+    if op == "ratio" and (m := _TIMES.match(text)):  # "how many times as many people were hurt by X as by Y"
+        what, aux, x, y = m.group("what"), m.group("aux"), m.group("x"), m.group("y")
+        lead = re.match(r"(?P<prep>by|in|at|for|from|on|of|to|with)\s", y, re.I)
+        at = re.search(rf"\s{lead.group('prep')}\s", f" {x} ", re.I) if lead else None
+        if at:  # "as by Y" takes x's words before its own "by": "affected by Y"
+            y = f"{x[: max(at.start() - 1, 0)]} {y}".strip()
+        return [_q(f"How {m.group('much')} {what} {aux} {x}"), _q(f"How {m.group('much')} {what} {aux} {y}")]
     if op in ("difference", "compare") and (m := _THAN.match(text)):
         aux, x, y = m.group("aux").lower(), m.group("x"), m.group("y")
         head = re.match(r"the\s+(\w+)\b", y, re.I)  # "than the rate in 2009": the rate of the first part
@@ -132,7 +156,8 @@ def subquestions(question: str, llm: ChatModel | None = None) -> list[str]:
         return compared(question, llm) if llm is not None else []
     if not (op := operation(question)):
         return []
-    if len(out := _named(question)) == 2 and all(out):
+    m = _CONTEXT.match(question.strip())  # names joined in a sentence setting the scene are not the two asked
+    if len(out := _named(question.strip()[m.end():] if m else question)) == 2 and all(out):
         return out
     if llm is not None:
         from rag.prompts import load_prompt

@@ -1,4 +1,4 @@
-"""Derived answers: a difference, a sum, the days between two events, which of two is larger or earlier.
+"""Derived answers: a difference, a sum, a ratio, the days between two events, which of two is larger or earlier.
 
 The model is not trusted with arithmetic. For a question that asks for one of these (`operation`), the
 model is asked to state each input with its own passage number (prompts/answer_derived.md); the inputs are
@@ -23,6 +23,7 @@ from rag.verify.facts import Number, numbers
 _OPS = [
     ("days", re.compile(r"\bhow many (days|weeks|months|years)\b.*\b(between|after|before|passed|elapsed|separat)|"
                         r"\bhow long (after|before|between)\b", re.I)),
+    ("ratio", re.compile(r"\bhow many times\b|\btimes as (many|much|large|big|high|long)\b|\bratio\b", re.I)),
     ("difference", re.compile(r"\b(difference|how (much|many)\b[^?]*\b(more|less|fewer|higher|lower|larger|smaller|"
                               r"bigger|greater)|by how (much|many)|gap between)\b", re.I)),
     ("sum", re.compile(r"\b(combined|in total|total|sum|together|altogether|in all)\b", re.I)),
@@ -65,6 +66,8 @@ def operation(question: str) -> str | None:
     ('sum', None)
     >>> operation("How many days passed between the vote and the resignation?")
     'days'
+    >>> operation("How many times as many people did the first leak affect as the second?")
+    'ratio'
     """
     for name, pattern in _OPS:
         if pattern.search(question):
@@ -154,6 +157,10 @@ def derive(question: str, checked: Verified) -> str | None:
     if op == "sum":
         total = f"{_fmt(x + y)}%" if a.number.percent else _fmt(x + y)
         return f"Together that is {total} ({a.number.text} plus {b.number.text}, computed) {marks}."
+    if op == "ratio" and min(abs(x), abs(y)) > 0:
+        big, small = (a.number, b.number) if abs(x) >= abs(y) else (b.number, a.number)
+        return (f"That is {_fmt(round(abs(big.value / small.value), 2))} times as much ({big.text} against "
+                f"{small.text}, computed) {marks}.")
     return None
 
 

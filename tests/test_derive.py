@@ -74,3 +74,23 @@ def test_one_articles_figure_said_twice_is_not_two_inputs() -> None:
     other = [same[0], Citation(2, "b", "t", "2008-10-10", None, 0, len(text), text)]
     assert derive("How much did the three banks owe in total?", Verified(v.answer, other)) == \
         "Together that is 122 billion (61 billion plus 61 billion, computed) [1][2]."  # two articles: two figures
+
+
+def test_a_ratio_is_the_larger_figure_over_the_smaller() -> None:
+    v = _v(("The first leak exposed 1.2 million accounts", "2005-02-26"),
+           ("The second leak exposed 600,000 accounts", "2005-05-03"))
+    assert derive("How many times as many accounts did the first leak expose as the second?", v) == \
+        "That is 2 times as much (1.2 million against 600,000, computed) [1][2]."
+    v = _v(("The town has 2,500 residents", "2007-01-02"), ("The city has 10,000 residents", "2007-01-03"))
+    assert derive("How many times larger is the city than the town?", v) == \
+        "That is 4 times as much (10,000 against 2,500, computed) [1][2]."
+
+
+def test_a_ratio_question_is_asked_as_its_two_counts_and_scene_setting_sentences_are_left_out() -> None:
+    from rag.decompose import subquestions
+
+    assert subquestions("How many times as many homes were flooded in Hull as in Leeds?") == \
+        ["How many homes were flooded in Hull?", "How many homes were flooded in Leeds?"]
+    assert subquestions("In May 2007, Acme bought Bolt and Zeta bought Yarn. "
+                        "How much higher was the Zeta price than the Acme price?") == \
+        ["What was the Zeta price?", "What was the Acme price?"]
