@@ -147,11 +147,13 @@ _WANTS_NAME = re.compile(r"^\W*(?:(?:to|by|for|with|from|of)\s+)?(?:who|whom|who
                          r"^\W*(?:under\s+)?what\s+(?:(?:is|was|are|were)\s+the\s+)?names?\b", re.I)
 
 
-def off_question(question: str, checked: Verified, articles: dict[str, str], within: str | None = None
-                 ) -> tuple[str, str] | None:
+def off_question(question: str, checked: Verified, articles: dict[str, str], within: str | None = None,
+                 sibling: str | None = None) -> tuple[str, str] | None:
     """(stage, detail) when the verified sentences do not answer the question, though each is supported:
     their evidence shares no word with the question; the articles they cite never name what the question
-    is about (for a half of `within` that names nothing itself, "what is it worth?", any name of the whole);
+    is about (for a half of `within` that names nothing itself, "what is it worth?", any name of the whole; for
+    one of two parts, the names its `sibling` part shares are the scene of both, "the polls in Costa Rica and
+    Haiti", of which one will do);
     or the question asks how many, how much or when and the answer holds no number or date, or who or what
     name and the answer names no one the question did not."""
     asked_words, said = content_words(question), content_words(strip_markers(checked.answer))
@@ -173,7 +175,10 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     text = " ".join(t for aid, t in articles.items() if aid in cited)
     text += " " + " ".join(c.title + " " + c.text for c in checked.citations)
     names = question_names(question)
-    missing = [n for n in names if not mentions_name(n, text)]
+    shared = [n for n in names if sibling and mentions_name(n, sibling)]
+    missing = [n for n in names if n not in shared and not mentions_name(n, text)]
+    if shared and not any(mentions_name(n, text) for n in shared):
+        missing += shared
     if within and not names:  # a half naming nothing ("what is it worth?"): any name of the whole question
         whole = question_names(within)
         missing = [] if any(mentions_name(n, text) for n in whole) else whole
@@ -326,6 +331,7 @@ def ask(
     retriever: Searcher | None = None,
     whole: bool = False,
     within: str | None = None,
+    sibling: str | None = None,
     derive_inputs: bool = True,
 ) -> Answer:
     """Answer a question from the indexed articles with verified citations (see module doc).
@@ -336,7 +342,8 @@ def ask(
     each only after it passed verification. `retriever` replaces the index's own search (the eval
     harness records or breaks retrieval with it). Arithmetic over two things is asked as its two
     sub-questions (rag.decompose) unless `whole`; so is the half of "A, and B?" the answer left unanswered.
-    `within`: the whole question this one is a half of, shown to the model beside it. `derive_inputs`:
+    `within`: the whole question this one is a half of, shown to the model beside it. `sibling`: the other part
+    of a question asked in two (see off_question). `derive_inputs`:
     a two-part arithmetic question asks the model for the inputs and code computes the result (False: the
     result is asked for as a stated figure).
     """
@@ -368,8 +375,9 @@ def ask(
             names = question_names(question)
             answers = [ask(sub, settings, as_of=as_of, since=since, until=until, index=index, embedder=embedder,
                            llm=llm, retriever=retriever, whole=True,
-                           within=question if names and not any(mentions_name(n, sub) for n in names) else None)
-                       for sub in subs]
+                           within=question if names and not any(mentions_name(n, sub) for n in names) else None,
+                           sibling=subs[1 - i] if len(subs) == 2 else None)
+                       for i, sub in enumerate(subs)]
         finally:
             if own:
                 index.close()
@@ -473,7 +481,7 @@ def ask(
         return refuse("unverified", f"no sentence of the model's answer passed verification ({why})", context, checked)
     # "A, and B?" answered for A only: B is asked on its own, the whole question beside it (rag.decompose)
     half = None if whole or derived else unanswered(question, checked.answer)
-    off = off_question(question, checked, texts, within)
+    off = off_question(question, checked, texts, within, sibling)
     if off is not None and not (half and off[0] == "unknown_name"):  # B's names are not in A's articles
         return refuse(*off, context, checked)
     text = checked.answer

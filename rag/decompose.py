@@ -335,7 +335,8 @@ def compared(question: str, llm: ChatModel, max_tokens: int = 96) -> list[str]:
     if pair is None:
         return []
     a, b = pair
-    system, user = load_prompt("compare", {"question", "first", "second"}).render(question=question, first=a, second=b)
+    asked = _MARGIN.sub("?", question.strip())  # "..., and by how many points?": the margin is code's (derive.compare)
+    system, user = load_prompt("compare", {"question", "first", "second"}).render(question=asked, first=a, second=b)
     subs = _lines(llm.complete(system, user, max_tokens).text)
     dated = comparison(question) in ("earliest", "latest")
     if (len(subs) == 2 and _keeps(subs[0], a, b) and _keeps(subs[1], b, a)

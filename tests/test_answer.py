@@ -326,3 +326,21 @@ def test_an_unrelated_window_does_not_crowd_out_the_later_report(tmp_path: Path,
     with Index.open(s) as ix:
         found = Retriever(ix, embedder, s).search(q, 2, DateRange("2008-12-01", "2008-12-31", event=True))  # type: ignore[arg-type]
     assert found and found[0].article_id == "ie", [(p.article_id, round(p.score, 2)) for p in found]
+
+
+def test_a_part_needs_its_own_names_and_one_of_the_scene_it_shares_with_its_sibling() -> None:
+    from rag.answer import off_question
+    from rag.types import Citation
+    from rag.verify import Verified
+
+    text = "Polls give Oscar Arias 45% ahead of Sunday's vote in Costa Rica."
+    cited = Verified("Oscar Arias had 45% in the polls [1].",
+                     [Citation(1, "cr", "Arias leads polls", "2005-12-20", None, 0, len(text), text)])
+    part = "What share did Oscar Arias have in the polls in Costa Rica and Haiti?"
+    sibling = "What share did René Préval have in the polls in Costa Rica and Haiti?"
+    assert off_question(part, cited, {"cr": text}) == \
+        ("unknown_name", "the sentences that passed verification cite articles that never name 'haiti'")
+    assert off_question(part, cited, {"cr": text}, sibling=sibling) is None  # Haiti is the other part's scene
+    other = Verified("René Préval had 32% in the polls [1].",
+                     [Citation(1, "cr", "Arias leads polls", "2005-12-20", None, 0, len(text), text)])
+    assert off_question(sibling, other, {"cr": text}, sibling=part) is not None  # its own name is still needed
