@@ -36,6 +36,7 @@ from rag.types import Answer, Citation, Passage, Refusal
 from rag.verify import Verified, make_judge, verify
 from rag.verify.checks import mentions_name
 from rag.verify.facts import numbers
+from rag.verify.lexicon import fold
 
 REFUSAL = "The indexed articles do not answer this question."
 JUDGE_BUDGET = 3  # model judgements per answer at most (~1.5-4 s each on this machine's CPU)
@@ -147,6 +148,19 @@ _WANTS_NAME = re.compile(r"^\W*(?:(?:to|by|for|with|from|of)\s+)?(?:who|whom|who
                          r"^\W*(?:under\s+)?what\s+(?:(?:is|was|are|were)\s+the\s+)?names?\b", re.I)
 
 
+def _scene(question: str, shared: list[str]) -> list[str]:
+    """The names both parts of a question share that the question joins with "and" or "or" ("the polls in
+    Costa Rica and Haiti"): each part's article may name only its own one of them."""
+    text = fold(question)
+
+    def pattern(name: str) -> str:
+        return r"\W+".join(re.escape(w) for w in name.split())
+
+    return [a for a in shared if any(b != a and re.search(rf"\b(?:{pattern(a)}\W+(?:and|or)\W+(?:the\s+)?{pattern(b)}|"
+                                                          rf"{pattern(b)}\W+(?:and|or)\W+(?:the\s+)?{pattern(a)})\b", text)
+                                     for b in shared)]
+
+
 def off_question(question: str, checked: Verified, articles: dict[str, str], within: str | None = None,
                  sibling: str | None = None) -> tuple[str, str] | None:
     """(stage, detail) when the verified sentences do not answer the question, though each is supported:
@@ -175,10 +189,10 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     text = " ".join(t for aid, t in articles.items() if aid in cited)
     text += " " + " ".join(c.title + " " + c.text for c in checked.citations)
     names = question_names(question)
-    shared = [n for n in names if sibling and mentions_name(n, sibling)]
-    missing = [n for n in names if n not in shared and not mentions_name(n, text)]
-    if shared and not any(mentions_name(n, text) for n in shared):
-        missing += shared
+    scene = _scene(question, [n for n in names if sibling and mentions_name(n, sibling)])
+    missing = [n for n in names if n not in scene and not mentions_name(n, text)]
+    if scene and not any(mentions_name(n, text) for n in scene):
+        missing += scene
     if within and not names:  # a half naming nothing ("what is it worth?"): any name of the whole question
         whole = question_names(within)
         missing = [] if any(mentions_name(n, text) for n in whole) else whole

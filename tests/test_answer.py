@@ -341,6 +341,9 @@ def test_a_part_needs_its_own_names_and_one_of_the_scene_it_shares_with_its_sibl
     assert off_question(part, cited, {"cr": text}) == \
         ("unknown_name", "the sentences that passed verification cite articles that never name 'haiti'")
     assert off_question(part, cited, {"cr": text}, sibling=sibling) is None  # Haiti is the other part's scene
+    apart = "What share did Oscar Arias have in the polls in Costa Rica, weeks after the vote in Haiti?"
+    assert off_question(apart, cited, {"cr": text}, sibling=apart.replace("Oscar Arias", "René Préval")) == \
+        ("unknown_name", "the sentences that passed verification cite articles that never name 'haiti'")  # not joined
     other = Verified("René Préval had 32% in the polls [1].",
                      [Citation(1, "cr", "Arias leads polls", "2005-12-20", None, 0, len(text), text)])
     assert off_question(sibling, other, {"cr": text}, sibling=part) is not None  # its own name is still needed
