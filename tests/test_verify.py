@@ -559,3 +559,13 @@ def test_yet_to_and_an_exception_negate_what_follows_and_high_is_the_opposite_of
     p = Passage("t", "a", "Low turnout", "2007-05-07", None, 0, len(text), text)
     v = check_claim("The 38% turnout was the highest on record.", [p])
     assert not v.supported and v.reason.startswith("polarity:"), v.reason
+
+
+def test_a_negation_the_question_makes_is_left_to_the_judgement_not_called_a_contradiction() -> None:
+    text = "Moscow dismissed the European version, with Kremlin aide Yuri Ushakov calling it unconstructive."
+    p = Passage("u", "a", "Moscow dismisses plan", "2025-11-25", None, 0, len(text), text)
+    claim = "Yuri Ushakov rejected the European counter-proposal."
+    v = check_claim(claim, [p], "Which Kremlin aide rejected the European counter-proposal?")
+    assert v.verdict == "unsupported" and "as the question does" in v.reason, v.reason
+    v = check_claim(claim, [p])  # no question: the claim's own negation over evidence without one
+    assert v.verdict == "contradicted" and v.reason.startswith("polarity:"), v.reason

@@ -128,7 +128,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str
             checks.names(cf, wf, p.title, p.text, asked, article),
             checks.numbers(cf, wf, premise),
             checks.dates(cf, wf, p.date, question, parts),
-            checks.polarity(cf, wf),
+            checks.polarity(cf, wf, _claim(question, None) if question else None),
             checks.roles(cf, wf),
             checks.owners(cf, parts),
             checks.crossed_figures(cf, parts),

@@ -295,9 +295,11 @@ def negated_nearby(claim: Facts, window: Facts, others: list[Facts]) -> Check:
     return Check("polarity", True)
 
 
-def polarity(claim: Facts, ev: Facts) -> Check:
+def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
     """The claim negates nothing the evidence affirms, affirms nothing it negates, and uses no opposite of
-    the evidence's words (polarity.toml), nor a word the evidence has with a negating prefix."""
+    the evidence's words (polarity.toml), nor a word the evidence has with a negating prefix. A negation the
+    question itself makes (`asked`: "Which aide rejected the proposal?"), repeated by the claim over evidence
+    in other words ("dismissed the proposal"), is left to the judgement."""
     lex = lexicon()
 
     def negated(anchors: frozenset[str], negations: list[frozenset[str]]) -> bool:  # on a content word: "was not
@@ -309,6 +311,9 @@ def polarity(claim: Facts, ev: Facts) -> Check:
     for anchors in claim.negations:
         shared = (anchors & ev.lemmas) - _LIGHT
         if shared and not negated(anchors, ev.negations) and not restated(anchors, ev):
+            if asked is not None and negated(anchors, asked.negations):
+                return Check("polarity", False, f"the claim negates {min(shared)!r} as the question does; the "
+                             "evidence says it in other words", undecided=True)
             return Check("polarity", False, f"the claim negates {min(shared)!r}; the evidence does not", contradicts=True)
     for anchors in ev.negations:
         shared = (anchors & claim.lemmas) - _LIGHT
