@@ -30,7 +30,7 @@ from rag.llm import LLM, ChatModel
 from rag.prompts import load_prompt
 from rag.retrieve import DateRange, Retriever, Searcher
 from rag.store import Index
-from rag.textdates import Mention, annotate, mentions
+from rag.textdates import Mention, annotate, mentions, unannotate
 from rag.timeframe import resolve
 from rag.types import Answer, Citation, Passage, Refusal
 from rag.verify import Verified, make_judge, verify
@@ -464,8 +464,8 @@ def ask(
     llm = llm or LLM(settings)
     judge = make_judge(llm, settings, budget=JUDGE_BUDGET)
 
-    def check(text: str) -> Verified:
-        return verify(text, context, question, extra=pool, judge=judge, articles=texts)
+    def check(text: str) -> Verified:  # without the prompt's resolved dates the model may copy ("last week (...)")
+        return verify(unannotate(text), context, question, extra=pool, judge=judge, articles=texts)
 
     stream = _SentenceStream(check, on_text) if on_text else None
     done = llm.complete(system, user, settings.max_answer_tokens, on_text=stream.feed if stream else None)

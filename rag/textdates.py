@@ -213,6 +213,30 @@ def _say(lo: date, hi: date) -> str:
     return f"{_say(lo, lo)} to {_say(hi, hi)}"
 
 
+_MONTH_NAMES = "|".join(calendar.month_name[1:])
+_SAID = rf"(?:\d{{1,2}} (?:{_MONTH_NAMES}) \d{{4}}|(?:{_MONTH_NAMES}) \d{{4}}|\d{{4}})"
+_ECHO = re.compile(rf"\s*\({_SAID}(?: to {_SAID})?\)")
+
+
+def unannotate(text: str) -> str:
+    """`text` without the parentheses `annotate` puts after a date phrase, where a model's answer copied them
+    from its prompt ("last week (17 November 2025 to 23 November 2025)"): the phrase itself stays, to be
+    checked against its evidence as the article wrote it.
+
+    >>> unannotate("The plan came last week (17 November 2025 to 23 November 2025), and on Monday (24 November 2025).")
+    'The plan came last week, and on Monday.'
+    >>> unannotate("It was founded in (1999) by two brothers (aged 20 and 22).")
+    'It was founded in (1999) by two brothers (aged 20 and 22).'
+    """
+    out, at = [], 0
+    for m in mentions(text, "2000-01-01"):  # any day: only where the phrases end matters
+        echo = _ECHO.match(text, m.end)
+        if echo and not re.search(_YEAR, m.phrase):
+            out += [text[at : m.end]]
+            at = echo.end()
+    return "".join(out) + text[at:]
+
+
 def annotate(text: str, published: str | date | None) -> str:
     """`text` with each date phrase that names no year followed by the dates it means, in parentheses: what
     a reader of the prompt needs to answer "on what date" from a report that says "on Tuesday".

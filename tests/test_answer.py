@@ -347,3 +347,13 @@ def test_a_part_needs_its_own_names_and_one_of_the_scene_it_shares_with_its_sibl
     other = Verified("René Préval had 32% in the polls [1].",
                      [Citation(1, "cr", "Arias leads polls", "2005-12-20", None, 0, len(text), text)])
     assert off_question(sibling, other, {"cr": text}, sibling=part) is not None  # its own name is still needed
+
+
+def test_the_prompts_resolved_dates_copied_into_an_answer_are_left_out_before_it_is_checked(
+        seed_settings: Settings, embedder: object) -> None:
+    fake = FakeChat(lambda s, u: "The United States surprised Kyiv and European partners last week "
+                                 "(17 November 2025 to 23 November 2025) [1].")
+    a = ask("When did the United States present its plan to Kyiv?", seed_settings, embedder=embedder,  # type: ignore[arg-type]
+            llm=fake)
+    assert not a.refused, a.refusal
+    assert "last week [1]" in a.answer and "17 November" not in a.answer
