@@ -569,3 +569,13 @@ def test_a_negation_the_question_makes_is_left_to_the_judgement_not_called_a_con
     assert v.verdict == "unsupported" and "as the question does" in v.reason, v.reason
     v = check_claim(claim, [p])  # no question: the claim's own negation over evidence without one
     assert v.verdict == "contradicted" and v.reason.startswith("polarity:"), v.reason
+
+
+def test_a_date_added_to_the_questions_words_needs_the_questions_event_in_its_window() -> None:
+    text = "Prisoner John Baker was sentenced Friday by a military court after pleading guilty to fraud."
+    p = Passage("b", "a", "Prisoner sentenced", "2007-04-01", None, 0, len(text), text)
+    v = check_claim("John Baker was released from prison on 30 March 2007.", [p],
+                    "On what date was John Baker released from prison?")
+    assert not v.supported and "'release'" in v.reason, v.reason  # the judgement's to decide, not the checks'
+    v = check_claim("John Baker was sentenced on 30 March 2007.", [p], "On what date was John Baker sentenced?")
+    assert v.supported, v.reason

@@ -34,7 +34,8 @@ from functools import lru_cache
 from typing import Literal
 
 from rag.chunk import sentences
-from rag.cite import content_words, parse_markers, strip_markers, weighted_words
+from rag.cite import calendar, content_words, parse_markers, strip_markers, weighted_words
+from rag.stem import stem
 from rag.types import Citation, Passage
 from rag.verify import checks
 from rag.verify.facts import Facts, _doc, analyse, numbers, sentence_facts
@@ -146,7 +147,8 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str
         if own:
             cov = checks.coverage(claim, text, question, own)
         v = Verdict(claim, "supported", "", p, p.start + s, p.start + e, cov, results)
-        leans = _leans_on_question(cf, f"{p.title}. {text}", question) if not failed and cov >= th["supported"] else ""
+        leans = (_leans_on_question(cf, f"{p.title}. {text}", question) or _event_not_said(claim, wf, question)
+                 ) if not failed and cov >= th["supported"] else ""
         if leans:  # "The turnout was 13,507 votes" over "Mason won 13,507 votes", asked about the turnout
             v.verdict = "unsupported"
             v.reason = f"coverage: undecided by the checks (the evidence does not say {leans}, which the question does)"
@@ -164,6 +166,22 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str
             v.reason = f"coverage: only {cov:.0%} of its words are in the evidence"
         out.append(v)
     return out
+
+
+def _event_not_said(claim: str, window: Facts, question: str) -> str:
+    """The question's event ("released"), quoted, when the claim adds only a date or a figure to the question's
+    own words and the window never says that event ("David Hicks was released on 30 March 2007" over "Hicks
+    was sentenced Friday"): the date may be another event's, so the judgement decides; "" otherwise."""
+    if not question:
+        return ""
+    own, dated = content_words(claim) - content_words(question), calendar(claim)
+    if not own or not all(w.replace(".", "").isdigit() or w in dated for w in own):
+        return ""
+    said = {stem(w) for w in window.lemmas}
+    events = sorted({v for _, v, _ in _claim(question, None).triples if v not in checks.LIGHT_VERBS}
+                    & {v for _, v, _ in _claim(claim, None).triples})
+    missing = [v for v in events if stem(v) not in said]
+    return ", ".join(repr(v) for v in missing[:2])
 
 
 def _leans_on_question(cf: Facts, text: str, question: str) -> str:

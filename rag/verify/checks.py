@@ -279,7 +279,7 @@ _LIGHT = frozenset({"be", "have", "do"})
 # Verbs that report or link rather than assert an action: a claim may use any of them for another.
 _REPORTING = frozenset({"say", "tell", "state", "announce", "report", "add", "note", "claim", "describe", "call",
                         "confirm", "explain"})
-_LIGHT_VERBS = _REPORTING | {"be", "have", "do", "make", "take", "get", "give", "become"}
+LIGHT_VERBS = _REPORTING | {"be", "have", "do", "make", "take", "get", "give", "become"}
 
 
 def negated_nearby(claim: Facts, window: Facts, others: list[Facts]) -> Check:
@@ -381,9 +381,9 @@ def roles(claim: Facts, ev: Facts) -> Check:
                          contradicts=True)
     stems = {stem(w) for w in ev.lemmas}
     for agent, verb, _ in claim.triples:  # "Schumer won the seat" where the evidence has Schumer ask, not win
-        if (agent and verb not in _LIGHT_VERBS and (agent, verb) not in claim.controlled
+        if (agent and verb not in LIGHT_VERBS and (agent, verb) not in claim.controlled
                 and stem(verb) not in stems):  # "ruled" is in "issued a ruling"
-            did = sorted({v for a, v, _ in ev.triples if _same(agent, a) and v not in _LIGHT_VERBS
+            did = sorted({v for a, v, _ in ev.triples if _same(agent, a) and v not in LIGHT_VERBS
                           and (a, v) not in ev.controlled})  # a doer lent by the governing verb
             # ("inspectors are permitted to go") is compared on that verb only, not counted as another deed
             if did and verb not in did:  # (a stop word's lemma, "use", is not among the lemmas)
