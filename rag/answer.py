@@ -464,7 +464,7 @@ def ask(
     llm = llm or LLM(settings)
     judge = make_judge(llm, settings, budget=JUDGE_BUDGET)
 
-    def check(text: str) -> Verified:  # without the prompt's resolved dates the model may copy ("last week (...)")
+    def check(text: str) -> Verified:  # without a span of days the model may copy from the prompt ("last week (...)")
         return verify(unannotate(text), context, question, extra=pool, judge=judge, articles=texts)
 
     stream = _SentenceStream(check, on_text) if on_text else None

@@ -215,16 +215,18 @@ def _say(lo: date, hi: date) -> str:
 
 _MONTH_NAMES = "|".join(calendar.month_name[1:])
 _SAID = rf"(?:\d{{1,2}} (?:{_MONTH_NAMES}) \d{{4}}|(?:{_MONTH_NAMES}) \d{{4}}|\d{{4}})"
-_ECHO = re.compile(rf"\s*\({_SAID}(?: to {_SAID})?\)")
+_ECHO = re.compile(rf"\s*\({_SAID} to {_SAID}\)")
 
 
 def unannotate(text: str) -> str:
-    """`text` without the parentheses `annotate` puts after a date phrase, where a model's answer copied them
-    from its prompt ("last week (17 November 2025 to 23 November 2025)"): the phrase itself stays, to be
-    checked against its evidence as the article wrote it.
+    """`text` without the span `annotate` puts after a date phrase meaning several days, where a model's answer
+    copied it from its prompt ("last week (17 November 2025 to 23 November 2025)"): read as two days, neither
+    of which the evidence gives, it would sink a right answer. The phrase itself stays, checked as the article
+    wrote it; a single day copied ("today (2 June 2006)") stays too, since the date check reads it right and
+    a reader needs it.
 
     >>> unannotate("The plan came last week (17 November 2025 to 23 November 2025), and on Monday (24 November 2025).")
-    'The plan came last week, and on Monday.'
+    'The plan came last week, and on Monday (24 November 2025).'
     >>> unannotate("It was founded in (1999) by two brothers (aged 20 and 22).")
     'It was founded in (1999) by two brothers (aged 20 and 22).'
     """
