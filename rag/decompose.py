@@ -11,9 +11,10 @@ Which questions are split is decided by their wording, never their topic (rag.de
 comparison); how they are split:
 - over two named things: "how many jobs did Ford and GM cut in total?" -> one question per name (a pattern);
 - other arithmetic ("how many days after X did Y?", "by how many seats did A beat B?", "how much higher was
-  A than B?"): the model writes the two questions (prompts/parts.md), kept only if `_sound` (two different
-  questions on the question's own words, asking "when" exactly when dates are computed); otherwise patterns:
-  "When was X?", "When did Y?"; "What was A?", "What was B?";
+  A than B?", "how many times as many X were Y as Z?"): the model writes the two questions (prompts/parts.md),
+  kept only if `_sound` (two different questions on the question's own words, asking "when" exactly when dates
+  are computed); otherwise patterns: "When was X?", "When did Y?"; "What was A?", "What was B?"; "How many X
+  were Y?"; patterns and name pairs read the question proper, without sentences setting the scene before it;
 - comparisons ("which killed more people, Typhoon Haiyan or Typhoon Bopha?", "which came first, A or B?"):
   one question per option, written by the model (prompts/compare.md), kept only if each keeps its own
   option; code then compares the two verified figures or dates (rag.derive.compare).

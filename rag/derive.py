@@ -23,7 +23,8 @@ from rag.verify.facts import Number, numbers
 _OPS = [
     ("days", re.compile(r"\bhow many (days|weeks|months|years)\b.*\b(between|after|before|passed|elapsed|separat)|"
                         r"\bhow long (after|before|between)\b", re.I)),
-    ("ratio", re.compile(r"\bhow many times\b|\btimes as (many|much|large|big|high|long)\b|\bratio\b", re.I)),
+    ("ratio", re.compile(r"\bhow many times\b|\btimes as (many|much|large|big|high|long)\b", re.I)),  # not "the
+    # debt-to-GDP ratio", a figure an article states
     ("difference", re.compile(r"\b(difference|how (much|many)\b[^?]*\b(more|less|fewer|higher|lower|larger|smaller|"
                               r"bigger|greater)|by how (much|many)|gap between)\b", re.I)),
     ("sum", re.compile(r"\b(combined|in total|total|sum|together|altogether|in all)\b", re.I)),
