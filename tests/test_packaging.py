@@ -28,6 +28,8 @@ def test_the_wheel_holds_every_module_asset_and_prompt(tmp_path: Path) -> None:
     assert modules <= names, f"modules missing from the wheel (add their package to pyproject.toml): {sorted(modules - names)}"
     assets = {p.relative_to(ROOT).as_posix() for p in (ROOT / "rag" / "assets").iterdir()}
     assert assets <= names
+    data = {p.relative_to(ROOT).as_posix() for p in (ROOT / "rag").rglob("*.toml")}  # spelling, aliases, polarity...
+    assert data and data <= names, f"data files missing from the wheel: {sorted(data - names)}"
     prompts = {f"rag/templates/{p.name}" for p in (ROOT / "prompts").glob("*.md")}
     assert prompts and prompts <= names
     for p in (ROOT / "prompts").glob("*.md"):  # the same bytes as the files edited in prompts/
