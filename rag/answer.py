@@ -173,8 +173,6 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     asked_words, said = content_words(question), content_words(strip_markers(checked.answer))
     carrying = []  # the evidence sentences that hold the answer's words (the whole cited span when none
     for c in checked.citations:  # does: the verifier matched it by a date or a number, "Tuesday" for "15 December")
-        # (not the article's title: on tune it let "30.1% of voters abstained" answer the yes side's share as
-        # often as it let "600,000 current and former employees" answer how many a data loss affected)
         held = [c.text[a:b] for a, b in sentences(c.text) if content_words(c.text[a:b]) & said]
         carrying += held or [c.text]
     if not any(content_words(t) & asked_words for t in carrying):

@@ -85,7 +85,12 @@ def _named(question: str) -> list[str]:
     return []
 
 
-_CONTEXT = re.compile(r"^(?P<context>.*[.!]\s+)(?=\S[^.!?]*\?\s*$)", re.S)  # sentences before the question proper
+_CONTEXT = re.compile(r"^.*[.!]\s+(?=\S[^.!?]*\?\s*$)", re.S)  # sentences before the question proper
+
+
+def _proper(question: str) -> str:
+    """The question without the sentences that set the scene before it ("In 2005, A bought B. How much...?")."""
+    return _CONTEXT.sub("", question.strip(), count=1)
 
 
 def _events(question: str) -> list[str]:
@@ -98,10 +103,8 @@ def _events(question: str) -> list[str]:
     >>> _events("In 2005, Acme bought Bolt and Zeta bought Yarn. How much more was the Zeta deal worth than the Acme deal?")
     ['What was the Zeta deal worth?', 'What was the Acme deal?']
     """
-    m = _CONTEXT.match(question.strip())
-    if m:
-        return _events(question.strip()[m.end():]) if operation(question[m.end():]) else []
-    text = question.strip().rstrip("?").strip()
+    question = _proper(question)
+    text = question.rstrip("?").strip()
     op = operation(question)
     if op == "days":
         if m := _AFTER.match(text):
@@ -157,8 +160,7 @@ def subquestions(question: str, llm: ChatModel | None = None) -> list[str]:
         return compared(question, llm) if llm is not None else []
     if not (op := operation(question)):
         return []
-    m = _CONTEXT.match(question.strip())  # names joined in a sentence setting the scene are not the two asked
-    if len(out := _named(question.strip()[m.end():] if m else question)) == 2 and all(out):
+    if len(out := _named(_proper(question))) == 2 and all(out):  # not names joined in a sentence setting the scene
         return out
     if llm is not None:
         from rag.prompts import load_prompt

@@ -117,6 +117,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str
     """The claim against each of the passage's best windows, without the judgement (`article`: the whole text
     of the passage's article, where the question's own names and figures may be found)."""
     cf = _claim(claim, p.date)
+    qf = _claim(question, None) if question else None  # the question's facts: its negations, its events
     sents = _sentences(p.text, p.date)[1]
     # the question's figures that its article gives: the claim may repeat them (the question's premise) as the
     # question's names, from anywhere in the article
@@ -129,7 +130,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str
             checks.names(cf, wf, p.title, p.text, asked, article),
             checks.numbers(cf, wf, premise),
             checks.dates(cf, wf, p.date, question, parts),
-            checks.polarity(cf, wf, _claim(question, None) if question else None),
+            checks.polarity(cf, wf, qf),
             checks.roles(cf, wf),
             checks.owners(cf, parts),
             checks.crossed_figures(cf, parts),
@@ -147,7 +148,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str
         if own:
             cov = checks.coverage(claim, text, question, own)
         v = Verdict(claim, "supported", "", p, p.start + s, p.start + e, cov, results)
-        leans = (_leans_on_question(cf, f"{p.title}. {text}", question) or _event_not_said(claim, wf, question)
+        leans = (_leans_on_question(cf, f"{p.title}. {text}", question) or _event_not_said(claim, cf, wf, question, qf)
                  ) if not failed and cov >= th["supported"] else ""
         if leans:  # "The turnout was 13,507 votes" over "Mason won 13,507 votes", asked about the turnout
             v.verdict = "unsupported"
@@ -168,18 +169,17 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str
     return out
 
 
-def _event_not_said(claim: str, window: Facts, question: str) -> str:
+def _event_not_said(claim: str, cf: Facts, window: Facts, question: str, qf: Facts | None) -> str:
     """The question's event ("released"), quoted, when the claim adds only a date or a figure to the question's
     own words and the window never says that event ("David Hicks was released on 30 March 2007" over "Hicks
     was sentenced Friday"): the date may be another event's, so the judgement decides; "" otherwise."""
-    if not question:
+    if qf is None:
         return ""
     own, dated = content_words(claim) - content_words(question), calendar(claim)
     if not own or not all(w.replace(".", "").isdigit() or w in dated for w in own):
         return ""
     said = {stem(w) for w in window.lemmas}
-    events = sorted({v for _, v, _ in _claim(question, None).triples if v not in checks.LIGHT_VERBS}
-                    & {v for _, v, _ in _claim(claim, None).triples})
+    events = sorted({v for _, v, _ in qf.triples if v not in checks.LIGHT_VERBS} & {v for _, v, _ in cf.triples})
     missing = [v for v in events if stem(v) not in said]
     return ", ".join(repr(v) for v in missing[:2])
 

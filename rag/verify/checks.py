@@ -345,7 +345,7 @@ def _same(a: str | None, b: str | None, initials: bool = False) -> bool:
     if not a or not b:
         return False
     wa, wb = set(a.split()), set(b.split())
-    return (bool(wa & wb) or bool(_parts(wa) & _parts(wb)) or any(_demonym(x, y) for x in wa for y in wb if x[:3] == y[:3])
+    return (bool(_parts(wa) & _parts(wb)) or any(_demonym(x, y) for x in wa for y in wb if x[:3] == y[:3])
             or (initials and (any(_acronym(x, b) for x in wa) or any(_acronym(y, a) for y in wb))))
 
 

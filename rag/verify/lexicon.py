@@ -50,20 +50,18 @@ def lexicon() -> Lexicon:
         return tuple(frozenset(fold(n) for n in g["names"]) for g in data.get(key, []))  # type: ignore[attr-defined]
 
     words = [fold(w) for g in polarity.get("negator", []) for w in g["words"]]  # type: ignore[attr-defined]
-    opposites: dict[str, set[str]] = {}
-    for g in polarity.get("opposite", []):  # type: ignore[attr-defined]
-        a, b = (fold(x) for x in g["pair"])
-        opposites.setdefault(a, set()).add(b)
-        opposites.setdefault(b, set()).add(a)
-    converses: dict[str, set[str]] = {}
-    for g in polarity.get("converse", []):  # type: ignore[attr-defined]
-        a, b = (fold(x) for x in g["pair"])
-        converses.setdefault(a, set()).add(b)
-        converses.setdefault(b, set()).add(a)
+
+    def pairs(key: str) -> dict[str, frozenset[str]]:  # each word of a pair -> the words paired with it
+        out: dict[str, set[str]] = {}
+        for g in polarity.get(key, []):  # type: ignore[attr-defined]
+            a, b = (fold(x) for x in g["pair"])
+            out.setdefault(a, set()).add(b)
+            out.setdefault(b, set()).add(a)
+        return {k: frozenset(v) for k, v in out.items()}
     return Lexicon(
         groups("group", aliases), groups("capital", aliases),
         frozenset(w for w in words if " " not in w), tuple(w for w in words if " " in w),
-        {k: frozenset(v) for k, v in opposites.items()}, {k: frozenset(v) for k, v in converses.items()},
+        pairs("opposite"), pairs("converse"),
         tuple(fold(p) for g in polarity.get("prefix", []) for p in g["prefixes"]),  # type: ignore[attr-defined]
         frozenset(fold(w) for g in aliases.get("legal_form", []) for w in g["words"]),  # type: ignore[attr-defined]
         {k: float(v) for k, v in thresholds.items()},  # type: ignore[arg-type]
