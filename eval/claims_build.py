@@ -36,7 +36,11 @@ prints them; the evidence is those whole sentences, cut from the article text. L
 Sentences are split by rag.chunk.sentences itself, so evidence spans are whole sentences as the index cuts
 them (run it from a source checkout with the project installed).
 
-Split: by article, "tune" when random.Random(f"{SEED}/{article_id}").random() < 0.4, else "test".
+Split, by article, per round (`ROUNDS`): rounds 1-3 "tune" when random.Random(f"{SEED}/{article_id}").random()
+< 0.4, else "test"; rounds 4 and 5 by their authors' shuffles of the round's article ids (round 4: sorted by
+number, random.Random(9091), the first 30 of 74 tune; round 5: sorted as text, random.Random(7373), the first
+int(0.4 n) tune). `check` recomputes each rule. Round 4 trimmed page debris ("<br> right") off the start of 17
+evidence spans, so `check` asks that evidence lie within 1-3 consecutive sentences, not that it be whole ones.
 Note tags counted by `check`: "[reldate]" (a relative date in the evidence resolved against the article's
 publication date: rightly for paraphrase, wrongly for date) and "[subject]" (name claims whose swapped name is
 the claim's first words).
@@ -80,6 +84,31 @@ def load(corpus: str) -> dict[str, dict]:
 
 def split_of(article_id: str) -> str:
     return "tune" if random.Random(f"{SEED}/{article_id}").random() < TUNE_SHARE else "test"
+
+
+# Each round's first and last claim id and how its articles were split (module doc): None is split_of; else
+# (seed, sort key of the article ids, how many of n are tune).
+ROUNDS: list[tuple[str, str, tuple[int, object, object] | None]] = [
+    ("c0001", "c1117", None),
+    ("c1118", "c1337", (9091, lambda a: int(a.split("-")[1]), lambda n: round(TUNE_SHARE * n))),
+    ("c1338", "c1546", (7373, str, lambda n: int(TUNE_SHARE * n))),
+]
+
+
+def splits(recs: list[dict]) -> dict[str, str]:
+    """The split each claim's article should have, by claim id, recomputed from its round's rule."""
+    out: dict[str, str] = {}
+    for first, last, rule in ROUNDS:
+        mine = [r for r in recs if first <= r["id"] <= last]
+        if rule is None:
+            out.update({r["id"]: split_of(r["article_id"]) for r in mine})
+            continue
+        seed, order, tune = rule
+        arts = sorted({r["article_id"] for r in mine}, key=order)  # type: ignore[arg-type]
+        random.Random(seed).shuffle(arts)
+        first_tune = set(arts[: tune(len(arts))])  # type: ignore[operator]
+        out.update({r["id"]: "tune" if r["article_id"] in first_tune else "test" for r in mine})
+    return out
 
 
 def weekday(iso: str) -> str:
@@ -242,6 +271,7 @@ def check(arts: dict[str, dict], path: str) -> int:
     seen_ids: set[str] = set()
     per_span: Counter = Counter()
     split_by_article: dict[str, set[str]] = defaultdict(set)
+    expected = splits([r for _, r in rows if isinstance(r, dict) and "id" in r and "article_id" in r])
     for lineno, r in rows:
         where = f"{path}:{lineno}"
         if list(r) != KEYS:
@@ -257,15 +287,16 @@ def check(arts: dict[str, dict], path: str) -> int:
             errors.append(f"{where}: unknown article {r['article_id']}")
             continue
         text, ev = a["text"], r["evidence"]
-        starts = {s: k for k, (s, e) in enumerate(sentences(text))}
-        ends = {e: k for k, (s, e) in enumerate(sentences(text))}
+        spans = sentences(text)
         pos = text.find(ev)
+        first = next((k for k, (s, e) in enumerate(spans) if s <= pos < e), None)
+        last = next((k for k, (s, e) in enumerate(spans) if s < pos + len(ev) <= e), None)
         if pos < 0:
             errors.append(f"{where}: evidence is not in the article text")
-        elif pos not in starts or pos + len(ev) not in ends or not 0 <= ends[pos + len(ev)] - starts[pos] <= 2:
-            errors.append(f"{where}: evidence is not 1-3 whole sentences")
-        if r["split"] not in ("tune", "test") or r["split"] != split_of(r["article_id"]):
-            errors.append(f"{where}: split {r['split']} is not the article's ({split_of(r['article_id'])})")
+        elif first is None or last is None or not 0 <= last - first <= 2:
+            errors.append(f"{where}: evidence is not within 1-3 consecutive sentences")
+        if r["split"] not in ("tune", "test") or r["split"] != expected.get(r["id"]):
+            errors.append(f"{where}: split {r['split']} is not its round's ({expected.get(r['id'])})")
         split_by_article[r["article_id"]].add(r["split"])
         per_span[(r["article_id"], ev)] += 1
         if not r["claim"].strip() or not r["note"].strip():
@@ -285,9 +316,9 @@ def check(arts: dict[str, dict], path: str) -> int:
         print("ERROR", e)
     recs = [r for _, r in rows if list(r) == KEYS and r["article_id"] in arts]  # counts: well-formed rows only
     kinds = Counter(r["kind"] for r in recs)
+    tune_arts = {r["article_id"] for r in recs if r["split"] == "tune"}
     print(f"{len(recs)} claims, {len(split_by_article)} articles "
-          f"({sum(split_of(a) == 'tune' for a in split_by_article)} tune, "
-          f"{sum(split_of(a) == 'test' for a in split_by_article)} test), seed {SEED}")
+          f"({len(tune_arts)} tune, {len(split_by_article) - len(tune_arts)} test)")
     print("label:", dict(Counter(r["label"] for r in recs)))
     print("split:", dict(Counter(r["split"] for r in recs)))
     print("years:", dict(sorted(Counter(arts[r["article_id"]]["date"][:4] for r in recs).items())))
