@@ -616,3 +616,44 @@ def test_rather_than_instead_of_and_short_of_negate_what_follows(evidence: str, 
     p = Passage("r", "a", "Vote", "2008-05-02", None, 0, len(evidence), evidence)
     v = check_claim(claim, [p])
     assert not v.supported and v.reason.startswith("polarity:"), v.reason
+
+
+def test_names_turned_round_that_read_better_to_the_judgement_make_a_role_swap() -> None:
+    """The contrast (rag.verify.contrast): a claim that keeps every word of its evidence with two names swapped
+    passes the checks; the judgement, asked of the claim and of it turned round, reads the turned-round one as
+    better supported, so the claim is unsupported. The judge here scores a claim by whether its names come in
+    the evidence's order; the claim that has them right is kept, and out of budget the checks stand."""
+    text = "The contract was signed by Finance Minister Maria Costa and Transport Minister Joao Ferreira in Lisbon."
+    p = Passage("c", "c", "Contract signed", "2008-04-02", None, 0, len(text), text)
+
+    class Orders(CountingJudge):
+        def probability(self, claim: str, evidence: str, published: str | None, title: str = "") -> float | None:
+            self.asked.append(claim)
+            return 0.9 if claim.find("Costa") < claim.find("Ferreira") else 0.6
+
+    swapped = "The contract was signed in Lisbon by Finance Minister Joao Ferreira and Transport Minister Maria Costa."
+    assert check_claim(swapped, [p]).supported  # the checks alone let it through
+    judge = Orders()
+    v = check_claim(swapped, [p], judge=judge)
+    assert not v.supported and v.reason.startswith("roles:") and "0.90 against 0.60" in v.reason, v.reason
+    assert any("Minister Maria Costa and Transport Minister Joao Ferreira" in c for c in judge.asked), judge.asked
+    right = "The contract was signed in Lisbon by Finance Minister Maria Costa and Transport Minister Joao Ferreira."
+    assert check_claim(right, [p], judge=Orders()).supported
+    spent = Orders()
+    spent.budget, spent.calls = 2, 2  # type: ignore[attr-defined]
+    assert check_claim(swapped, [p], judge=spent).supported  # no budget left for the contrast: the checks stand
+
+
+def test_the_real_judgement_tells_a_role_swap_from_its_evidence_by_contrast(local_llm: object) -> None:
+    """The embedded model: two officials' posts swapped, every word kept, is read as a role swap by contrast; the
+    same sentence with the posts right is kept."""
+    judge = Judge(local_llm, "test-model")  # type: ignore[arg-type]
+    text = ("The treaty was signed by Portugal's interior minister, Rui Matos, and the director of the Russian firm "
+            "Avia, Igor Belov.")
+    p = Passage("c", "c", "Treaty signed", "2008-04-02", None, 0, len(text), text)
+    v = check_claim("The treaty was signed by Igor Belov, Portugal's interior minister, and Rui Matos, director of the "
+                    "Russian firm Avia.", [p], judge=judge)
+    assert not v.supported and v.reason.startswith("roles:"), v.reason
+    v = check_claim("Rui Matos, Portugal's interior minister, and Igor Belov, director of the Russian firm Avia, "
+                    "signed the treaty.", [p], judge=judge)
+    assert v.supported, v.reason

@@ -37,7 +37,7 @@ from rag.chunk import sentences
 from rag.cite import calendar, content_words, parse_markers, strip_markers, weighted_words
 from rag.stem import stem
 from rag.types import Citation, Passage
-from rag.verify import checks
+from rag.verify import checks, contrast
 from rag.verify.facts import Facts, _doc, analyse, numbers, sentence_facts
 from rag.verify.judge import Judge, make_judge
 from rag.verify.lexicon import fold, lexicon
@@ -217,7 +217,7 @@ def check_claim(
     best = max(every, key=_rank)
     th = lexicon().thresholds
     if best.supported:
-        return _second_look(best, judge, th["judge_veto"])
+        return _contrast(_second_look(best, judge, th["judge_veto"]), judge, th["judge_contrast"])
     undecided = sorted((v for v in every if v.reason.startswith("coverage:") and v.coverage >= th["judge"]),
                        key=lambda v: -v.coverage)
     if judge is not None:
@@ -225,7 +225,7 @@ def check_claim(
             if judge(claim, v.evidence, v.passage.date if v.passage else None, v.passage.title if v.passage else ""):
                 v.verdict, v.judged = "supported", True
                 v.reason = f"every check passed; the model judged the evidence to state it ({v.coverage:.0%} of its words)"
-                return v
+                return _contrast(v, judge, th["judge_contrast"])
             v.judged = True
             v.reason = f"the model judged that the evidence does not state it ({v.coverage:.0%} of its words shared)"
     contradicted = [v for v in every if v.verdict == "contradicted"]
@@ -243,6 +243,36 @@ def _second_look(v: Verdict, judge: Judge | None, veto: float) -> Verdict:
     if p is not None and p < veto:
         v.verdict, v.judged = "unsupported", True
         v.reason = f"the model judged that the evidence does not state it (P(yes) {p:.2f}), though every check passed"
+    return v
+
+
+def _copied(claim: str, evidence: str) -> bool:
+    """The claim is a run of its evidence's words, in order ("Microsoft sued Google" in "... Microsoft sued Google
+    in a Seattle court"): its names are where the evidence puts them."""
+    def words(t: str) -> str:
+        return " ".join(re.findall(r"\w+", fold(t)))
+    return f" {words(claim)} " in f" {words(evidence)} "
+
+
+def _contrast(v: Verdict, judge: Judge | None, margin: float) -> Verdict:
+    """A supported claim whose names, turned round or replaced by another of the evidence's, read to the
+    judgement as better supported than the claim itself (P(YES) higher by `margin`) credits the evidence's deed
+    to the wrong one (rag.verify.contrast). Asked only when the judge's budget holds every call it needs."""
+    if judge is None or not v.supported or v.passage is None or _copied(v.claim, v.evidence):
+        return v
+    others = contrast.variants(v.claim, v.evidence)
+    if not others or (judge.budget is not None and judge.calls + len(others) + 1 > judge.budget):
+        return v
+    p = v.passage
+    p0 = judge.probability(v.claim, v.evidence, p.date, p.title)
+    if p0 is None:
+        return v
+    for alt in others:
+        q = judge.probability(alt, v.evidence, p.date, p.title)
+        if q is not None and q > p0 + margin:
+            v.verdict, v.judged = "unsupported", True
+            v.reason = f"roles: the model reads the evidence as saying {alt!r} rather (P(yes) {q:.2f} against {p0:.2f})"
+            break
     return v
 
 
