@@ -21,12 +21,13 @@ from rag.verify import Verified
 from rag.verify.facts import Number, numbers
 
 _OPS = [
-    ("days", re.compile(r"\bhow many (days|weeks|months|years)\b.*\b(between|after|before|passed|elapsed|separat)|"
+    ("days", re.compile(r"\bhow many (days|weeks|months|years)\b.*\b(between|after|before|passed|elapsed|separat|apart)|"
                         r"\bhow long (after|before|between)\b", re.I)),
     ("ratio", re.compile(r"\bhow many times\b|\btimes as (many|much|large|big|high|long)\b", re.I)),  # not "the
     # debt-to-GDP ratio", a figure an article states
     ("difference", re.compile(r"\b(difference|how (much|many)\b[^?]*\b(more|less|fewer|higher|lower|larger|smaller|"
-                              r"bigger|greater)|by how (much|many)|gap between)\b", re.I)),
+                              r"bigger|greater|older|younger|taller|heavier|lighter|longer|shorter|cheaper|dearer)|"
+                              r"by how (much|many)|gap between)\b", re.I)),
     ("sum", re.compile(r"\b(combined|in total|total|sum|together|altogether|in all)\b", re.I)),
     ("compare", re.compile(r"\bwhich\b.*\b(larger|bigger|higher|greater|more|smaller|lower|less|fewer|earlier|"
                            r"later|first|longer|shorter)\b", re.I)),
@@ -67,6 +68,8 @@ def operation(question: str) -> str | None:
     ('sum', None)
     >>> operation("How many days passed between the vote and the resignation?")
     'days'
+    >>> operation("How many weeks apart were the two launches?"), operation("How many years older was Ames than Bell?")
+    ('days', 'difference')
     >>> operation("How many times as many people did the first leak affect as the second?")
     'ratio'
     """
