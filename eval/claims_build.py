@@ -26,7 +26,10 @@ role 38, name 15, number 15, date 15) over 74 articles of 2005-2008 that no gold
 then renumbered to follow c0894). A fourth round (session 13, another separate author, blind in the same way)
 appended c1118-c1337 (220 claims: verbatim 15, paraphrase 80, summary 25, negation 25, role 35, name 14, number 13,
 date 13) over 74 articles of 2005 and 2007 that no gold file used; its author split by article with
-random.Random(9091) (the first 40% of the shuffled articles tune). The file now holds 1337 claims.
+random.Random(9091) (the first 40% of the shuffled articles tune). A fifth round (session 14, another separate
+author, blind) appended c1338-c1546 (209 claims: paraphrase 75, summary 30, negation 30, role 35, name 13, number 13,
+date 13) over 70 articles of 2006 and 2004 that no gold file used, split by article with random.Random(7373). The
+file now holds 1546 claims.
 
 Drafts are text files: a line "@wikinews-NNNN" opens an article, then one claim a line:
 "KIND I[-J] | claim | note", where I..J (inclusive, 0-based, at most 3 sentences) are sentence numbers as `show`
