@@ -8,8 +8,8 @@ the evidence, reads as better supported than the claim itself (its P(YES) higher
 rag/verify/thresholds.toml), the claim has credited the evidence's deed to the wrong one.
 
 Names are spaCy's entities (people and organisations as one kind, places and nationalities as another); a
-variant swaps two of the claim's names of one kind that the evidence gives, or puts a name of the evidence that the claim does not use in place
-of one of the claim's of the same kind.
+variant swaps two of the claim's names of one kind that the evidence gives, or puts a name of the evidence that
+the claim does not use in place of one of the claim's of the same kind (names of one label first).
 
 Not handled: roles between unnamed things ("economy class", "business class"); lists (three justices in the
 majority, five dissenting), where a single swap reads no better than the claim.
