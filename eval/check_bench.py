@@ -5,7 +5,8 @@
 Draws N claims at random from eval/gold/claims.jsonl (seeded), builds a fresh index of their articles and
 `--others` more drawn from the corpus (so retrieval has to find the right evidence), then times
 `rag check --lines --json` over them in a new process (the embedded model, with the judgement, nothing cached),
-and reports seconds, the peak memory of that process, and how the verdicts agree with the claims' labels
+and reports seconds, the peak memory of the child processes (the larger of `rag ingest` and `rag check`), and how
+the verdicts agree with the claims' labels
 (supported kept, unsupported passed). Timing is reported, never asserted.
 """
 

@@ -57,6 +57,8 @@ import random
 import re
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from typing import Any
 
 from rag.chunk import sentences  # the evidence must be whole sentences as the index cuts them
 
@@ -91,7 +93,7 @@ def split_of(article_id: str) -> str:
 
 # Each round's first and last claim id and how its articles were split (module doc): None is split_of; else
 # (seed, sort key of the article ids, how many of n are tune).
-ROUNDS: list[tuple[str, str, tuple[int, object, object] | None]] = [
+ROUNDS: list[tuple[str, str, tuple[int, Callable[[str], Any], Callable[[int], int]] | None]] = [
     ("c0001", "c1117", None),
     ("c1118", "c1337", (9091, lambda a: int(a.split("-")[1]), lambda n: round(TUNE_SHARE * n))),
     ("c1338", "c1546", (7373, str, lambda n: int(TUNE_SHARE * n))),
@@ -107,9 +109,9 @@ def splits(recs: list[dict]) -> dict[str, str]:
             out.update({r["id"]: split_of(r["article_id"]) for r in mine})
             continue
         seed, order, tune = rule
-        arts = sorted({r["article_id"] for r in mine}, key=order)  # type: ignore[arg-type]
+        arts = sorted({r["article_id"] for r in mine}, key=order)
         random.Random(seed).shuffle(arts)
-        first_tune = set(arts[: tune(len(arts))])  # type: ignore[operator]
+        first_tune = set(arts[: tune(len(arts))])
         out.update({r["id"]: "tune" if r["article_id"] in first_tune else "test" for r in mine})
     return out
 
@@ -290,14 +292,15 @@ def check(arts: dict[str, dict], path: str) -> int:
             errors.append(f"{where}: unknown article {r['article_id']}")
             continue
         text, ev = a["text"], r["evidence"]
-        spans = sentences(text)
         pos = text.find(ev)
-        first = next((k for k, (s, e) in enumerate(spans) if s <= pos < e), None)
-        last = next((k for k, (s, e) in enumerate(spans) if s < pos + len(ev) <= e), None)
         if pos < 0:
             errors.append(f"{where}: evidence is not in the article text")
-        elif first is None or last is None or not 0 <= last - first <= 2:
-            errors.append(f"{where}: evidence is not within 1-3 consecutive sentences")
+        else:
+            spans = sentences(text)
+            first = next((k for k, (s, e) in enumerate(spans) if s <= pos < e), None)
+            last = next((k for k, (s, e) in enumerate(spans) if s < pos + len(ev) <= e), None)
+            if first is None or last is None or not 0 <= last - first <= 2:
+                errors.append(f"{where}: evidence is not within 1-3 consecutive sentences")
         if r["split"] not in ("tune", "test") or r["split"] != expected.get(r["id"]):
             errors.append(f"{where}: split {r['split']} is not its round's ({expected.get(r['id'])})")
         split_by_article[r["article_id"]].add(r["split"])

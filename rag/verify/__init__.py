@@ -246,12 +246,20 @@ def _second_look(v: Verdict, judge: Judge | None, veto: float) -> Verdict:
     return v
 
 
+_WORD = re.compile(r"[\w'$%.-]+")
+
+
+def _run(text: str) -> str:
+    """The text's folded words, space-separated with a space at each end, to find one text's words as a run of
+    another's."""
+    words = (w.strip(".") for w in _WORD.findall(fold(text)))
+    return f" {' '.join(words)} "
+
+
 def _copied(claim: str, evidence: str) -> bool:
     """The claim is a run of its evidence's words, in order ("Microsoft sued Google" in "... Microsoft sued Google
     in a Seattle court"): its names are where the evidence puts them."""
-    def words(t: str) -> str:
-        return " ".join(re.findall(r"\w+", fold(t)))
-    return f" {words(claim)} " in f" {words(evidence)} "
+    return _run(claim) in _run(evidence)
 
 
 def _contrast(v: Verdict, judge: Judge | None, margin: float) -> Verdict:
@@ -304,14 +312,11 @@ def without_premise(claim: str, question: str) -> str:
     if not question:
         return ""
 
-    def words(text: str) -> list[str]:
-        return [w.strip(".") for w in re.findall(r"[\w'$%.-]+", fold(text))]
-
-    asked = f" {' '.join(words(question))} "
+    asked = _run(question)
 
     def copied(part: str) -> bool:
-        said = words(part)
-        return len(said) >= 3 and f" {' '.join(said)} " in asked
+        said = _run(part)
+        return len(said.split()) >= 3 and said in asked
 
     body = claim.strip().rstrip(".!?")
     for m in _PREMISE_START.finditer(body):  # a trailing premise: from a comma or a linking word to the end

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from rag.cite import calendar, content_words, normalize, weighted_words
 from rag.stem import stem
-from rag.verify.facts import Facts, Number, _doc
+from rag.verify.facts import SUPPORT_VERBS, Facts, Number, _doc
 from rag.verify.facts import numbers as numbers_in
 from rag.verify.lexicon import fold, lexicon
 
@@ -282,7 +282,7 @@ _LIGHT = frozenset({"be", "have", "do"})
 # Verbs that report or link rather than assert an action: a claim may use any of them for another.
 _REPORTING = frozenset({"say", "tell", "state", "announce", "report", "add", "note", "claim", "describe", "call",
                         "confirm", "explain"})
-LIGHT_VERBS = _REPORTING | {"be", "have", "do", "make", "take", "get", "give", "become"}
+LIGHT_VERBS = _REPORTING | SUPPORT_VERBS | {"be", "become"}
 
 
 def negated_nearby(claim: Facts, window: Facts, others: list[Facts]) -> Check:
