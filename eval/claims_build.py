@@ -28,8 +28,10 @@ appended c1118-c1337 (220 claims: verbatim 15, paraphrase 80, summary 25, negati
 date 13) over 74 articles of 2005 and 2007 that no gold file used; its author split by article with
 random.Random(9091) (the first 40% of the shuffled articles tune). A fifth round (session 14, another separate
 author, blind) appended c1338-c1546 (209 claims: paraphrase 75, summary 30, negation 30, role 35, name 13, number 13,
-date 13) over 70 articles of 2006 and 2004 that no gold file used, split by article with random.Random(7373). The
-file now holds 1546 claims.
+date 13) over 70 articles of 2006 and 2004 that no gold file used, split by article with random.Random(7373). A
+sixth round (session 15, another separate author, blind) appended c1547-c1755 (209 claims: paraphrase 75, summary 30,
+negation 30, role 35, name 13, number 13, date 13) over 70 articles of 2007, 2008 and 2009 that no gold file used,
+split by article with random.Random(8181). The file now holds 1755 claims.
 
 Drafts are text files: a line "@wikinews-NNNN" opens an article, then one claim a line:
 "KIND I[-J] | claim | note", where I..J (inclusive, 0-based, at most 3 sentences) are sentence numbers as `show`
@@ -40,10 +42,11 @@ Sentences are split by rag.chunk.sentences itself, so evidence spans are whole s
 them (run it from a source checkout with the project installed).
 
 Split, by article, per round (`ROUNDS`): rounds 1-3 "tune" when random.Random(f"{SEED}/{article_id}").random()
-< 0.4, else "test"; rounds 4 and 5 by their authors' shuffles of the round's article ids (round 4: sorted by
+< 0.4, else "test"; rounds 4-6 by their authors' shuffles of the round's article ids (round 4: sorted by
 number, random.Random(9091), the first 30 of 74 tune; round 5: sorted as text, random.Random(7373), the first
-int(0.4 n) tune). `check` recomputes each rule. Round 4 trimmed page debris ("<br> right") off the start of 17
-evidence spans, so `check` asks that evidence lie within 1-3 consecutive sentences, not that it be whole ones.
+int(0.4 n) tune; round 6: the same with random.Random(8181), 28 of 70 tune). `check` recomputes each rule.
+Round 4 trimmed page debris ("<br> right") off the start of 17 evidence spans, so `check` asks that evidence lie
+within 1-3 consecutive sentences, not that it be whole ones.
 Note tags counted by `check`: "[reldate]" (a relative date in the evidence resolved against the article's
 publication date: rightly for paraphrase, wrongly for date) and "[subject]" (name claims whose swapped name is
 the claim's first words).
@@ -97,6 +100,7 @@ ROUNDS: list[tuple[str, str, tuple[int, Callable[[str], Any], Callable[[int], in
     ("c0001", "c1117", None),
     ("c1118", "c1337", (9091, lambda a: int(a.split("-")[1]), lambda n: round(TUNE_SHARE * n))),
     ("c1338", "c1546", (7373, str, lambda n: int(TUNE_SHARE * n))),
+    ("c1547", "c1755", (8181, str, lambda n: int(TUNE_SHARE * n))),
 ]
 
 
