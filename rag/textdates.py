@@ -40,7 +40,7 @@ _PATTERN = re.compile(
       (?P<iso>(?P<iy>{_YEAR})-(?P<im>\d\d)-(?P<id>\d\d))
     | (?P<dmy>(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MON}),?(?:\s+(?P<y1>{_YEAR}))?)
     | (?P<mdy>(?P<m2>{_MON})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y2>{_YEAR}))?)
-    | (?P<my>(?P<m3>{_MON}),?\s+(?P<y3>{_YEAR}))
+    | (?P<my>(?P<m3>{_MON}),?\s+(?:of\s+)?(?P<y3>{_YEAR}))
     | (?P<anniv>this\s+day\s+(?:last|a|one)\s+year(?:\s+ago)?|(?:a|one)\s+year\s+ago\s+today)
     | (?P<rel>(?P<rw>last|next|this|past)\s+(?P<ru>week|month|year))
     | (?P<ago>(?P<an>\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+(?P<au>days?|weeks?)\s+ago)
@@ -49,7 +49,7 @@ _PATTERN = re.compile(
     | (?P<today>today|tonight|this\s+(?:morning|afternoon|evening))
     | (?P<yday>yesterday|last\s+night)
     | (?P<tmrw>tomorrow)
-    | (?P<inm>(?:in|during|since|until|by|of|early|late|mid-?)\s+(?P<m4>{_MON})(?!\s*,?\s*\d))
+    | (?P<inm>(?:in|during|since|until|by|of|early|late|mid-?)\s+(?P<m4>{_MON})(?!\s*,?\s*(?:of\s+)?\d))
     | (?P<year>{_YEAR})
     )\b""",
     re.I | re.X,

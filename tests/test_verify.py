@@ -3,6 +3,8 @@ pipeline), and the judgement called only for what the checks cannot decide."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rag.types import Passage
@@ -109,6 +111,52 @@ def test_a_firm_no_of_the_judgement_outweighs_checks_that_pass() -> None:
     assert not v.supported and v.judged and "P(yes) 0.06" in v.reason, v.reason
     assert check_claim(claim, [p], judge=Says(0.4)).supported  # unsure is not a firm no
     assert check_claim(claim, [p], judge=Says(None)).supported  # out of budget
+
+
+class ReadsFigures(CountingJudge):
+    """A judgement that reads figures: a firm yes (0.95) when every figure of the claim is in the evidence and the
+    claim says nothing the evidence negates, a no otherwise; `yes` caps what it says."""
+
+    def __init__(self, yes: float = 0.95) -> None:
+        super().__init__()
+        self.yes = yes
+
+    def probability(self, claim: str, evidence: str, published: str | None, title: str = "") -> float | None:
+        self.asked.append(claim)
+        figures = re.findall(r"\d+%?", claim)
+        return self.yes if figures and all(f in evidence for f in figures) else 0.1
+
+
+def test_a_firm_yes_of_the_judgement_outweighs_a_check_it_may_appeal_but_not_the_role_checks() -> None:
+    """A paraphrase that restates two figures in the other order fails the numbers check; the judgement's P(YES) at
+    or above judge_appeal (0.9) makes it supported, with the check it outweighed in the reason. Under the bar, or
+    with no judgement, the check stands; a role swap (the role checks take no appeal) stays unsupported."""
+    text = "The party's share of the vote rose from 20% in 2004 to 31% this year."
+    p = Passage("v", "v", "Vote share", "2008-06-05", None, 0, len(text), text)
+    claim = "The party won 31% of the vote this year, against 20% in 2004."
+    assert check_claim(claim, [p]).reason.startswith("numbers:")
+    v = check_claim(claim, [p], judge=ReadsFigures())
+    assert v.supported and v.judged and "P(yes) 0.95" in v.reason and "numbers:" in v.reason, v.reason
+    assert not check_claim(claim, [p], judge=ReadsFigures(0.85)).supported  # a yes, but not a firm one
+    wrong = "The party won 41% of the vote this year, against 20% in 2004."
+    assert not check_claim(wrong, [p], judge=ReadsFigures()).supported  # the judgement says no to another figure
+    police = "Police arrested Smith after Jones reported the theft."
+    q = Passage("r", "r", "Theft", "2008-06-05", None, 0, len(police), police)
+
+    class Yes(CountingJudge):
+        def probability(self, claim: str, evidence: str, published: str | None, title: str = "") -> float | None:
+            self.asked.append(claim)
+            return 0.99
+
+    v = check_claim("Police arrested Jones after Smith reported the theft.", [q], judge=Yes())
+    assert not v.supported and v.reason.startswith("roles:"), v.reason
+
+
+def test_a_month_of_a_year_is_that_month() -> None:
+    text = "Kevorkian served eight years of his sentence. He was released in June of 2007 on parole."
+    p = Passage("k", "k", "Kevorkian", "2008-06-01", None, 0, len(text), text)
+    assert check_claim("Kevorkian was released on parole in June 2007.", [p]).supported
+    assert check_claim("Kevorkian was released on parole in June 2005.", [p]).reason.startswith("dates:")
 
 
 def test_a_compound_sentence_keeps_its_supported_clause() -> None:
@@ -389,7 +437,10 @@ def test_the_questions_premise_copied_into_an_answer_is_neither_checked_nor_show
     judge = CountingJudge()
     v = verify("Ryanair's share price plunged by 10% on 7 July 2005" + premise, [p], q, judge=judge)
     assert v.answer == "Ryanair's share price plunged by 10% [1]." and v.citations[0].text == text
-    assert judge.asked == ["Ryanair's share price plunged by 10%."]  # a rescued sentence needs the judgement
+    # the whole sentence, which the dates check rejects, is put to the judgement's appeal (a no here); the
+    # rescued one needs the judgement's yes
+    assert judge.asked == ["Ryanair's share price plunged by 10% on 7 July 2005" + premise.replace(" [1]", ""),
+                           "Ryanair's share price plunged by 10%."], judge.asked
     assert verify("Ryanair's share price plunged by 10% on 7 July 2005" + premise, [p], q).answer == ""
     assert check_claim("Ryanair's share price plunged by 10% on 7 July 2005" + premise, [p], q).reason.startswith(
         "names:")  # the whole sentence, premise included, is not what the passage says

@@ -228,8 +228,35 @@ def check_claim(
                 return _contrast(v, judge, th["judge_contrast"])
             v.judged = True
             v.reason = f"the model judged that the evidence does not state it ({v.coverage:.0%} of its words shared)"
+    if (appealed := _appeal(every, judge)) is not None:
+        return _contrast(appealed, judge, th["judge_contrast"])
     contradicted = [v for v in every if v.verdict == "contradicted"]
     return max(contradicted, key=lambda v: v.coverage) if contradicted else best
+
+
+def _appeal(every: list[Verdict], judge: Judge | None) -> Verdict | None:
+    """The window a check rejected that the judgement firmly says states the claim (P(YES) at or above
+    `judge_appeal`), when every check it failed is one the judgement may outweigh (thresholds.toml `appeal`:
+    names, numbers, dates, polarity; not roles, which the model reads poorly) and it shares at least `judge` of the
+    claim's words. One window is asked, the one sharing most words; None when there is none or the answer is no."""
+    lex = lexicon()
+    th = lex.thresholds
+    if judge is None:
+        return None
+    rejected = [v for v in every if v.passage is not None and not v.supported and not v.judged
+                and v.coverage >= th["judge"] and (failed := [c for c in v.checks if not c.ok])
+                and all(c.name in lex.appeal for c in failed)]
+    if not rejected:
+        return None
+    v = max(rejected, key=lambda v: v.coverage)
+    p = v.passage
+    assert p is not None
+    q = judge.probability(v.claim, v.evidence, p.date, p.title)
+    if q is None or q < th["judge_appeal"]:
+        return None
+    v.verdict, v.judged = "supported", True
+    v.reason = f"the model judged the evidence to state it (P(yes) {q:.2f}) over the check {v.reason!r}"
+    return v
 
 
 def _second_look(v: Verdict, judge: Judge | None, veto: float) -> Verdict:
