@@ -6,6 +6,9 @@ verified like any answer sentence; then code computes the result from the verifi
 (or their dates, resolved against each article's publication day) and adds one sentence that shows the
 inputs and the arithmetic, cited to every input's evidence.
 
+Figures in two units of one dimension ("8.3 kg" and "396 grams") are converted to the smaller unit first
+(rag/units.toml); figures in units of different dimensions are not combined.
+
 Not handled: more than two inputs; mixed units ("5%" and "$3m"), which are shown but not combined;
 currencies converted into one another.
 """
@@ -13,11 +16,16 @@ currencies converted into one another.
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
+from rag.chunk import sentences
 from rag.textdates import mentions
 from rag.types import Citation
 from rag.verify import Verified
+from rag.verify.checks import _unit
 from rag.verify.facts import Number, numbers
 
 _OPS = [
@@ -87,6 +95,38 @@ class _Input:
     citation: Citation
     year: int | None = None  # the year of a date within one year ("in 2010", "in March 2010")
     month: int | None = None  # and its month, when within one month
+    unit: str = ""  # the noun after the number ("kg", "gram", "people"), "" if none
+
+
+@cache
+def _units() -> dict[str, tuple[str, float]]:
+    """rag/units.toml: a unit word -> (its dimension, its size in the dimension's base unit)."""
+    data = tomllib.loads((Path(__file__).parent / "units.toml").read_text(encoding="utf-8"))
+    return {word: (dim, float(size)) for dim, table in data.items() for word, size in table.items()}
+
+
+def _written(i: _Input) -> str:
+    """The input's figure with its unit as the sentence writes it: "396 grams"."""
+    assert i.number is not None
+    m = re.match(r"[\s-]*([A-Za-z]+)", i.sentence[i.number.at + len(i.number.text):])
+    return f"{i.number.text} {m.group(1)}" if m else i.number.text
+
+
+def _in_one_unit(a: _Input, b: _Input) -> tuple[float, float, str] | None:
+    """The two inputs' values in one unit, and that unit's word ("" when neither has a unit of rag/units.toml):
+    "8.3 kg" and "396 grams" -> (8300, 396, "grams"); None when their units cannot be combined (kg and km, or
+    kg and a count)."""
+    assert a.number is not None and b.number is not None
+    units = _units()
+    ua, ub = units.get(a.unit), units.get(b.unit)
+    if ua is None and ub is None:
+        return a.number.value, b.number.value, ""
+    if ua is None or ub is None or ua[0] != ub[0]:
+        return None
+    small = a if ua[1] <= ub[1] else b
+    size = min(ua[1], ub[1])
+    word = small.unit if small.unit in ("g", "kg", "mg", "km", "cm", "mm") else f"{small.unit}s"
+    return a.number.value * ua[1] / size, b.number.value * ub[1] / size, word
 
 
 def _fmt(x: float) -> str:
@@ -115,7 +155,8 @@ def _inputs(checked: Verified, question: str = "") -> list[_Input]:
     by_n = {c.n: c for c in checked.citations}
     given = {n.key() for n in numbers(question)}  # "the three banks" of the question is not an input
     out = []
-    for sentence in re.split(r"(?<=[.!?])\s+", checked.answer.strip()):
+    text = checked.answer.strip()
+    for sentence in (text[a:b] for a, b in sentences(text)):  # "at 12:00 p.m. ET after ..." is one sentence
         ns = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
         if not ns or ns[0] not in by_n:
             continue
@@ -130,7 +171,8 @@ def _inputs(checked: Verified, question: str = "") -> list[_Input]:
         day = first.lo.isoformat() if first and first.lo == first.hi else None
         year = first.lo.year if first and first.lo.year == first.hi.year else None
         month = first.lo.month if first and year and first.lo.month == first.hi.month else None
-        out.append(_Input(_pick(nums, plain, question), day, plain, c, year, month))
+        picked = _pick(nums, plain, question)
+        out.append(_Input(picked, day, plain, c, year, month, _unit(picked, plain) if picked else ""))
     return out
 
 
@@ -154,17 +196,20 @@ def derive(question: str, checked: Verified) -> str | None:
         return _compare(question, a, b, marks)
     if a.number is None or b.number is None or a.number.percent != b.number.percent:
         return None
-    x, y = a.number.value, b.number.value
-    unit = " percentage points" if a.number.percent else ""
+    converted = _in_one_unit(a, b)
+    if converted is None:
+        return None  # "8.3 kg" and "4 km": nothing to compute
+    x, y, word = converted
+    unit = " percentage points" if a.number.percent else f" {word}" if word else ""
+    shown = (_written(a) if word else a.number.text, _written(b) if word else b.number.text)
     if op == "difference":
-        return f"The difference is {_fmt(abs(x - y))}{unit} ({a.number.text} and {b.number.text}, computed) {marks}."
+        return f"The difference is {_fmt(abs(x - y))}{unit} ({shown[0]} and {shown[1]}, computed) {marks}."
     if op == "sum":
-        total = f"{_fmt(x + y)}%" if a.number.percent else _fmt(x + y)
-        return f"Together that is {total} ({a.number.text} plus {b.number.text}, computed) {marks}."
+        total = f"{_fmt(x + y)}%" if a.number.percent else _fmt(x + y) + unit
+        return f"Together that is {total} ({shown[0]} plus {shown[1]}, computed) {marks}."
     if op == "ratio" and min(abs(x), abs(y)) > 0:
-        big, small = (a.number, b.number) if abs(x) >= abs(y) else (b.number, a.number)
-        return (f"That is {_fmt(round(abs(big.value / small.value), 2))} times as much ({big.text} against "
-                f"{small.text}, computed) {marks}.")
+        (big, bs), (small, ss) = sorted(((x, shown[0]), (y, shown[1])), key=lambda v: -abs(v[0]))
+        return f"That is {_fmt(round(abs(big / small), 2))} times as much ({bs} against {ss}, computed) {marks}."
     return None
 
 
@@ -223,17 +268,17 @@ def compare(question: str, pair: tuple[str, str], answers: list[Verified]) -> st
         days = (a.day, b.day)
         return (f"{name[first]} came {word}: {days[first]} against {days[1 - first]} (compared) "
                 f"{marks[first]}{marks[1 - first]}.")
-    x, y = a.number, b.number
-    assert x and y
-    if x.percent != y.percent:
+    assert a.number and b.number
+    if a.number.percent != b.number.percent or (converted := _in_one_unit(a, b)) is None:
         return None
-    if x.value == y.value:
-        return f"Both figures are {x.text} (compared) {marks[0]}{marks[1]}."
-    win = 0 if (x.value > y.value) == (how == "largest") else 1
+    xv, yv, word_unit = converted  # "8.3 kg" against "396 grams": 8,300 and 396 grams
+    if xv == yv:
+        return f"Both figures are {a.number.text} (compared) {marks[0]}{marks[1]}."
+    win = 0 if (xv > yv) == (how == "largest") else 1
     word = "larger" if how == "largest" else "smaller"
-    texts = (x.text, y.text)
-    unit = "%" if x.percent else ""
-    margin = (f", a difference of {_fmt(abs(x.value - y.value))}{unit}"  # "..., and by how much?"
+    texts = (_written(a), _written(b)) if word_unit else (a.number.text, b.number.text)
+    unit = "%" if a.number.percent else f" {word_unit}" if word_unit else ""
+    margin = (f", a difference of {_fmt(abs(xv - yv))}{unit}"  # "..., and by how much?"
               if re.search(r"\bby how (much|many)\b", question, re.I) else "")
     return (f"{name[win]} has the {word} figure: {texts[win]} against {texts[1 - win]}{margin} (compared) "
             f"{marks[win]}{marks[1 - win]}.")

@@ -94,3 +94,32 @@ def test_a_ratio_question_is_asked_as_its_two_counts_and_scene_setting_sentences
     assert subquestions("In May 2007, Acme bought Bolt and Zeta bought Yarn. "
                         "How much higher was the Zeta price than the Acme price?") == \
         ["What was the Zeta price?", "What was the Acme price?"]
+
+
+def test_figures_in_two_units_of_one_dimension_are_converted_and_of_two_dimensions_not_combined() -> None:
+    """rag/units.toml: "8.3 kg" less "396 grams" is 7,904 grams, not 387.7; kilograms and kilometres give nothing;
+    a count with no unit of the table is computed as before."""
+    question = "How many more grams of heroin did the Bali pair try to smuggle than Nguyen carried?"
+    inputs = [("The two were charged with attempting to smuggle 8.3 kg of heroin", "2006-02-14"),
+              ("Nguyen said he carried 396 grams of heroin", "2005-12-02")]
+    assert derive(question, _v(*inputs)) == \
+        "The difference is 7,904 grams (8.3 kg and 396 grams, computed) [1][2]."
+    assert derive("What was the combined weight of the heroin?", _v(*inputs)) == \
+        "Together that is 8,696 grams (8.3 kg plus 396 grams, computed) [1][2]."
+    far = [inputs[0], ("The pair drove 40 km to the airport", "2005-12-02")]
+    assert derive(question, _v(*far)) is None
+    assert derive("How many more people were arrested in April than in December?",
+                  _v(("16 people were arrested", "2006-04-21"), ("Two men were arrested", "2006-12-16"))) == \
+        "The difference is 14 (16 and Two, computed) [1][2]."
+    answers = [_v(inputs[0]), _v(inputs[1], first=2)]
+    assert compare("Which haul of heroin was larger, the Bali pair's or Nguyen's?", ("the Bali pair's", "Nguyen's"), answers) == \
+        "The Bali pair's has the larger figure: 8.3 kg against 396 grams (compared) [1][2]."
+
+
+def test_a_sentence_with_an_abbreviation_is_one_input() -> None:
+    """The answer is split into sentences as the index splits text: "12:00 p.m. ET after ..." does not end one."""
+    answer = Verified("16 people were arrested [1]. Two men were arrested at about 12:00 p.m. ET after entering the "
+                      "site [2].", [Citation(1, "a1", "t", "2006-04-21", None, 0, 10, "16 people were arrested"),
+                                    Citation(2, "a2", "t", "2006-12-16", None, 0, 10, "Two men were arrested")])
+    assert derive("How many more people were arrested in April than in December?", answer) == \
+        "The difference is 14 (16 and Two, computed) [1][2]."
