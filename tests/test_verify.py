@@ -695,6 +695,17 @@ def test_names_turned_round_that_read_better_to_the_judgement_make_a_role_swap()
     assert check_claim(swapped, [p], judge=spent).supported  # no budget left for the contrast: the checks stand
 
 
+def test_the_contrast_swaps_two_places_but_never_replaces_one() -> None:
+    """One place of the evidence may hold another: "the arrest in Khartoum" is not made a role swap by "the arrest
+    in Sudan" reading better; two places turned round still are asked."""
+    from rag.verify.contrast import variants
+
+    assert variants("The arrest in Khartoum occurred on Sunday.",
+                    "On Sunday the police in Sudan arrested her at her lodgings in Khartoum.") == []
+    assert variants("Talks moved from Paris to Geneva on Monday.", "Talks moved from Geneva to Paris on Monday.") == \
+        ["Talks moved from Geneva to Paris on Monday."]
+
+
 def test_the_real_judgement_tells_a_role_swap_from_its_evidence_by_contrast(local_llm: object) -> None:
     """The embedded model: two officials' posts swapped, every word kept, is read as a role swap by contrast; the
     same sentence with the posts right is kept."""

@@ -9,7 +9,8 @@ rag/verify/thresholds.toml), the claim has credited the evidence's deed to the w
 
 Names are spaCy's entities (people and organisations as one kind, places and nationalities as another); a
 variant swaps two of the claim's names of one kind that the evidence gives, or puts a name of the evidence that
-the claim does not use in place of one of the claim's of the same kind (names of one label first).
+the claim does not use in place of one of the claim's of the same kind (names of one label first); places are
+swapped, never replaced, since one place of the evidence may hold another (Khartoum, Sudan).
 
 Not handled: roles between unnamed things ("economy class", "business class"); lists (three justices in the
 majority, five dissenting), where a single swap reads no better than the claim.
@@ -61,8 +62,9 @@ def variants(claim: str, evidence: str) -> list[str]:
         if KINDS[ka] == KINDS[kb] and a not in b and b not in a:
             out.append((ka == kb, claim.replace(a, "\0").replace(b, a).replace("\0", b)))
     for n, k in ours:
-        for m, km in theirs:
-            if KINDS[km] == KINDS[k] and _last(m) not in said and _last(n) not in fold(m):
+        for m, km in theirs:  # a place is not replaced: another place of the evidence may hold it ("the arrest in
+            # Khartoum" and "the arrest in Sudan" are both true), where one doer does not hold another
+            if KINDS[km] == KINDS[k] == "doer" and _last(m) not in said and _last(n) not in fold(m):
                 out.append((km == k, claim.replace(n, m)))
     ranked = [v for same, v in sorted(out, key=lambda x: not x[0]) if v != claim]  # a stable sort keeps the order
     return list(dict.fromkeys(ranked))[:MAX_VARIANTS]
