@@ -8,7 +8,9 @@ passes them all is supported when it shares enough of its words with the window 
 `supported`); a claim that shares fewer (a paraphrase) goes to the entailment judgement (rag.verify.judge,
 the configured model asked yes or no) when one is given, and is unsupported otherwise. A claim the checks
 pass that does not repeat its window word for word is put to the judgement as well, and a firm no
-(`judge_veto`) makes it unsupported.
+(`judge_veto`) makes it unsupported. The other way round, a claim only the names, numbers, dates or polarity checks
+reject (thresholds.toml `appeal`) is supported on the judgement's firm yes (`judge_appeal`): the checks misread some
+faithful paraphrases. The role checks take no appeal.
 
 Verdicts: `supported`; `contradicted` (a check found the evidence saying otherwise: another number,
 date, polarity or doer, over a window that shares the claim's words); `unsupported` (the evidence does
