@@ -130,7 +130,8 @@ class ReadsFigures(CountingJudge):
 def test_a_firm_yes_of_the_judgement_outweighs_a_check_it_may_appeal_but_not_the_role_checks() -> None:
     """A paraphrase that restates two figures in the other order fails the numbers check; the judgement's P(YES) at
     or above judge_appeal (0.9) makes it supported, with the check it outweighed in the reason. Under the bar, or
-    with no judgement, the check stands; a role swap (the role checks take no appeal) stays unsupported."""
+    with no judgement, the check stands; a figure, name or date the evidence lacks, and a role swap (the role checks
+    take no appeal), stay unsupported."""
     text = "The party's share of the vote rose from 20% in 2004 to 31% this year."
     p = Passage("v", "v", "Vote share", "2008-06-05", None, 0, len(text), text)
     claim = "The party won 31% of the vote this year, against 20% in 2004."
@@ -138,16 +139,20 @@ def test_a_firm_yes_of_the_judgement_outweighs_a_check_it_may_appeal_but_not_the
     v = check_claim(claim, [p], judge=ReadsFigures())
     assert v.supported and v.judged and "P(yes) 0.95" in v.reason and "numbers:" in v.reason, v.reason
     assert not check_claim(claim, [p], judge=ReadsFigures(0.85)).supported  # a yes, but not a firm one
-    wrong = "The party won 41% of the vote this year, against 20% in 2004."
-    assert not check_claim(wrong, [p], judge=ReadsFigures()).supported  # the judgement says no to another figure
-    police = "Police arrested Smith after Jones reported the theft."
-    q = Passage("r", "r", "Theft", "2008-06-05", None, 0, len(police), police)
 
     class Yes(CountingJudge):
         def probability(self, claim: str, evidence: str, published: str | None, title: str = "") -> float | None:
             self.asked.append(claim)
             return 0.99
 
+    # a figure, a name or a date the evidence does not give never appeals, however firm the yes
+    for ungrounded in ("The party won 41% of the vote this year, against 20% in 2004.",
+                       "The Labour party won 31% of the vote this year, against 20% in 2004.",
+                       "The party won 31% of the vote in 2008, against 20% in 2003."):
+        v = check_claim(ungrounded, [p], judge=Yes())
+        assert not v.supported and v.reason.split(":")[0] in ("numbers", "names", "dates"), v.reason
+    police = "Police arrested Smith after Jones reported the theft."
+    q = Passage("r", "r", "Theft", "2008-06-05", None, 0, len(police), police)
     v = check_claim("Police arrested Jones after Smith reported the theft.", [q], judge=Yes())
     assert not v.supported and v.reason.startswith("roles:"), v.reason
 
@@ -437,10 +442,7 @@ def test_the_questions_premise_copied_into_an_answer_is_neither_checked_nor_show
     judge = CountingJudge()
     v = verify("Ryanair's share price plunged by 10% on 7 July 2005" + premise, [p], q, judge=judge)
     assert v.answer == "Ryanair's share price plunged by 10% [1]." and v.citations[0].text == text
-    # the whole sentence, which the dates check rejects, is put to the judgement's appeal (a no here); the
-    # rescued one needs the judgement's yes
-    assert judge.asked == ["Ryanair's share price plunged by 10% on 7 July 2005" + premise.replace(" [1]", ""),
-                           "Ryanair's share price plunged by 10%."], judge.asked
+    assert judge.asked == ["Ryanair's share price plunged by 10%."]  # a rescued sentence needs the judgement
     assert verify("Ryanair's share price plunged by 10% on 7 July 2005" + premise, [p], q).answer == ""
     assert check_claim("Ryanair's share price plunged by 10% on 7 July 2005" + premise, [p], q).reason.startswith(
         "names:")  # the whole sentence, premise included, is not what the passage says

@@ -8,9 +8,9 @@ passes them all is supported when it shares enough of its words with the window 
 `supported`); a claim that shares fewer (a paraphrase) goes to the entailment judgement (rag.verify.judge,
 the configured model asked yes or no) when one is given, and is unsupported otherwise. A claim the checks
 pass that does not repeat its window word for word is put to the judgement as well, and a firm no
-(`judge_veto`) makes it unsupported. The other way round, a claim only the names, numbers, dates or polarity checks
-reject (thresholds.toml `appeal`) is supported on the judgement's firm yes (`judge_appeal`): the checks misread some
-faithful paraphrases. The role checks take no appeal.
+(`judge_veto`) makes it unsupported. The other way round, a claim only the figure-order or polarity checks reject
+(thresholds.toml `appeal`) is supported on the judgement's firm yes (`judge_appeal`): those checks misread some
+faithful paraphrases. A name, figure or date the evidence does not give, and the role checks, take no appeal.
 
 Verdicts: `supported`; `contradicted` (a check found the evidence saying otherwise: another number,
 date, polarity or doer, over a window that shares the claim's words); `unsupported` (the evidence does
@@ -238,16 +238,18 @@ def check_claim(
 
 def _appeal(every: list[Verdict], judge: Judge | None) -> Verdict | None:
     """The window a check rejected that the judgement firmly says states the claim (P(YES) at or above
-    `judge_appeal`), when every check it failed is one the judgement may outweigh (thresholds.toml `appeal`:
-    names, numbers, dates, polarity; not roles, which the model reads poorly) and it shares at least `judge` of the
-    claim's words. One window is asked, the one sharing most words; None when there is none or the answer is no."""
+    `judge_appeal`), when every check it failed is one the judgement may outweigh (thresholds.toml `appeal`: the
+    figures' order, polarity; not roles, which the model reads poorly) and it shares at least `judge` of the
+    claim's words. A name, figure or date the evidence does not give (`ungrounded`) never appeals: it must be
+    grounded, whatever the model reads. One window is asked, the one sharing most words; None when there is none
+    or the answer is no."""
     lex = lexicon()
     th = lex.thresholds
     if judge is None:
         return None
     rejected = [v for v in every if v.passage is not None and not v.supported and not v.judged
                 and v.coverage >= th["judge"] and (failed := [c for c in v.checks if not c.ok])
-                and all(c.name in lex.appeal for c in failed)]
+                and all(c.name in lex.appeal and not c.ungrounded for c in failed)]
     if not rejected:
         return None
     v = max(rejected, key=lambda v: v.coverage)

@@ -38,6 +38,7 @@ class Check:
     reason: str = ""
     contradicts: bool = False  # the evidence says otherwise (not merely: does not say it)
     undecided: bool = False  # words cannot decide (a verb that may be a synonym): the judgement decides
+    ungrounded: bool = False  # the claim holds a name, figure or date the evidence does not give: no appeal
 
 
 def _demonym(a: str, b: str) -> bool:
@@ -135,7 +136,7 @@ def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: se
             continue
         if _by_surname(phrase, words, passage):
             continue
-        return Check("names", False, f"the evidence does not name {' '.join(phrase).title()!r}")
+        return Check("names", False, f"the evidence does not name {' '.join(phrase).title()!r}", ungrounded=True)
     return Check("names", True)
 
 
@@ -190,7 +191,7 @@ def numbers(claim: Facts, ev: Facts, premise: Sequence[Number] = ()) -> Check:
     if missing:
         same_kind = any(e.percent == n.percent for n in claim.numbers for e in ev.numbers)
         return Check("numbers", False, f"the evidence does not give {', '.join(repr(m) for m in missing)}",
-                     contradicts=same_kind)
+                     contradicts=same_kind, ungrounded=True)
     first: dict[tuple[float, bool], tuple[int, int]] = {}
     for e in ev.numbers:
         first.setdefault(e.key(), (e.sent, e.at))
@@ -251,7 +252,7 @@ def dates(claim: Facts, ev: Facts, published: str | None, question: str = "", pa
         said = ", ".join(f"{e.phrase!r} ({e.lo.isoformat()}{'' if e.lo == e.hi else '..' + e.hi.isoformat()})"
                          for e in ev.dates[:3])
         return Check("dates", False, f"the evidence does not date it {c.phrase!r}"
-                     + (f"; it says {said}" if said else ""), contradicts=bool(ev.dates))
+                     + (f"; it says {said}" if said else ""), contradicts=bool(ev.dates), ungrounded=True)
     return Check("dates", True)
 
 
