@@ -105,11 +105,17 @@ def _units() -> dict[str, tuple[str, float]]:
     return {word: (dim, float(size)) for dim, table in data.items() for word, size in table.items()}
 
 
+def _unit_word(i: _Input) -> str:
+    """The word after the input's figure as the sentence writes it ("grams" of "396 grams"), "" if none."""
+    assert i.number is not None
+    m = re.match(r"[\s-]*([A-Za-z]+)", i.sentence[i.number.at + len(i.number.text):])
+    return m.group(1) if m else ""
+
+
 def _written(i: _Input) -> str:
     """The input's figure with its unit as the sentence writes it: "396 grams"."""
     assert i.number is not None
-    m = re.match(r"[\s-]*([A-Za-z]+)", i.sentence[i.number.at + len(i.number.text):])
-    return f"{i.number.text} {m.group(1)}" if m else i.number.text
+    return f"{i.number.text} {_unit_word(i)}".strip()
 
 
 def _in_one_unit(a: _Input, b: _Input) -> tuple[float, float, str] | None:
@@ -123,10 +129,8 @@ def _in_one_unit(a: _Input, b: _Input) -> tuple[float, float, str] | None:
         return a.number.value, b.number.value, ""
     if ua is None or ub is None or ua[0] != ub[0]:
         return None
-    small = a if ua[1] <= ub[1] else b
-    size = min(ua[1], ub[1])
-    word = small.unit if small.unit in ("g", "kg", "mg", "km", "cm", "mm") else f"{small.unit}s"
-    return a.number.value * ua[1] / size, b.number.value * ub[1] / size, word
+    size = min(ua[1], ub[1])  # the smaller unit, named as its input writes it ("grams", "feet", "km")
+    return a.number.value * ua[1] / size, b.number.value * ub[1] / size, _unit_word(a if ua[1] <= ub[1] else b)
 
 
 def _fmt(x: float) -> str:
