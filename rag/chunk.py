@@ -19,9 +19,11 @@ from rag.types import Article, Chunk
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "col", "lt", "sgt", "capt", "gov", "sen",
     "rep", "rev", "hon", "pres", "vs", "etc", "inc", "ltd", "co", "corp", "no", "fig", "jan", "feb", "mar",
-    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m",
-    "p.m", "approx", "est", "dept", "univ", "mt", "ft",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "est", "dept", "univ", "mt", "ft",
 }
+# Dotted initials are not a sentence's end: "U.S.", "S.C. Johnson", "e.g.", "p.m." (one letter between dots).
+# The price: "... in Washington, D.C. The next ..." is read as one sentence.
+_INITIALS = re.compile(r"(?:[a-z]\.)+[a-z]")
 # End of sentence: . ! ? (optionally closed by quotes/brackets) followed by whitespace; or a line break.
 _BOUNDARY = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+|\n\s*""")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
@@ -32,7 +34,7 @@ def _is_abbreviation(piece: str) -> bool:
     if not m:
         return False
     word = m.group(1).lower()
-    return word in _ABBREVIATIONS or len(word) == 1  # initials such as "J."
+    return word in _ABBREVIATIONS or len(word) == 1 or bool(_INITIALS.fullmatch(word))  # initials: "J.", "S.C."
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -41,6 +43,9 @@ def sentences(text: str) -> list[tuple[int, int]]:
     >>> t = "Mr. Smith went to Geneva. Talks began.\\nNext"
     >>> [t[s:e] for s, e in sentences(t)]
     ['Mr. Smith went to Geneva.', 'Talks began.', 'Next']
+    >>> t = "He ran S.C. Johnson & Son for years. The U.S.A. Today list came out."
+    >>> [t[s:e] for s, e in sentences(t)]
+    ['He ran S.C. Johnson & Son for years.', 'The U.S.A. Today list came out.']
     """
     spans: list[tuple[int, int]] = []
     start = 0
