@@ -365,6 +365,18 @@ def test_a_company_is_named_with_or_without_its_legal_form_and_by_its_initials()
     assert not v.supported and "names" in v.reason  # not asked: the window itself must name it
 
 
+def test_a_name_with_a_plurals_possessive_is_one_name_and_its_initials_ground_it() -> None:
+    from rag.answer import question_names
+
+    q = "Which judge granted the ministry an injunction against the Prison Officers' Association in August 2007?"
+    assert "prison officers association" in question_names(q)  # not 'prison officers' and 'association'
+    text = "Mr Justice Ramsey granted the injunction against the POA, which had called the strike."
+    p = Passage("j#0", "j", "Prison officers strike in England", "2007-08-29", None, 0, len(text), text)
+    # the question's name, repeated by the answer, is grounded by its initials anywhere in the article
+    assert check_claim("The Prison Officers' Association had called the strike.", [p], q).supported
+    assert not check_claim("The Prison Officers' Federation had called the strike.", [p], q).supported
+
+
 
 
 

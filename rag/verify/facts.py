@@ -291,7 +291,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
     for t in tokens:
         if _is_name(t) and not any(m.start <= t.idx - base < m.end for m in dates):
             run.append(_name_key(t))
-        elif run and t.text != "-":  # "Paris-based" ends the name at "based", "Obama's" at "'s"
+        elif run and t.text not in ("-", "'"):  # "Paris-based" ends the name at "based", "Obama's" at "'s";
+            # a plural's possessive does not ("the Prison Officers' Association", whose acronym is "POA")
             f.names.append(run)
             run = []
     if run:
