@@ -31,7 +31,10 @@ author, blind) appended c1338-c1546 (209 claims: paraphrase 75, summary 30, nega
 date 13) over 70 articles of 2006 and 2004 that no gold file used, split by article with random.Random(7373). A
 sixth round (session 15, another separate author, blind) appended c1547-c1755 (209 claims: paraphrase 75, summary 30,
 negation 30, role 35, name 13, number 13, date 13) over 70 articles of 2007, 2008 and 2009 that no gold file used,
-split by article with random.Random(8181). The file now holds 1755 claims.
+split by article with random.Random(8181). A seventh round (session 16, another separate author, blind) appended
+c1756-c1964 (209 claims: paraphrase 75, summary 30, negation 30, role 35, name 13, number 13, date 13) over 70
+articles of 2010, 2011, 2012 and 2013 that no gold file used, split by article with random.Random(9393). The file now
+holds 1964 claims.
 
 Drafts are text files: a line "@wikinews-NNNN" opens an article, then one claim a line:
 "KIND I[-J] | claim | note", where I..J (inclusive, 0-based, at most 3 sentences) are sentence numbers as `show`
@@ -42,9 +45,10 @@ Sentences are split by rag.chunk.sentences itself, so evidence spans are whole s
 them (run it from a source checkout with the project installed).
 
 Split, by article, per round (`ROUNDS`): rounds 1-3 "tune" when random.Random(f"{SEED}/{article_id}").random()
-< 0.4, else "test"; rounds 4-6 by their authors' shuffles of the round's article ids (round 4: sorted by
+< 0.4, else "test"; rounds 4-7 by their authors' shuffles of the round's article ids (round 4: sorted by
 number, random.Random(9091), the first 30 of 74 tune; round 5: sorted as text, random.Random(7373), the first
-int(0.4 n) tune; round 6: the same with random.Random(8181), 28 of 70 tune). `check` recomputes each rule.
+int(0.4 n) tune; round 6: the same with random.Random(8181), 28 of 70 tune; round 7: the same with
+random.Random(9393), 28 of 70 tune). `check` recomputes each rule.
 Round 4 trimmed page debris ("<br> right") off the start of 17 evidence spans, so `check` asks that evidence lie
 within 1-3 consecutive sentences, not that it be whole ones.
 Note tags counted by `check`: "[reldate]" (a relative date in the evidence resolved against the article's
@@ -101,6 +105,7 @@ ROUNDS: list[tuple[str, str, tuple[int, Callable[[str], Any], Callable[[int], in
     ("c1118", "c1337", (9091, lambda a: int(a.split("-")[1]), lambda n: round(TUNE_SHARE * n))),
     ("c1338", "c1546", (7373, str, lambda n: int(TUNE_SHARE * n))),
     ("c1547", "c1755", (8181, str, lambda n: int(TUNE_SHARE * n))),
+    ("c1756", "c1964", (9393, str, lambda n: int(TUNE_SHARE * n))),
 ]
 
 
