@@ -462,6 +462,29 @@ def test_the_questions_premise_copied_into_an_answer_is_neither_checked_nor_show
     assert v.answer == "" and v.dropped  # the answer's own part is checked as ever
 
 
+def test_the_judgement_reads_the_questions_premise_where_the_article_gives_it_beside_the_window() -> None:
+    """An answer restating the question ("Enbridge owns the pipeline whose explosion killed two workers") over a
+    window that gives only the answer ("Enbridge, the company that owns the line"): the judgement reads the
+    article's sentences that give the premise beside the window; a premise the article never gives is not made up."""
+    first = "Enbridge, the Canadian company that owns the pipeline, said the repairs would take a week."
+    later = " Crude prices rose on the news. The explosion at Clearbrook killed two contract workers on Wednesday."
+    p = Passage("e#0", "e", "Pipeline blast in Minnesota", "2007-11-30", None, 0, len(first), first)
+    q = "Which company owns the crude oil pipeline whose explosion at Clearbrook killed two contract workers?"
+    claim = "Enbridge owns the pipeline whose explosion at Clearbrook killed two contract workers."
+
+    class Reads(CountingJudge):  # YES when the evidence holds every word of six letters or more of the claim
+        def probability(self, claim: str, evidence: str, published: str | None, title: str = "") -> float | None:
+            self.asked.append(evidence)
+            return 1.0 if all(w in evidence.lower() for w in re.findall(r"[a-z]{6,}", claim.lower())) else 0.0
+
+    judge = Reads()
+    v = check_claim(claim, [p], q, judge, articles={"e": first + later})
+    assert v.supported and (v.start, v.end) == (0, len(first))  # cited by the window that gives the answer
+    assert "The explosion at Clearbrook killed two contract workers" in judge.asked[0] and "premise" in v.reason
+    assert not check_claim(claim, [p], q, Reads(), articles={"e": first + " Crude prices rose."}).supported
+    assert not check_claim(claim, [p], q, Reads()).supported  # no article: the window alone, as before
+
+
 def test_a_name_the_question_uses_may_be_found_anywhere_in_the_cited_article() -> None:
     """Sentence-sized evidence rarely repeats the question's premise ("the temple in Kerala"): a name the
     question uses is looked for in the whole article; a name the answer adds must be in the evidence itself."""

@@ -11,6 +11,8 @@ pass that does not repeat its window word for word is put to the judgement as we
 (`judge_veto`) makes it unsupported. The other way round, a claim only the figure-order or polarity checks reject
 (thresholds.toml `appeal`) is supported on the judgement's firm yes (`judge_appeal`): those checks misread some
 faithful paraphrases. A name, figure or date the evidence does not give, and the role checks, take no appeal.
+An answer that restates the question's premise, which its window leaves out, is judged with the article's sentences
+that give the premise beside the window (`_premise`); it is still cited by the window alone.
 
 Verdicts: `supported`; `contradicted` (a check found the evidence saying otherwise: another number,
 date, polarity or doer, over a window that shares the claim's words); `unsupported` (the evidence does
@@ -224,9 +226,13 @@ def check_claim(
                        key=lambda v: -v.coverage)
     if judge is not None:
         for v in undecided[:max_judged]:
-            if judge(claim, v.evidence, v.passage.date if v.passage else None, v.passage.title if v.passage else ""):
+            premise = _premise(claim, v, question, (articles or {}).get(v.passage.article_id, "") if v.passage else "")
+            evidence = f"{v.evidence} ... {premise}" if premise else v.evidence
+            if judge(claim, evidence, v.passage.date if v.passage else None, v.passage.title if v.passage else ""):
                 v.verdict, v.judged = "supported", True
                 v.reason = f"every check passed; the model judged the evidence to state it ({v.coverage:.0%} of its words)"
+                if premise:
+                    v.reason += f", the question's premise as its article gives it: {premise!r}"
                 return _contrast(v, judge, th["judge_contrast"])
             v.judged = True
             v.reason = f"the model judged that the evidence does not state it ({v.coverage:.0%} of its words shared)"
@@ -234,6 +240,37 @@ def check_claim(
         return _contrast(appealed, judge, th["judge_contrast"])
     contradicted = [v for v in every if v.verdict == "contradicted"]
     return max(contradicted, key=lambda v: v.coverage) if contradicted else best
+
+
+PREMISE_SENTENCES = 2  # article sentences at most put beside a window to give the question's premise
+
+
+def _premise(claim: str, v: Verdict, question: str, article: str) -> str:
+    """The sentences of the window's article, outside the window, that give the words of the question a claim
+    repeats and its window lacks ("Enbridge owns the pipeline whose explosion killed two workers" over "Enbridge,
+    the company that owns the line"): the judgement reads them beside the window, so a right answer that restates
+    the question is not refused for the premise its window leaves out, while a premise its article never gives
+    still is. At most PREMISE_SENTENCES, each adding some of those words, in article order; "" when none or when
+    they give under half of them."""
+    if not question or not article:
+        return ""
+    missing = (content_words(claim) & content_words(question)) - content_words(v.evidence)
+    if not missing:
+        return ""
+    window = fold(v.evidence)
+    pool = [(content_words(t) & missing, i, t) for i, (a, b) in enumerate(sentences(article))
+            if (t := article[a:b]) and fold(t) not in window and window not in fold(t)]
+    chosen: list[tuple[int, str]] = []
+    left = set(missing)
+    for _ in range(PREMISE_SENTENCES):
+        gain, i, t = max(((g & left, i, t) for g, i, t in pool), key=lambda x: (len(x[0]), -x[1]), default=(set(), 0, ""))
+        if not gain:
+            break
+        chosen.append((i, t))
+        left -= gain
+    if len(left) * 2 > len(missing):
+        return ""
+    return " ".join(t for _, t in sorted(chosen))
 
 
 def _appeal(every: list[Verdict], judge: Judge | None) -> Verdict | None:
