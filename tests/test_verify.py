@@ -168,6 +168,12 @@ def test_a_compound_sentence_keeps_its_supported_clause() -> None:
     v = verify("Microsoft sued Google in a Seattle court, and Putin won 64 votes in Geneva [1].", [P])
     assert v.answer == "Microsoft sued Google in a Seattle court [1]." and len(v.citations) == 1
     assert v.dropped == ["Putin won 64 votes in Geneva."]
+    # "England and Wales" joins two names, not two clauses: "Wales was Mr Justice Ramsey" is not a clause of it
+    text = "Such an injunction was granted by Mr Justice Ramsey, who said the action in England and Wales was unlawful."
+    p = Passage("j", "j", "Prison officers", "2007-08-30", None, 0, len(text), text)
+    said = ("The High Court judge who granted the Ministry of Justice an injunction during the August strike in England "
+            "and Wales was Mr Justice Ramsey.")  # its names are not all the passage's: the sentence fails as a whole
+    assert verify(said + " [1]", [p]).answer == ""
 
 
 def test_a_relative_date_repeated_from_the_question_is_not_rechecked_but_an_absolute_one_is() -> None:

@@ -356,9 +356,13 @@ _CLAUSE = re.compile(r",\s+(?:and|but|while|whereas)\s+|;\s+|\s+and\s+(?=[A-Z0-9
 
 
 def _clauses(sentence: str) -> list[str]:
-    """The clauses of a compound sentence, each a sentence of its own (at least three words), or []."""
+    """The clauses of a compound sentence, each a sentence of its own (at least three words, its root a verb), or
+    [] when a piece is not a clause: "The judge who granted the injunction in England and Wales was Ramsey" is one
+    sentence, not "The judge who granted the injunction in England" and "Wales was Ramsey"."""
     pieces = [p.strip(" ,;.") for p in _CLAUSE.split(sentence)]
     pieces = [p[0].upper() + p[1:] + "." for p in pieces if len(p.split()) >= 3]
+    if any(not any(t.dep_ == "ROOT" and t.pos_ in ("VERB", "AUX") for t in _doc(p)) for p in pieces):
+        return []
     return pieces if len(pieces) >= 2 else []
 
 
