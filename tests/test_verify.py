@@ -762,3 +762,37 @@ def test_the_real_judgement_tells_a_role_swap_from_its_evidence_by_contrast(loca
     v = check_claim("Rui Matos, Portugal's interior minister, and Igor Belov, director of the Russian firm Avia, "
                     "signed the treaty.", [p], judge=judge)
     assert v.supported, v.reason
+
+
+@pytest.mark.parametrize(("evidence", "claim", "supported"), [
+    # "to B from A" is the change from A to B, in either sentence
+    ("The firm will slash its districts to twenty from 46.", "The firm will cut its districts from 46 to twenty.", True),
+    ("The firm will slash its districts to twenty from 46.", "The firm will cut its districts from twenty to 46.", False),
+    ("The firm will slash its districts from 46 to twenty.", "The firm will cut its districts to twenty from 46.", True),
+    ("The firm will slash its districts from 46 to twenty.", "The firm will cut its districts from twenty to 46.", False),
+    # "unless" is "if not"
+    ("Brown threatened to vote against the bill if the tax was not removed.",
+     "Brown threatened to vote against the bill unless the tax was removed.", True),
+    ("Brown threatened to vote against the bill if the tax was removed.",
+     "Brown threatened to vote against the bill unless the tax was removed.", False),
+    # an opposite the claim says itself as well is no contradiction; alone, it is
+    ("The inspection of the plant had begun in mid April, and concluded on Friday.",
+     "The inspection of the plant ended on Friday, having started in mid April.", True),
+    ("The inspection of the plant had begun in mid April.", "The inspection of the plant ended in mid April.", False),
+    # an acronym is a name though the tagger calls it a noun; an irregular adjective names its country
+    ("Truth Wins Out, a gay rights group, launched a petition asking Apple to remove the app.",
+     "GLAAD, a gay rights group, launched a petition asking Apple to remove the app.", False),
+    ("The emergency loan is expected to be delivered before Portuguese elections on June 5.",
+     "Portugal is expected to receive the emergency loan before its elections on June 5.", True),
+    ("Norwegian police said the bomb went off in the capital.", "Police in Norway said the bomb went off in the capital.",
+     True),
+])
+def test_figures_from_and_to_unless_both_ends_of_an_opposite_acronyms_and_irregular_adjectives(
+        evidence: str, claim: str, supported: bool) -> None:
+    p = Passage("s", "s", "News", "2010-05-01", None, 0, len(evidence), evidence)
+
+    class Unsure(CountingJudge):  # a bare yes (P 0.5) decides what the checks leave undecided, and outweighs nothing
+        def probability(self, claim: str, evidence: str, published: str | None, title: str = "") -> float | None:
+            return 0.5
+
+    assert check_claim(claim, [p], judge=Unsure()).supported == supported

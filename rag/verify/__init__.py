@@ -228,7 +228,9 @@ def check_claim(
         for v in undecided[:max_judged]:
             premise = _premise(claim, v, question, (articles or {}).get(v.passage.article_id, "") if v.passage else "")
             evidence = f"{v.evidence} ... {premise}" if premise else v.evidence
-            if judge(claim, evidence, v.passage.date if v.passage else None, v.passage.title if v.passage else ""):
+            # read beside the premise, a yes must clear the rescue's stricter bar (thresholds.toml `judge_rescue`)
+            if judge(claim, evidence, v.passage.date if v.passage else None, v.passage.title if v.passage else "",
+                     cut=th["judge_rescue"] if premise else None):
                 v.verdict, v.judged = "supported", True
                 v.reason = f"every check passed; the model judged the evidence to state it ({v.coverage:.0%} of its words)"
                 if premise:

@@ -203,13 +203,29 @@ def numbers(claim: Facts, ev: Facts, premise: Sequence[Number] = ()) -> Check:
             fa, fb = first.get(a.key()), first.get(b.key())
             # only figures the evidence gives in one sentence (a summary may reorder its sentences), and of one
             # thing: "two workers" and "65 kilometres" cannot be swapped
-            if a.percent == b.percent and a.key() != b.key() and fa and fb and fa[0] == fb[0] and fa[1] > fb[1] \
+            # "to B from A" in the evidence is the change "from A to B": its figures count in the other order
+            if a.percent == b.percent and a.key() != b.key() and fa and fb and fa[0] == fb[0] \
+                    and ((fa[1] > fb[1]) != (_from_to(ev, fb, fa) if fa[1] > fb[1] else _from_to(ev, fa, fb))) \
+                    != _to_from(claim.text, a.text, b.text) \
                     and given[a.key()] == given[b.key()] == 2 \
                     and not _PARTITIVE.fullmatch(claim.text[a.at + len(a.text):b.at]) \
                     and not ((ua := _unit(a, claim.text)) and (ub := _unit(b, claim.text)) and ua != ub):
                 return Check("numbers", False, f"the evidence gives {b.text!r} before {a.text!r}: the figures are "
                              "swapped between what they belong to", contradicts=True)
     return Check("numbers", True)
+
+
+def _to_from(text: str, later: str, earlier: str) -> bool:
+    """The text writes `later` after "to" and then `earlier` after "from", within a few words."""
+    return re.search(rf"\bto\s+{re.escape(later)}(?:\s+[\w'-]+){{0,3}}?\s+from\s+{re.escape(earlier)}", text) is not None
+
+
+def _from_to(ev: Facts, first: tuple[int, int], second: tuple[int, int]) -> bool:
+    """The evidence writes the figure at `first` after "to" and the one at `second`, later, after "from" ("slash
+    the districts to twenty from 46"): the change from the second to the first."""
+    b = next((e for e in ev.numbers if (e.sent, e.at) == first), None)
+    a = next((e for e in ev.numbers if (e.sent, e.at) == second), None)
+    return a is not None and b is not None and _to_from(ev.text, b.text, a.text)
 
 
 def _figure_dated(claim: Facts, parts: list[Facts]) -> bool:
@@ -330,8 +346,13 @@ def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
                 return Check("polarity", False, f"the evidence negates {min(words)!r}, which the claim may restate "
                              f"as {min(lacking)!r}", undecided=True)
     denied = set().union(*ev.negations, *claim.negations)  # an opposite under a negation says the same
+    # the claim says both ends of a pair itself ("having started in April, the inspection ended on Friday" over "had
+    # begun in April, and concluded on Friday"): the evidence's "begin" is the claim's "started", not its "ended"
+    sides = {w for w in claim.lemmas if lex.opposites.get(w)}
     for word in sorted(claim.lemmas - ev.lemmas):
         opposite = (lex.opposites.get(word, frozenset()) & ev.lemmas) or {_prefix_opposite(word, ev.lemmas)} - {None}
+        opposite = {o for o in opposite if not any(lex.opposites.get(o, frozenset()) & lex.opposites.get(x, frozenset())
+                                                   for x in sides - {word})}
         if opposite and not (opposite | {word}) & denied:
             return Check("polarity", False, f"the claim says {word!r} where the evidence says {min(opposite)!r}",  # type: ignore[type-var]
                          contradicts=True)

@@ -170,7 +170,9 @@ def _name_key(token: Any) -> str:
 def _is_name(t: Any) -> bool:
     if not t.text[:1].isupper() or fold(t.text).rstrip(".") in CALENDAR or _MONEY.search(t.text):
         return False
-    return bool(t.pos_ == "PROPN" or (t.ent_type_ in NAME_ENTS and t.pos_ in ("ADJ", "NOUN", "PROPN")))
+    # an acronym is a name whatever the tagger makes of it ("GLAAD" is tagged a common noun)
+    acronym = len(t.text) >= 3 and t.text.isalpha() and t.text.isupper()
+    return bool(t.pos_ == "PROPN" or acronym or (t.ent_type_ in NAME_ENTS and t.pos_ in ("ADJ", "NOUN", "PROPN")))
 
 
 def _phrase_of(t: Any, conj: bool = False) -> str | None:
@@ -307,6 +309,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
         if low == "without":  # "phones without a data connection" negates the connection, not the phones
             obj = next((c for c in t.children if c.dep_ == "pobj"), None)
             f.negations.append(_nouns(obj) if obj is not None else frozenset({low}))
+        elif low == "unless" and t.dep_ == "mark":  # "X unless Y" is "X if not Y": Y is negated
+            f.negations.append(_anchors(t.head))
         elif (t.dep_ == "neg" or low == "never") and t.head.lemma_.lower() in lex.negators:
             f.negations.append(frozenset({str(t.head.lemma_.lower())}))  # "does not deny X" negates the denial, not X
         elif t.dep_ == "neg" or low == "never":
