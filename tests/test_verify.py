@@ -486,7 +486,8 @@ def test_the_judgement_reads_the_questions_premise_where_the_article_gives_it_be
     judge = Reads()
     v = check_claim(claim, [p], q, judge, articles={"e": first + later})
     assert v.supported and (v.start, v.end) == (0, len(first))  # cited by the window that gives the answer
-    assert "The explosion at Clearbrook killed two contract workers" in judge.asked[0] and "premise" in v.reason
+    assert judge.asked[0] == first and "premise" in v.reason  # the window alone first, then beside the premise
+    assert "The explosion at Clearbrook killed two contract workers" in judge.asked[1]
     assert not check_claim(claim, [p], q, Reads(), articles={"e": first + " Crude prices rose."}).supported
     assert not check_claim(claim, [p], q, Reads()).supported  # no article: the window alone, as before
 

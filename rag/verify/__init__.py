@@ -226,11 +226,13 @@ def check_claim(
                        key=lambda v: -v.coverage)
     if judge is not None:
         for v in undecided[:max_judged]:
-            premise = _premise(claim, v, question, (articles or {}).get(v.passage.article_id, "") if v.passage else "")
-            evidence = f"{v.evidence} ... {premise}" if premise else v.evidence
-            # read beside the premise, a yes must clear the rescue's stricter bar (thresholds.toml `judge_rescue`)
-            if judge(claim, evidence, v.passage.date if v.passage else None, v.passage.title if v.passage else "",
-                     cut=th["judge_rescue"] if premise else None):
+            date, title = (v.passage.date, v.passage.title) if v.passage else (None, "")
+            said = judge(claim, v.evidence, date, title)
+            # no on the window alone: read again beside the article's sentences that give the question's premise,
+            # where a yes must clear the rescue's stricter bar (thresholds.toml `judge_rescue`)
+            premise = "" if said else _premise(claim, v, question, (articles or {}).get(v.passage.article_id, "")
+                                                if v.passage else "")
+            if said or (premise and judge(claim, f"{v.evidence} ... {premise}", date, title, cut=th["judge_rescue"])):
                 v.verdict, v.judged = "supported", True
                 v.reason = f"every check passed; the model judged the evidence to state it ({v.coverage:.0%} of its words)"
                 if premise:
@@ -354,17 +356,33 @@ def _contrast(v: Verdict, judge: Judge | None, margin: float) -> Verdict:
     return v
 
 
-_CLAUSE = re.compile(r",\s+(?:and|but|while|whereas)\s+|;\s+|\s+and\s+(?=[A-Z0-9$£€])")
+_CLAUSE = re.compile(r"(,\s+(?:and|but|while|whereas)\s+|;\s+|\s+and\s+(?=[A-Z0-9$£€]))")
+
+
+def _is_clause(text: str) -> bool:
+    return any(t.dep_ == "ROOT" and t.pos_ in ("VERB", "AUX") for t in _doc(text))
 
 
 def _clauses(sentence: str) -> list[str]:
-    """The clauses of a compound sentence, each a sentence of its own (at least three words, its root a verb), or
-    [] when a piece is not a clause: "The judge who granted the injunction in England and Wales was Ramsey" is one
-    sentence, not "The judge who granted the injunction in England" and "Wales was Ramsey"."""
-    pieces = [p.strip(" ,;.") for p in _CLAUSE.split(sentence)]
+    """The clauses of a compound sentence, each a sentence of its own (at least three words), or []. A bare "and"
+    (no comma) parts two clauses only ("Bush picked Gates and Schumer won Virginia"), not two names: "The judge who
+    granted the injunction in England and Wales was Ramsey" gives no clause "Wales was Ramsey", and "sentenced to
+    fifteen years and 1,500 lashes, and he returned on Friday" gives two clauses, not three.
+
+    >>> _clauses("He was sentenced to fifteen years and 1,500 lashes, and he returned to Egypt on Friday.")
+    ['He was sentenced to fifteen years and 1,500 lashes.', 'He returned to Egypt on Friday.']
+    >>> _clauses("The judge who granted the injunction in England and Wales was Ramsey.")
+    []
+    """
+    bits = _CLAUSE.split(sentence)
+    pieces, joins = [bits[0]], bits[1::2]
+    for sep, bit in zip(joins, bits[2::2], strict=True):
+        if sep.strip() == "and" and not (_is_clause(pieces[-1]) and _is_clause(bit)):
+            pieces[-1] = f"{pieces[-1]}{sep}{bit}"
+        else:
+            pieces.append(bit)
+    pieces = [p.strip(" ,;.") for p in pieces]
     pieces = [p[0].upper() + p[1:] + "." for p in pieces if len(p.split()) >= 3]
-    if any(not any(t.dep_ == "ROOT" and t.pos_ in ("VERB", "AUX") for t in _doc(p)) for p in pieces):
-        return []
     return pieces if len(pieces) >= 2 else []
 
 
