@@ -351,8 +351,8 @@ def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
     sides = {w for w in claim.lemmas if lex.opposites.get(w)}
     for word in sorted(claim.lemmas - ev.lemmas):
         opposite = (lex.opposites.get(word, frozenset()) & ev.lemmas) or {_prefix_opposite(word, ev.lemmas)} - {None}
-        opposite = {o for o in opposite if not any(lex.opposites.get(o, frozenset()) & lex.opposites.get(x, frozenset())
-                                                   for x in sides - {word})}
+        opposite = {o for o in opposite if o is not None and not any(
+            lex.opposites.get(o, frozenset()) & lex.opposites.get(x, frozenset()) for x in sides - {word})}
         if opposite and not (opposite | {word}) & denied:
             return Check("polarity", False, f"the claim says {word!r} where the evidence says {min(opposite)!r}",  # type: ignore[type-var]
                          contradicts=True)
