@@ -192,9 +192,9 @@ def numbers(claim: Facts, ev: Facts, premise: Sequence[Number] = ()) -> Check:
         same_kind = any(e.percent == n.percent for n in claim.numbers for e in ev.numbers)
         return Check("numbers", False, f"the evidence does not give {', '.join(repr(m) for m in missing)}",
                      contradicts=same_kind, ungrounded=True)
-    first: dict[tuple[float, bool], tuple[int, int]] = {}
+    first: dict[tuple[float, bool], Number] = {}
     for e in ev.numbers:
-        first.setdefault(e.key(), (e.sent, e.at))
+        first.setdefault(e.key(), e)
     # a figure given twice, in the claim or the evidence, has no one place to compare ("the 3 GB plan ... 2 of
     # the 3 GB"); nor have a part and its whole ("29 of the 30 stocks" for "Of the 30 stocks, 29")
     given = Counter(n.key() for n in claim.numbers) + Counter(e.key() for e in ev.numbers)
@@ -203,10 +203,8 @@ def numbers(claim: Facts, ev: Facts, premise: Sequence[Number] = ()) -> Check:
             fa, fb = first.get(a.key()), first.get(b.key())
             # only figures the evidence gives in one sentence (a summary may reorder its sentences), and of one
             # thing: "two workers" and "65 kilometres" cannot be swapped
-            # "to B from A" in the evidence is the change "from A to B": its figures count in the other order
-            if a.percent == b.percent and a.key() != b.key() and fa and fb and fa[0] == fb[0] \
-                    and ((fa[1] > fb[1]) != (_from_to(ev, fb, fa) if fa[1] > fb[1] else _from_to(ev, fa, fb))) \
-                    != _to_from(claim.text, a.text, b.text) \
+            if a.percent == b.percent and a.key() != b.key() and fa and fb and fa.sent == fb.sent \
+                    and _in_order(ev.text, fb, fa) != _in_order(claim.text, b, a) \
                     and given[a.key()] == given[b.key()] == 2 \
                     and not _PARTITIVE.fullmatch(claim.text[a.at + len(a.text):b.at]) \
                     and not ((ua := _unit(a, claim.text)) and (ub := _unit(b, claim.text)) and ua != ub):
@@ -215,17 +213,13 @@ def numbers(claim: Facts, ev: Facts, premise: Sequence[Number] = ()) -> Check:
     return Check("numbers", True)
 
 
-def _to_from(text: str, later: str, earlier: str) -> bool:
-    """The text writes `later` after "to" and then `earlier` after "from", within a few words."""
-    return re.search(rf"\bto\s+{re.escape(later)}(?:\s+[\w'-]+){{0,3}}?\s+from\s+{re.escape(earlier)}", text) is not None
-
-
-def _from_to(ev: Facts, first: tuple[int, int], second: tuple[int, int]) -> bool:
-    """The evidence writes the figure at `first` after "to" and the one at `second`, later, after "from" ("slash
-    the districts to twenty from 46"): the change from the second to the first."""
-    b = next((e for e in ev.numbers if (e.sent, e.at) == first), None)
-    a = next((e for e in ev.numbers if (e.sent, e.at) == second), None)
-    return a is not None and b is not None and _to_from(ev.text, b.text, a.text)
+def _in_order(text: str, x: Number, y: Number) -> bool:
+    """The text puts figure x before figure y, reading "to B from A" as "from A to B" ("slash the districts to
+    twenty from 46": 46 first), so that a change is compared in the order it goes."""
+    earlier, later = (x, y) if (x.sent, x.at) < (y.sent, y.at) else (y, x)
+    turned = re.search(rf"\bto\s+{re.escape(earlier.text)}(?:\s+[\w'-]+){{0,3}}?\s+from\s+{re.escape(later.text)}",
+                       text) is not None
+    return (earlier is x) != turned
 
 
 def _figure_dated(claim: Facts, parts: list[Facts]) -> bool:
@@ -350,7 +344,7 @@ def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
     # begun in April, and concluded on Friday"): the evidence's "begin" is the claim's "started", not its "ended"
     sides = {w for w in claim.lemmas if lex.opposites.get(w)}
     for word in sorted(claim.lemmas - ev.lemmas):
-        opposite = (lex.opposites.get(word, frozenset()) & ev.lemmas) or {_prefix_opposite(word, ev.lemmas)} - {None}
+        opposite = (lex.opposites.get(word, frozenset()) & ev.lemmas) or {_prefix_opposite(word, ev.lemmas)}
         opposite = {o for o in opposite if o is not None and not any(
             lex.opposites.get(o, frozenset()) & lex.opposites.get(x, frozenset()) for x in sides - {word})}
         if opposite and not (opposite | {word}) & denied:
