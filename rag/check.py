@@ -20,7 +20,7 @@ from rag.cite import strip_markers
 from rag.config import Settings
 from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
-from rag.llm import LLM, ChatModel
+from rag.llm import ChatModel, LazyLLM
 from rag.retrieve import DateRange, Retriever
 from rag.store import Index
 from rag.stories import whole
@@ -108,7 +108,8 @@ def check_text(
         retriever = Retriever(index, embedder, settings)
         judge = None
         if settings.verify_judge != "off":
-            judge = make_judge(llm or _Lazy(settings), settings)
+            model = (settings.llm_model or "") if settings.llm_base_url else settings.local_model  # as LLM names it
+            judge = make_judge(llm or LazyLLM(settings, model), settings)
         for s in statements:
             if fixed is not None:
                 passages = fixed
@@ -123,24 +124,3 @@ def check_text(
     if judge is not None:
         report.usage.update(judge_calls=judge.calls, judge_cached=judge.cached, judge_seconds=round(judge.seconds, 3))
     return report
-
-
-class _Lazy:
-    """The configured model, loaded only if a statement needs the judgement."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._llm: LLM | None = None
-
-    @property
-    def model(self) -> str:
-        s = self.settings  # the name LLM(settings).model will have, so cached judgements are shared
-        return (s.llm_model or "") if s.llm_base_url else s.local_model
-
-    def complete(self, system: str, user: str, max_tokens: int, on_text: object = None):  # type: ignore[no-untyped-def]
-        if self._llm is None:
-            self._llm = LLM(self.settings)
-        return self._llm.complete(system, user, max_tokens)
-
-    def usage(self) -> dict[str, float]:
-        return self._llm.usage() if self._llm else {}

@@ -32,7 +32,7 @@ from rag.embed import Embedder
 from rag.errors import LockedError, StorageError
 from rag.ingest.feeds import Progress, UpdateReport, update
 from rag.ingest.fetch import Fetcher
-from rag.llm import LLM, ChatModel, Completion
+from rag.llm import ChatModel, LazyLLM
 from rag.site import DayBrief, SiteReport, publish
 
 
@@ -56,27 +56,6 @@ class DailyReport:
                 "articles": self.articles, "stories": self.stories, "developing": self.developing,
                 "briefs": self.briefs, "written": self.site.written, "unchanged": len(self.site.unchanged),
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
-
-
-class _LazyLLM:
-    """The configured model, started on the first call only (a day whose stories are all cached needs
-    none), shared by the digest and the briefs. `model` is the name `rag digest` and `rag brief` key their
-    caches by, so the job and the commands reuse each other's work."""
-
-    def __init__(self, settings: Settings) -> None:
-        from rag.digest import model_name
-
-        self.settings, self.model = settings, model_name(settings, None)
-        self._llm: LLM | None = None
-
-    def complete(self, system: str, user: str, max_tokens: int,
-                 on_text: Callable[[str], None] | None = None) -> Completion:
-        if self._llm is None:
-            self._llm = LLM(self.settings)
-        return self._llm.complete(system, user, max_tokens, on_text)
-
-    def usage(self) -> dict[str, float]:
-        return self._llm.usage() if self._llm is not None else {"calls": 0}
 
 
 @contextmanager
@@ -142,7 +121,11 @@ def daily(
                 f"({up.skipped_entries} seen before), {up.pages} page(s) fetched; added {ing.added}, updated "
                 f"{ing.updated}, duplicates {ing.duplicates}; {len(up.failed) + len(ing.rejected)} failed "
                 f"({report.seconds['update']:.1f} s)")
-        model = llm or _LazyLLM(settings)
+        from rag.digest import model_name
+
+        # started on its first call only; named as `rag digest` and `rag brief` key their caches, so the job and
+        # the commands reuse each other's work
+        model = llm or LazyLLM(settings, model_name(settings, None))
         t = time.monotonic()
         with Index.open(settings) as ix:
             embedder = embedder or make_embedder(settings)

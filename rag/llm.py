@@ -346,6 +346,32 @@ class ChatModel(Protocol):
     def usage(self) -> dict[str, float]: ...
 
 
+class LazyLLM:
+    """The configured model, started on its first call only (a check whose statements the checks decide, or a day
+    whose stories are all cached, needs none). `model` names it in cache keys without starting it. It reads the
+    judgement's yes/no as a probability like `LLM` (`yes_probability`), so a judgement through it is the one the
+    claims eval measures, not a bare word."""
+
+    def __init__(self, settings: Settings, model: str) -> None:
+        self.settings, self.model = settings, model
+        self._llm: LLM | None = None
+
+    def _get(self) -> LLM:
+        if self._llm is None:
+            self._llm = LLM(self.settings)
+        return self._llm
+
+    def complete(self, system: str, user: str, max_tokens: int,
+                 on_text: Callable[[str], None] | None = None) -> Completion:
+        return self._get().complete(system, user, max_tokens, on_text)
+
+    def yes_probability(self, system: str, user: str) -> float | None:
+        return self._get().yes_probability(system, user)
+
+    def usage(self) -> dict[str, float]:
+        return self._llm.usage() if self._llm is not None else {"calls": 0}
+
+
 class LLM:
     """Chat completions through the `openai` client, against RAG_LLM_BASE_URL or the local server."""
 

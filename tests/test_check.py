@@ -437,3 +437,31 @@ def test_a_margin_asked_as_it_is_and_answered_with_its_two_figures_is_computed_b
     a = ask(q, settings, as_of=date(2010, 4, 1), embedder=embedder, llm=_answering(asked, reply))  # type: ignore[arg-type]
     assert asked == [q] and not a.refused, a.refusal
     assert a.answer.endswith("The difference is 1.7 percentage points (7.5% and 5.8%, computed) [1][2]."), a.answer
+
+
+def test_the_lazily_started_model_gives_the_judgement_its_probability(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    """`rag check` and `rag daily` start the model on first use (LazyLLM). Their judgement must read its yes/no as
+    P(YES), as `rag ask` and the claims eval do, not as the bare word: a 0.55 is a yes at judge_yes, a 0.2 a veto."""
+    import rag.llm
+    from rag.llm import Completion, LazyLLM
+    from rag.verify import Judge
+
+    class Model:  # the started model: a bare word NO, and a probability that depends on the claim
+        def __init__(self, settings: Settings) -> None:
+            self.started = True
+
+        def complete(self, system: str, user: str, max_tokens: int, on_text: object = None) -> Completion:
+            return Completion("NO", len(user) // 4, 1, 0.0)
+
+        def yes_probability(self, system: str, user: str) -> float:
+            return 0.55 if "Geneva" in user.split("Claim:")[-1] else 0.2
+
+    monkeypatch.setattr(rag.llm, "LLM", Model)
+    lazy = LazyLLM(Settings(index_dir=tmp_path / "index"), "some-model")
+    assert lazy.usage() == {"calls": 0}  # not started until asked
+    judge = Judge(lazy, lazy.model)
+    evidence = "Talks between the two sides took place in Geneva on Sunday."
+    assert judge.probability("The talks were held in Geneva.", evidence, "2024-05-06") == 0.55
+    assert judge("The talks were held in Geneva.", evidence, "2024-05-06")
+    assert judge.probability("The talks were held in Paris.", evidence, "2024-05-06") == 0.2
