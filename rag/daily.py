@@ -102,7 +102,7 @@ def daily(
     """Run the daily job for `day` (ISO date; default today) into the site directory `out` (module doc).
     Raises RagError for what stops the job (index, lock, model); failing feeds only make `ok` false."""
     from rag.brief import brief
-    from rag.digest import digest, parse_day
+    from rag.digest import digest, model_name, parse_day
     from rag.embed import make_embedder
     from rag.store import Index
 
@@ -121,8 +121,6 @@ def daily(
                 f"({up.skipped_entries} seen before), {up.pages} page(s) fetched; added {ing.added}, updated "
                 f"{ing.updated}, duplicates {ing.duplicates}; {len(up.failed) + len(ing.rejected)} failed "
                 f"({report.seconds['update']:.1f} s)")
-        from rag.digest import model_name
-
         # started on its first call only; named as `rag digest` and `rag brief` key their caches, so the job and
         # the commands reuse each other's work
         model = llm or LazyLLM(settings, model_name(settings, None))
