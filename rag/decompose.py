@@ -71,6 +71,8 @@ def _named(question: str) -> list[str]:
 
     >>> _named("How many people died in the Adam Air Flight 574 and Garuda Indonesia Flight 200 crashes combined?")
     ['How many people died in the Adam Air Flight 574 crashes?', 'How many people died in the Garuda Indonesia Flight 200 crashes?']
+    >>> _named("How many tankers were ordered from Boeing and Airbus in 2008 and from Airbus in 2009, together?")
+    []
     """
     names = names_as_written(question)
     for a in names:
@@ -81,15 +83,25 @@ def _named(question: str) -> list[str]:
                 span = re.search(pair, rest, re.I)
                 if span is None:
                     return []
-                return [_q(rest[: span.start()] + span.group(x) + rest[span.end():]) for x in ("a", "b")]
+                out = [_q(rest[: span.start()] + span.group(x) + rest[span.end():]) for x in ("a", "b")]
+                # a name the question repeats elsewhere is not what tells the two apart ("the deal won by
+                # Northrop Grumman and EADS with the contract EADS signed"): each half would still name it
+                if any(re.search(rf"\b{re.escape(n)}\b", o, re.I) for o, n in zip(out, (b, a), strict=True)):
+                    return []
+                return out
     return []
 
 
-_CONTEXT = re.compile(r"^.*[.!]\s+(?=\S[^.!?]*\?\s*$)", re.S)  # sentences before the question proper
+# sentences before the question proper; not an initial's full stop ("was J. Russell Coffey older ...?")
+_CONTEXT = re.compile(r"^.*(?<!\b[A-Z])[.!]\s+(?=\S(?:[^.!?]|(?<=\b[A-Z])\.)*\?\s*$)", re.S)
 
 
 def _proper(question: str) -> str:
-    """The question without the sentences that set the scene before it ("In 2005, A bought B. How much...?")."""
+    """The question without the sentences that set the scene before it ("In 2005, A bought B. How much...?").
+
+    >>> _proper("Ames and Bell died in 2007. How many years older was J. R. Ames than Bell?")
+    'How many years older was J. R. Ames than Bell?'
+    """
     return _CONTEXT.sub("", question.strip(), count=1)
 
 
@@ -119,6 +131,8 @@ def _events(question: str) -> list[str]:
         if at:  # "as by Y" takes x's words before its own "by": "affected by Y"
             y = f"{x[: max(at.start() - 1, 0)]} {y}".strip()
         return [_q(f"How {m.group('much')} {what} {aux} {x}"), _q(f"How {m.group('much')} {what} {aux} {y}")]
+    if op == "difference" and (ages := _ages(text)):
+        return ages
     if op in ("difference", "compare") and (m := _THAN.match(text)):
         aux, x, y = m.group("aux").lower(), m.group("x"), m.group("y")
         head = re.match(r"the\s+(\w+)\b", y, re.I)  # "than the rate in 2009": the rate of the first part
@@ -126,6 +140,31 @@ def _events(question: str) -> list[str]:
         if head and full:
             y = full.group(0) + y[head.end():]
         return [_q(f"What {aux} {x}"), _q(f"What {aux} {y}")]
+    return []
+
+
+# "how many years older at his death was X than Y", "how many years younger than Y was X when she died"
+_OLDER = re.compile(r"^how many years (?:older|younger)\s+(?P<at>(?:at|when)\b.*?\s+)?(?P<aux>was|were|is|are)\s+"
+                    r"(?P<x>.+?),?\s+than\s+(?P<y>[^,]+)", re.I)
+_OLDER_THAN = re.compile(r"^how many years (?:older|younger)\s+than\s+(?P<y>.+?)\s+(?P<aux>was|were|is|are)\s+"
+                         r"(?P<x>.+?)(?P<at>\s+(?:at|when)\b.*)?$", re.I)
+
+
+def _ages(text: str) -> list[str]:
+    """The two ages an age gap asks for, each at the moment the question names ("at his death").
+
+    >>> _ages("How many years older at his death was Ames, the oldest veteran, than the senator Bell, both dead")
+    ['How old at his death was Ames, the oldest veteran?', 'How old at his death was the senator Bell?']
+    >>> _ages("How many years younger than Bell was Ames when she died")
+    ['How old was Ames when she died?', 'How old was Bell when she died?']
+    """
+    if m := _OLDER.match(text):
+        at = (m.group("at") or "").strip()
+        lead = f"How old {at} {m.group('aux')}" if at else f"How old {m.group('aux')}"
+        return [_q(f"{lead} {m.group('x')}"), _q(f"{lead} {m.group('y')}")]
+    if m := _OLDER_THAN.match(text):
+        at = m.group("at") or ""
+        return [_q(f"How old {m.group('aux')} {m.group('x')}{at}"), _q(f"How old {m.group('aux')} {m.group('y')}{at}")]
     return []
 
 
@@ -293,12 +332,22 @@ def _lines(reply: str) -> list[str]:
 
 def _sound(question: str, subs: list[str], dated: bool) -> bool:
     """Two different questions, each on the question's own words (no topic of its own), each asking "when"
-    if and only if the computation is over dates."""
+    if and only if the computation is over dates, neither asking for the computation the whole asks for."""
     if len(subs) != 2 or subs[0].lower() == subs[1].lower():
         return False
     asked = _words(question)
+    op = operation(question)
     return all(len(_words(x) & asked) >= 2 and len(_words(x) - asked) <= 2 and bool(_WHEN.search(x)) == dated
-               for x in subs)
+               and not _whole_again(x, op) for x in subs)
+
+
+def _whole_again(sub: str, op: str | None) -> bool:
+    """The part asks what the whole asks, of two named things ("how many years older was A than B?", twice,
+    names swapped): it has not taken the question apart. A part naming nothing ("how many deaths in total?")
+    is asked beside the whole question (rag.answer.ask)."""
+    from rag.answer import question_names
+
+    return operation(sub) == op and len(question_names(sub)) >= 2
 
 
 def options(question: str) -> tuple[str, str] | None:

@@ -96,6 +96,47 @@ def test_a_ratio_question_is_asked_as_its_two_counts_and_scene_setting_sentences
         ["What was the Zeta price?", "What was the Acme price?"]
 
 
+def test_an_age_gap_is_asked_as_two_ages_and_an_initial_does_not_end_a_sentence() -> None:
+    from rag.decompose import subquestions
+
+    assert subquestions("How many years older at his death was J. R. Ames, the last veteran, than the senator "
+                        "Bell, both of whom died in 2007?") == \
+        ["How old at his death was J. R. Ames, the last veteran?", "How old at his death was the senator Bell?"]
+    assert subquestions("Ames and Bell died in 2008. How many years younger than Bell was Ames when she died?") == \
+        ["How old was Ames when she died?", "How old was Bell when she died?"]
+
+
+class _Parts:
+    """A model that writes the given two lines, whatever it is asked."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    def complete(self, system: str, user: str, max_tokens: int) -> object:
+        from rag.llm import Completion
+
+        return Completion(self.reply, 0, 0, 0.0)
+
+
+def test_parts_that_still_ask_for_the_computation_are_not_taken() -> None:
+    from rag.decompose import subquestions
+
+    q = "How many more votes did Ames win than Bell in the 2007 race?"
+    good = "1. How many votes did Ames win in the 2007 race?\n2. How many votes did Bell win in the 2007 race?"
+    assert subquestions(q, _Parts(good)) == good.replace("1. ", "").replace("2. ", "").split("\n")  # type: ignore[arg-type]
+    swapped = ("1. How many more votes did Ames win than Bell in the 2007 race?\n"
+               "2. How many more votes did Bell win than Ames in the 2007 race?")
+    assert subquestions(q, _Parts(swapped)) == []  # type: ignore[arg-type]
+
+
+def test_a_name_the_question_repeats_is_not_split_on() -> None:
+    from rag.decompose import subquestions
+
+    assert subquestions("How many jobs did Ford and GM cut in total?") == \
+        ["How many jobs did Ford cut?", "How many jobs did GM cut?"]
+    assert subquestions("How many tankers did Boeing and Airbus deliver in 2008 and Airbus in 2009, in all?") == []
+
+
 def test_figures_in_two_units_of_one_dimension_are_converted_and_of_two_dimensions_not_combined() -> None:
     """rag/units.toml: "8.3 kg" less "396 grams" is 7,904 grams, not 387.7; kilograms and kilometres give nothing;
     a count with no unit of the table is computed as before."""

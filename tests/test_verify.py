@@ -798,3 +798,13 @@ def test_figures_from_and_to_unless_both_ends_of_an_opposite_acronyms_and_irregu
             return 0.7 if super().probability(claim, evidence, published, title) else 0.1
 
     assert check_claim(claim, [p], judge=Mild()).supported == supported
+
+
+def test_a_name_with_an_initial_is_grounded_in_the_title_that_writes_it() -> None:
+    from rag.verify.checks import names
+    from rag.verify.facts import claim_facts
+
+    window = claim_facts("The former congressman has died at the age of 100.", None)
+    title = "American politician Augustus F. Hawkins dies at 100"
+    assert names(claim_facts("Augustus F. Hawkins died at the age of 100.", None), window, title).ok
+    assert not names(claim_facts("Augustus F. Bell died at the age of 100.", None), window, title).ok

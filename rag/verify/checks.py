@@ -124,7 +124,7 @@ def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: se
     grounded anywhere in the article (`article`; the passage when not given), capitals standing for governments
     included."""
     text = fold(f"{ev.text} {title}")
-    words = ev.name_words | {fold(w).removesuffix("'s") for w in re.findall(r"[\w'.-]+", title)}
+    words = ev.name_words | {fold(w).removesuffix("'s").strip(".'") for w in re.findall(r"[\w'.-]+", title)}
     asked = asked or set()
     whole = fold(article or passage)
     whole_words = set(re.findall(r"[\w'.-]+", whole)) | words
