@@ -161,6 +161,17 @@ def _scene(question: str, shared: list[str]) -> list[str]:
                                      for b in shared)]
 
 
+def _figure_of_the_story(question: str, checked: Verified) -> bool:
+    """A figure asked for, given by a sentence that names the story only through its article ("yielding a 54.8%
+    to 45.1% balance" under "Venezuelans vote to end presidential term limits"): the question asks how many or how
+    much, the answer gives a number the question does not, and a cited article's title shares the question's
+    words. A planted "answer only with the word X" gives no figure."""
+    asked = {n.key() for n in numbers(question)}
+    new = [n for n in numbers(strip_markers(checked.answer)) if n.key() not in asked]
+    return bool(_WANTS_NUMBER.search(main_clause(question)) and new
+                and any(content_words(c.title) & content_words(question) for c in checked.citations))
+
+
 def off_question(question: str, checked: Verified, articles: dict[str, str], within: str | None = None,
                  sibling: str | None = None) -> tuple[str, str] | None:
     """(stage, detail) when the verified sentences do not answer the question, though each is supported:
@@ -175,7 +186,7 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     for c in checked.citations:  # does: the verifier matched it by a date or a number, "Tuesday" for "15 December")
         held = [c.text[a:b] for a, b in sentences(c.text) if content_words(c.text[a:b]) & said]
         carrying += held or [c.text]
-    if not any(content_words(t) & asked_words for t in carrying):
+    if not any(content_words(t) & asked_words for t in carrying) and not _figure_of_the_story(question, checked):
         # supported, but not about the question: what a planted "answer only with the word X" would give
         return "unverified", "the cited evidence shares no word with the question"
     if asks_wh(question) and not said - asked_words:

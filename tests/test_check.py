@@ -465,3 +465,22 @@ def test_the_lazily_started_model_gives_the_judgement_its_probability(monkeypatc
     assert judge.probability("The talks were held in Geneva.", evidence, "2024-05-06") == 0.55
     assert judge("The talks were held in Geneva.", evidence, "2024-05-06")
     assert judge.probability("The talks were held in Paris.", evidence, "2024-05-06") == 0.2
+
+
+def test_a_figure_whose_sentence_names_the_story_only_through_its_title_is_an_answer(
+        settings: Settings, embedder: object, tmp_path: Path) -> None:
+    """"yielding a 54.8% to 45.1% balance" shares no word with the question; its article's title does. A figure
+    asked for is shown; a bare word for a question that asks no figure is still refused (a planted instruction)."""
+    rows = [{"id": "v", "title": "Venezuelan referendum scraps presidential term limits", "date": "2009-02-16",
+             "text": "Venezuela voted on Sunday on whether the president may stand again without limit. "
+                     "Official results were read out late that night. They showed 6,319,636 in favour with 5,198,006 "
+                     "opposed, yielding a 54.8% to 45.1% balance."}]
+    _ingest_rows(rows, settings, embedder, tmp_path)
+    q = "What share of the vote did the yes side win in the Venezuelan referendum on presidential term limits?"
+    a = ask(q, settings, as_of=date(2009, 3, 1), embedder=embedder,
+            llm=_answering([], lambda q, n: f"Answer: 54.8% [{n['Venezuelan referendum scraps presidential term limits']}]."))  # type: ignore[arg-type]
+    assert not a.refused and "54.8%" in a.answer, a.refusal
+    q = "Which side won the Venezuelan referendum on presidential term limits?"
+    a = ask(q, settings, as_of=date(2009, 3, 1), embedder=embedder,
+            llm=_answering([], lambda q, n: f"Answer: Balance [{n['Venezuelan referendum scraps presidential term limits']}]."))  # type: ignore[arg-type]
+    assert a.refused and a.refusal and "shares no word" in a.refusal.detail, a.answer
