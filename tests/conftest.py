@@ -217,6 +217,10 @@ class FakeChat:
     def complete(self, system: str, user: str, max_tokens: int, on_text: Callable[[str], None] | None = None) -> Completion:
         if system.startswith("You check claims"):  # the verifier's judgement (prompts/judge.md)
             return Completion(self._judge(user, self.judge_share), len(user) // 4, 1, 0.0)
+        if system.startswith("You check answers"):  # of an answer to a question (prompts/judge_answer.md)
+            evidence, rest = user.rsplit("\nQuestion:", 1)
+            answer = rest.split("\nAnswer:", 1)[1].replace("Does the evidence give this answer?", "")
+            return Completion(self._judge(f"{evidence}\nClaim: {answer}", self.judge_share), len(user) // 4, 1, 0.0)
         self.prompts.append((system, user))
         text = self.reply(system, user) if self.reply else self._extract(user)
         if on_text:

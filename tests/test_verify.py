@@ -808,3 +808,34 @@ def test_a_name_with_an_initial_is_grounded_in_the_title_that_writes_it() -> Non
     title = "American politician Augustus F. Hawkins dies at 100"
     assert names(claim_facts("Augustus F. Hawkins died at the age of 100.", None), window, title).ok
     assert not names(claim_facts("Augustus F. Bell died at the age of 100.", None), window, title).ok
+
+
+class AnswerJudge(Judge):
+    """A judgement of answers to questions: YES when every capitalised word of the answer is in the evidence, and
+    the question is given; it records what it was asked."""
+
+    def __init__(self) -> None:
+        super().__init__(llm=None, model="test")  # type: ignore[arg-type]
+        self.asked: list[tuple[str, str]] = []
+
+    def probability(self, claim: str, evidence: str, published: str | None, title: str = "",
+                    question: str = "") -> float | None:
+        self.asked.append((claim, question))
+        if not question:
+            return 0.0  # the claim itself, read as a claim: the window does not say "Royal Navy"
+        return 0.9 if all(w in evidence for w in re.findall(r"\b[A-Z]\w+", claim)) else 0.1
+
+
+def test_an_answer_restating_the_question_is_kept_when_the_evidence_gives_what_it_adds() -> None:
+    text = "HMS Tireless, a navy submarine from the United Kingdom, crashed into rocks in the northern half of the Red Sea."
+    p = Passage("s#0", "s", "UK submarine hits rocks", "2008-05-28", None, 0, len(text), text)
+    q = "A Royal Navy submarine ran into rocks in May 2008. In which sea did that happen?"
+    judge = AnswerJudge()
+    got = verify("The Royal Navy submarine ran into rocks in the Red Sea [1].", [p], q, judge=judge)
+    assert got.answer == "The Royal Navy submarine ran into rocks in the Red Sea [1]." and got.citations[0].text == text
+    assert judge.asked[-1] == ("the Red Sea", q)  # asked of what the sentence adds to the question
+    assert "question's" in got.verdicts[0].reason
+    got = verify("The Royal Navy submarine ran into rocks in the Black Sea [1].", [p], q, judge=AnswerJudge())
+    assert got.answer == "" and got.dropped  # a name the window does not give is not the question's premise
+    got = verify("The Royal Navy submarine ran into rocks in the Red Sea [1].", [p], "", judge=AnswerJudge())
+    assert got.answer == ""  # no question, no premise: the claim is checked as it stands

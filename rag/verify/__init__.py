@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -422,6 +422,83 @@ def without_premise(claim: str, question: str) -> str:
     return ""
 
 
+def own_words(claim: str, question: str) -> str:
+    """The claim without every run of two or more words it copies from the question, and without the function
+    words left between them: what it answers.
+
+    >>> own_words("The Walt Disney Company obtained Oswald the Lucky Rabbit from NBC Universal in 2006.",
+    ...           "Which character did the Walt Disney Company obtain from NBC Universal in 2006?")
+    'obtained Oswald the Lucky Rabbit'
+    >>> own_words("The Royal Navy submarine ran into rocks in the Red Sea.", "A Royal Navy submarine ran into rocks in May?")
+    'the Red Sea'
+    """
+    asked = _run(question)
+    words = _WORD.findall(claim)
+    low = [_run(w).strip() for w in words]
+    keep = [True] * len(words)
+    i = 0
+    while i < len(words):
+        j = next((j for j in range(len(words), i + 1, -1) if f" {' '.join(low[i:j])} " in asked), i)
+        for k in range(i, j):
+            keep[k] = False
+        i = max(j, i + 1)
+    pieces: list[list[str]] = [[]]
+    for w, k in zip(words, keep, strict=True):
+        if k:
+            pieces[-1].append(w)
+        elif pieces[-1]:
+            pieces.append([])
+    # a piece of function words only ("The" before the question's own words) says nothing of its own
+    return " ".join(" ".join(x) for x in pieces if content_words(" ".join(x))).strip(" .,;")
+
+
+def answers_question(claim: str, passages: Sequence[Passage], question: str, judge: Judge | None,
+                     articles: Mapping[str, str] | None = None) -> Verdict | None:
+    """The last look at an answer's sentence that every other way has dropped: a window that gives what the
+    sentence adds to the question (`own_words`: its names, figures and dates grounded there, quotes verbatim,
+    polarity kept), and that the judgement, asked whether the evidence gives this answer to this question
+    (prompts/judge_answer.md), firmly says does (P(YES) at or above `judge_answer`). What the sentence repeats of
+    the question is the reader's premise ("The Royal Navy submarine ran into rocks in the Red Sea" over "a navy
+    submarine from the United Kingdom crashed into rocks in the Red Sea", asked where the Royal Navy submarine ran
+    into rocks): it need not be in the window. Only for a sentence that names someone or something the question
+    does not. None when there is no question, no judgement, no such name, or no such window."""
+    if judge is None or not question or not passages:
+        return None
+    own = own_words(claim, question)
+    if not content_words(own):
+        return None
+    asked = {fold(w).strip("?.,!'\"()").removesuffix("'s") for w in question.split()}
+    given = tuple(numbers(question))
+    qf = _claim(question, None)
+    best: tuple[float, Verdict] | None = None
+    for p in passages:
+        cf = _claim(claim, p.date)
+        mine = replace(cf, names=[n for n in cf.names if not all(w in asked for w in n)])
+        if not mine.names:
+            # it names no one the question did not: a figure or a date alone is left to the other checks, since
+            # what it is a figure of is the question's wording, which this look excuses ("was 109" for "how many
+            # years older was A than B?")
+            continue
+        for cov, s, e, wf, parts in _candidates(claim, p, question):
+            text = p.text[s:e]
+            results = [checks.quotes(claim, text), checks.names(mine, wf, p.title, p.text),
+                       checks.numbers(cf, wf, given), checks.dates(cf, wf, p.date, question, parts),
+                       checks.polarity(cf, wf, qf)]
+            if all(c.ok for c in results) and (best is None or cov > best[0]):
+                best = (cov, Verdict(claim, "supported", "", p, p.start + s, p.start + e, cov, results))
+    if best is None:
+        return None
+    v = best[1]
+    assert v.passage is not None
+    q = judge.probability(own, v.evidence, v.passage.date, v.passage.title, question=question)
+    if q is None or q < lexicon().thresholds["judge_answer"]:
+        return None
+    v.judged = True
+    v.reason = (f"the model judged the evidence to give this answer ({own!r}) to the question (P(yes) {q:.2f}); "
+                "what it repeats of the question is the question's")
+    return v
+
+
 def _cite(claim: str, v: Verdict, out: Verified, cites: dict[tuple[str, int, int], int]) -> str:
     """The claim with the marker of its supporting window, adding the citation if it is new."""
     assert v.passage is not None
@@ -496,6 +573,11 @@ def verify(
                 kept.append(_cite(core, w, out, cites))
                 out.verdicts.append(w)
                 continue
+        if (v is None or not v.supported) and (w := answers_question(claim, [*context, *extra], question, judge,
+                                                                      articles)) is not None:
+            kept.append(_cite(claim, w, out, cites))
+            out.verdicts.append(w)
+            continue
         if v is None or not v.supported or v.passage is None:
             out.dropped.append(claim)
             out.reasons.append(v.reason if v else "no passage to check against")

@@ -46,16 +46,20 @@ class Judge:
         p = self.probability(claim, evidence, published, title)
         return p is not None and p >= cut
 
-    def probability(self, claim: str, evidence: str, published: str | None, title: str = "") -> float | None:
-        """P(YES) of the model's one-word reply, from the cache when asked before; None when out of budget."""
-        prompt = load_prompt("judge", {"evidence", "claim"})
+    def probability(self, claim: str, evidence: str, published: str | None, title: str = "",
+                    question: str = "") -> float | None:
+        """P(YES) of the model's one-word reply, from the cache when asked before; None when out of budget.
+        With `question`, the claim is an answer to it, and the model is asked whether the evidence gives that
+        answer to that question (prompts/judge_answer.md) rather than whether it states the claim."""
+        prompt = (load_prompt("judge_answer", {"evidence", "question", "answer"}) if question
+                  else load_prompt("judge", {"evidence", "claim"}))
         # relative dates resolved as in the answer prompt ("on Thursday (23 June 2016)"): the small model
         # cannot count days back from the publication date; the title names the story the window is part of
         # ("Google buys DoubleClick" for "when Google agreed to buy it"), as the names check reads it
         source = " ".join(x for x in (f"titled {title!r}" if title else "", f"published {published}" if published
                                       else "") if x)
         dated = f"From an article {source}: {annotate(evidence, published)}" if source else evidence
-        k = key("judge", prompt.sha, self.model, claim, dated)
+        k = key("judge", prompt.sha, self.model, claim, dated, *([question] if question else []))
         if k in self._memo:
             return self._memo[k]
         cache = JsonCache(self.cache_dir) if self.cache_dir else None
@@ -66,7 +70,8 @@ class Judge:
             return self._memo[k]
         if self.budget is not None and self.calls >= self.budget:
             return None  # out of budget: unsure
-        system, user = prompt.render(evidence=dated, claim=claim)
+        system, user = (prompt.render(evidence=dated, question=question, answer=claim) if question
+                        else prompt.render(evidence=dated, claim=claim))
         t0 = time.monotonic()
         ask = getattr(self.llm, "yes_probability", None)
         p = ask(system, user) if ask else None
