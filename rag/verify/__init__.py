@@ -22,8 +22,10 @@ not say it); `no_evidence` (no passage to check against). Every verdict has a on
 context; a sentence its cited passages do not support is checked against the other passages (the check,
 not the model, decides what is cited); a sentence nothing supports is dropped, with its reason, unless its
 supported clauses, or the sentence without a clause it copies from the question (`without_premise`, with the
-judgement's yes at `judge_rescue`), can stand alone. Each surviving citation is the supporting window: offsets
-into the stored article.
+judgement's yes at `judge_rescue`), can stand alone, or unless it answers the question (`answers_question`): a
+window grounds the names it adds to the question and the judgement, asked whether the evidence gives this answer
+to this question, says yes at `judge_answer`. Each surviving citation is the supporting window: offsets into the
+stored article.
 
 Not handled: claims spanning two articles (each sentence is checked against one passage); coreference
 ("he" is not checked against who "he" is).
@@ -200,6 +202,11 @@ def _leans_on_question(cf: Facts, text: str, question: str) -> str:
     return ", ".join(repr(w) for w in missing[:4])
 
 
+def _asked(question: str) -> set[str]:
+    """The question's words, folded, as a name of the claim is matched against them ("Glivec" of "(Glivec)?")."""
+    return {fold(w).strip("?.,!'\"()").removesuffix("'s") for w in question.split()}
+
+
 def _rank(v: Verdict) -> tuple[int, float]:
     order = {"supported": 3, "contradicted": 2, "unsupported": 1, "no_evidence": 0}
     return order[v.verdict], v.coverage
@@ -216,7 +223,7 @@ def check_claim(
         return Verdict(claim, "no_evidence", "no passage to check against")
     if not content_words(claim):
         return Verdict(claim, "unsupported", "nothing to check: the sentence has no content words")
-    asked = {fold(w).strip("?.,!'\"").removesuffix("'s") for w in question.split()}
+    asked = _asked(question)
     every = [v for p in passages for v in _assess(claim, p, question, asked, (articles or {}).get(p.article_id, ""))]
     best = max(every, key=_rank)
     th = lexicon().thresholds
@@ -452,8 +459,7 @@ def own_words(claim: str, question: str) -> str:
     return " ".join(" ".join(x) for x in pieces if content_words(" ".join(x))).strip(" .,;")
 
 
-def answers_question(claim: str, passages: Sequence[Passage], question: str, judge: Judge | None,
-                     articles: Mapping[str, str] | None = None) -> Verdict | None:
+def answers_question(claim: str, passages: Sequence[Passage], question: str, judge: Judge | None) -> Verdict | None:
     """The last look at an answer's sentence that every other way has dropped: a window that gives what the
     sentence adds to the question (`own_words`: its names, figures and dates grounded there, quotes verbatim,
     polarity kept), and that the judgement, asked whether the evidence gives this answer to this question
@@ -467,7 +473,7 @@ def answers_question(claim: str, passages: Sequence[Passage], question: str, jud
     own = own_words(claim, question)
     if not content_words(own):
         return None
-    asked = {fold(w).strip("?.,!'\"()").removesuffix("'s") for w in question.split()}
+    asked = _asked(question)
     given = tuple(numbers(question))
     qf = _claim(question, None)
     best: tuple[float, Verdict] | None = None
@@ -573,8 +579,8 @@ def verify(
                 kept.append(_cite(core, w, out, cites))
                 out.verdicts.append(w)
                 continue
-        if (v is None or not v.supported) and (w := answers_question(claim, [*context, *extra], question, judge,
-                                                                      articles)) is not None:
+        if (v is None or not v.supported) and (w := answers_question(claim, [*context, *extra], question,
+                                                                      judge)) is not None:
             kept.append(_cite(claim, w, out, cites))
             out.verdicts.append(w)
             continue
