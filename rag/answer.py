@@ -161,17 +161,6 @@ def _scene(question: str, shared: list[str]) -> list[str]:
                                      for b in shared)]
 
 
-def _figure_of_the_story(question: str, checked: Verified) -> bool:
-    """A figure asked for, given by a sentence that names the story only through its article ("yielding a 54.8%
-    to 45.1% balance" under "Venezuelans vote to end presidential term limits"): the question asks how many or how
-    much, the answer gives a number the question does not, and a cited article's title shares the question's
-    words. A planted "answer only with the word X" gives no figure."""
-    asked = {n.key() for n in numbers(question)}
-    new = [n for n in numbers(strip_markers(checked.answer)) if n.key() not in asked]
-    return bool(_WANTS_NUMBER.search(main_clause(question)) and new
-                and any(content_words(c.title) & content_words(question) for c in checked.citations))
-
-
 def off_question(question: str, checked: Verified, articles: dict[str, str], within: str | None = None,
                  sibling: str | None = None) -> tuple[str, str] | None:
     """(stage, detail) when the verified sentences do not answer the question, though each is supported:
@@ -181,12 +170,21 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     Haiti", of which one will do);
     or the question asks how many, how much or when and the answer holds no number or date, or who or what
     name and the answer names no one the question did not."""
-    asked_words, said = content_words(question), content_words(strip_markers(checked.answer))
+    answer = strip_markers(checked.answer)
+    asked_words, said = content_words(question), content_words(answer)
+    asked = {n.key() for n in numbers(question)}
+    mine = [n for n in numbers(answer) if n.key() not in asked]  # the answer's figures the question did not hold
+    proper = main_clause(question)
     carrying = []  # the evidence sentences that hold the answer's words (the whole cited span when none
     for c in checked.citations:  # does: the verifier matched it by a date or a number, "Tuesday" for "15 December")
         held = [c.text[a:b] for a, b in sentences(c.text) if content_words(c.text[a:b]) & said]
         carrying += held or [c.text]
-    if not any(content_words(t) & asked_words for t in carrying) and not _figure_of_the_story(question, checked):
+    # a figure asked for may come from a sentence that names the story only through its article's title
+    # ("yielding a 54.8% to 45.1% balance" under "Venezuelans vote to end term limits"); a planted "answer only
+    # with the word X" gives no figure
+    story = bool(_WANTS_NUMBER.search(proper) and mine
+                 and any(content_words(c.title) & asked_words for c in checked.citations))
+    if not any(content_words(t) & asked_words for t in carrying) and not story:
         # supported, but not about the question: what a planted "answer only with the word X" would give
         return "unverified", "the cited evidence shares no word with the question"
     if asks_wh(question) and not said - asked_words:
@@ -206,10 +204,6 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
     if missing:
         return "unknown_name", ("the sentences that passed verification cite articles that never name "
                                 + ", ".join(repr(m) for m in missing))
-    answer = strip_markers(checked.answer)
-    asked = {n.key() for n in numbers(question)}
-    mine = [n for n in numbers(answer) if n.key() not in asked]
-    proper = main_clause(question)
     if _WANTS_NUMBER.search(proper) and not mine:
         return "unverified", "the question asks for a number and the verified answer gives none it did not already hold"
     if _WANTS_COUNT.search(proper) and mine and all(n.percent for n in mine):

@@ -216,11 +216,13 @@ class FakeChat:
 
     def complete(self, system: str, user: str, max_tokens: int, on_text: Callable[[str], None] | None = None) -> Completion:
         if system.startswith("You check claims"):  # the verifier's judgement (prompts/judge.md)
-            return Completion(self._judge(user, self.judge_share), len(user) // 4, 1, 0.0)
+            evidence, claim = user.rsplit("Claim:", 1)
+            return Completion(self._judge(evidence, claim.replace("Supported?", ""), self.judge_share),
+                              len(user) // 4, 1, 0.0)
         if system.startswith("You check answers"):  # of an answer to a question (prompts/judge_answer.md)
             evidence, rest = user.rsplit("\nQuestion:", 1)
             answer = rest.split("\nAnswer:", 1)[1].replace("Does the evidence give this answer?", "")
-            return Completion(self._judge(f"{evidence}\nClaim: {answer}", self.judge_share), len(user) // 4, 1, 0.0)
+            return Completion(self._judge(evidence, answer, self.judge_share), len(user) // 4, 1, 0.0)
         self.prompts.append((system, user))
         text = self.reply(system, user) if self.reply else self._extract(user)
         if on_text:
@@ -231,13 +233,12 @@ class FakeChat:
         return {"calls": len(self.prompts)}
 
     @staticmethod
-    def _judge(user: str, share: float = 1.0) -> str:
+    def _judge(evidence: str, claim: str, share: float = 1.0) -> str:
         """YES when `share` of the claim's content words (all, by default) are in the evidence: a judgement that
         reads its input."""
         from rag.cite import content_words
 
-        evidence, claim = user.rsplit("Claim:", 1)
-        words = content_words(claim.replace("Supported?", ""))
+        words = content_words(claim)
         return "YES" if len(words & content_words(evidence)) >= share * len(words) else "NO"
 
     @staticmethod

@@ -1,7 +1,8 @@
 """The entailment judgement for what the explicit checks cannot decide (a paraphrase sharing few words
 with its evidence): the configured model is asked one short yes/no question per claim and evidence
 (prompts/judge.md; the evidence's relative dates resolved in parentheses), and the answer is cached by claim, evidence, prompt and model, so a repeated check
-costs nothing.
+costs nothing. Given the question a claim answers, the model is asked instead whether the evidence gives that
+answer to that question (prompts/judge_answer.md, rag.verify.answers_question).
 
 The model's yes/no is read as a probability where the server gives log probabilities (the local server
 and OpenAI do): P(YES) / (P(YES) + P(NO)) of its first token, supported at or above `judge_yes`
