@@ -383,6 +383,19 @@ def test_a_name_with_a_plurals_possessive_is_one_name_and_its_initials_ground_it
     assert not check_claim("The Prison Officers' Federation had called the strike.", [p], q).supported
 
 
+def test_a_questions_name_closing_a_sentence_of_the_article_is_grounded_there() -> None:
+    article = ("The vote to lower the limit to twenty weeks was defeated by 332 votes to 190. A vote on twelve weeks "
+               "also failed to pass through the House of Commons.")
+    end = article.index(" A vote")
+    p = Passage("u#0", "u", "UK MPs vote not to lower abortion limit", "2008-05-21", None, 0, end, article[:end])
+    q = "What was the vote when the UK House of Commons rejected lowering the abortion time limit to 20 weeks?"
+    claim = "The House of Commons defeated the twenty-week limit by 332 votes to 190."
+    v = check_claim(claim, [p], q, articles={"u": article})
+    assert "names" not in v.reason, v.reason  # "Commons." at the article's last full stop names it
+    v = check_claim(claim, [p], q, articles={"u": article.replace("House of Commons", "chamber")})
+    assert not v.supported and "names" in v.reason
+
+
 
 
 

@@ -127,7 +127,8 @@ def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: se
     words = ev.name_words | {fold(w).removesuffix("'s").strip(".'") for w in re.findall(r"[\w'.-]+", title)}
     asked = asked or set()
     whole = fold(article or passage)
-    whole_words = set(re.findall(r"[\w'.-]+", whole)) | words
+    found = re.findall(r"[\w'.-]+", whole)  # a word closing a sentence is read without its full stop ("Commons.")
+    whole_words = set(found) | {w.removesuffix("'s").strip(".'") for w in found} | words
     for phrase in claim.names:
         if _grounded(phrase, words, text, capitals=False):
             continue
