@@ -383,6 +383,20 @@ def test_a_name_with_a_plurals_possessive_is_one_name_and_its_initials_ground_it
     assert not check_claim("The Prison Officers' Federation had called the strike.", [p], q).supported
 
 
+@pytest.mark.parametrize(("claim", "supported"), [
+    ("Judge Lowe decided to keep the order in place.", True),  # Lowe in the window, a judge in the article
+    ("Senator Lowe decided to keep the order in place.", False),  # no senator anywhere
+    ("Judge Smith decided to keep the order in place.", False),  # the name after the title must be grounded
+])
+def test_a_title_before_a_name_is_grounded_in_the_article_and_the_name_in_the_window(claim: str,
+                                                                                   supported: bool) -> None:
+    text = "A New York judge ruled on Friday. At the end of the hearing Lowe decided to keep the order in place."
+    s = text.index("At the end")
+    p = Passage("l#0", "l", "Judge keeps film injunction", "2008-05-03", None, s, len(text), text[s:])
+    v = check_claim(claim, [p], articles={"l": text})
+    assert v.supported is supported and (supported or "names" in v.reason), v.reason
+
+
 def test_a_questions_name_closing_a_sentence_of_the_article_is_grounded_there() -> None:
     article = ("The vote to lower the limit to twenty weeks was defeated by 332 votes to 190. A vote on twelve weeks "
                "also failed to pass through the House of Commons.")

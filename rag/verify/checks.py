@@ -117,6 +117,17 @@ def _by_surname(phrase: list[str], words: set[str], passage: str) -> bool:
     return before <= set(phrase)
 
 
+def _untitled(phrase: list[str]) -> list[str]:
+    """The name without the titles before it ('judge lowe' -> 'lowe'); [] when it has none or is all titles.
+
+    >>> _untitled(["prime", "minister", "gordon", "brown"]), _untitled(["lowe"]), _untitled(["president"])
+    (['gordon', 'brown'], [], [])
+    """
+    titles = lexicon().titles
+    n = next((i for i, w in enumerate(phrase) if w.rstrip(".") not in titles), len(phrase))
+    return phrase[n:] if 0 < n < len(phrase) else []
+
+
 def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: set[str] | None = None,
           article: str = "") -> Check:
     """Every name phrase of the claim is grounded in the evidence window (or the article's title). A name
@@ -137,6 +148,9 @@ def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: se
             continue
         if _by_surname(phrase, words, passage):
             continue
+        if (rest := _untitled(phrase)) and _grounded(rest, words, text, capitals=False) \
+                and all(w in whole_words for w in phrase[: len(phrase) - len(rest)]):
+            continue  # "Judge Lowe": Lowe in the window, a judge in the article (aliases.toml `title`)
         return Check("names", False, f"the evidence does not name {' '.join(phrase).title()!r}", ungrounded=True)
     return Check("names", True)
 

@@ -40,6 +40,7 @@ class Lexicon:
     prefixes: tuple[str, ...]  # negating prefixes ("un" + "like")
     unprefixed: frozenset[str]  # words that only look prefixed ("disguise" is not "dis" + "guise")
     legal_forms: frozenset[str]  # words a company's name may drop ("corporation", "asa")
+    titles: frozenset[str]  # words before a person's name ("judge", "president")
     thresholds: dict[str, float]
     appeal: frozenset[str]  # checks whose failure the judgement's firm yes (`judge_appeal`) outweighs
 
@@ -67,6 +68,7 @@ def lexicon() -> Lexicon:
         tuple(fold(p) for g in polarity.get("prefix", []) for p in g["prefixes"]),  # type: ignore[attr-defined]
         frozenset(fold(w) for g in polarity.get("unprefixed", []) for w in g["words"]),  # type: ignore[attr-defined]
         frozenset(fold(w) for g in aliases.get("legal_form", []) for w in g["words"]),  # type: ignore[attr-defined]
+        frozenset(fold(w) for g in aliases.get("title", []) for w in g["words"]),  # type: ignore[attr-defined]
         {k: float(v) for k, v in thresholds.items() if k != "appeal"},  # type: ignore[arg-type]
         frozenset(thresholds.get("appeal", [])),  # type: ignore[call-overload]
     )
