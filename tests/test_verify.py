@@ -397,6 +397,18 @@ def test_a_title_before_a_name_is_grounded_in_the_article_and_the_name_in_the_wi
     assert v.supported is supported and (supported or "names" in v.reason), v.reason
 
 
+def test_a_hyphenated_name_of_the_question_repeated_by_the_answer_is_the_questions() -> None:
+    article = ("An opinion poll conducted by CID group and Gallup shows Preval ahead. The poll surveyed the opinions "
+               "of 1,200 people, and 32 percent said they favored Preval.")
+    s = article.index("The poll")
+    p = Passage("h#0", "h", "Preval leading Haitian election", "2005-12-08", None, s, len(article), article[s:])
+    claim = "In the CID-Gallup poll, 32 percent of 1,200 people favored Preval."
+    v = check_claim(claim, [p], "What share favored Preval in the CID-Gallup poll?", articles={"h": article})
+    assert "names" not in v.reason, v.reason  # CID and Gallup, named apart by the article, as the question asks
+    v = check_claim(claim, [p], articles={"h": article})
+    assert not v.supported and "names" in v.reason  # not asked: the window itself must name them
+
+
 def test_a_questions_name_closing_a_sentence_of_the_article_is_grounded_there() -> None:
     article = ("The vote to lower the limit to twenty weeks was defeated by 332 votes to 190. A vote on twelve weeks "
                "also failed to pass through the House of Commons.")

@@ -203,8 +203,10 @@ def _leans_on_question(cf: Facts, text: str, question: str) -> str:
 
 
 def _asked(question: str) -> set[str]:
-    """The question's words, folded, as a name of the claim is matched against them ("Glivec" of "(Glivec)?")."""
-    return {fold(w).strip("?.,!'\"()").removesuffix("'s") for w in question.split()}
+    """The question's words, folded, as a name of the claim is matched against them ("Glivec" of "(Glivec)?"),
+    with the parts of a hyphenated word, which the parse of a claim splits ("CID-Gallup": cid, gallup)."""
+    words = {fold(w).strip("?.,!'\"()").removesuffix("'s") for w in question.split()}
+    return words | {p for w in words for p in re.split(r"[-/]", w) if p}
 
 
 def _rank(v: Verdict) -> tuple[int, float]:
