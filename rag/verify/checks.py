@@ -133,7 +133,7 @@ def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: se
     """Every name phrase of the claim is grounded in the evidence window (or the article's title). A name
     the question itself uses (`asked`: its words), which an answer repeats as the question's premise, may be
     grounded anywhere in the article (`article`; the passage when not given), capitals standing for governments
-    included."""
+    included. A title before a name ("Judge Lowe") may be anywhere in the article, the name after it in the window."""
     text = fold(f"{ev.text} {title}")
     words = ev.name_words | {fold(w).removesuffix("'s").strip(".'") for w in re.findall(r"[\w'.-]+", title)}
     asked = asked or set()

@@ -1,6 +1,6 @@
-"""The verifier's data files, read once: aliases.toml (other names, legal forms), polarity.toml (negators, opposites,
-converses),
-thresholds.toml (the coverage cut-offs). Each entry of those files says why it is there."""
+"""The verifier's data files, read once: aliases.toml (other names, legal forms, titles before names),
+polarity.toml (negators, opposites, converses), thresholds.toml (the coverage cut-offs). Each entry of those files
+says why it is there."""
 
 from __future__ import annotations
 
