@@ -392,7 +392,7 @@ def test_a_title_before_a_name_is_grounded_in_the_article_and_the_name_in_the_wi
                                                                                    supported: bool) -> None:
     text = "A New York judge ruled on Friday. At the end of the hearing Lowe decided to keep the order in place."
     s = text.index("At the end")
-    p = Passage("l#0", "l", "Judge keeps film injunction", "2008-05-03", None, s, len(text), text[s:])
+    p = Passage("l#0", "l", "Film injunction stays", "2008-05-03", None, s, len(text), text[s:])
     v = check_claim(claim, [p], articles={"l": text})
     assert v.supported is supported and (supported or "names" in v.reason), v.reason
 

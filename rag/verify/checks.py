@@ -87,13 +87,20 @@ def _compound_in(word: str, words: set[str]) -> bool:
     return len(parts) > 1 and all(p in words for p in parts)
 
 
+def _words(folded: str) -> set[str]:
+    """The words of a folded text as written and without a possessive or the full stop closing a sentence
+    ("commons." is also "commons")."""
+    found = set(re.findall(r"[\w'.-]+", folded))
+    return found | {w.removesuffix("'s").strip(".'") for w in found}
+
+
 def mentions_name(name: str, text: str) -> bool:
     """The text names `name` (a name phrase as the question or claim writes it), directly or by another name of
     its group, a demonym or an acronym: 'General Motors' in a text saying 'GM'."""
     folded = fold(text)
     phrase = [w.removesuffix("'s").strip(".'") for w in fold(name).split()]
-    words = set(re.findall(r"[\w'.-]+", folded))
-    words |= {w.removesuffix("'s").strip(".'") for w in words} | {p for w in words for p in re.split(r"[-.]", w) if p}
+    words = _words(folded)
+    words |= {p for w in words for p in re.split(r"[-.]", w) if p}
     return _grounded(phrase, words, folded, capitals=True) or _acronym_of(phrase, folded)
 
 
@@ -138,8 +145,7 @@ def names(claim: Facts, ev: Facts, title: str = "", passage: str = "", asked: se
     words = ev.name_words | {fold(w).removesuffix("'s").strip(".'") for w in re.findall(r"[\w'.-]+", title)}
     asked = asked or set()
     whole = fold(article or passage)
-    found = re.findall(r"[\w'.-]+", whole)  # a word closing a sentence is read without its full stop ("Commons.")
-    whole_words = set(found) | {w.removesuffix("'s").strip(".'") for w in found} | words
+    whole_words = _words(whole) | words
     for phrase in claim.names:
         if _grounded(phrase, words, text, capitals=False):
             continue
