@@ -52,8 +52,8 @@ def _settings(index_dir: str) -> Any:
 
 # ---- phases (each runs in a child process: python -m eval.bench --phase NAME ARGS...) ------------
 def phase_ours(subset: str, index_dir: str) -> dict[str, Any]:
-    from rag.embed import make_embedder
     from rag.ingest import ingest
+    from rag.models.embed import make_embedder
 
     t0 = time.perf_counter()
     s = _settings(index_dir)
@@ -84,8 +84,8 @@ def phase_floor(subset: str, every: str = "1") -> dict[str, Any]:
     chunks it embeds, and a third of the pass saves ~4.7 min of a full run. `seconds` is the estimate,
     `measured_seconds` what ran."""
     from rag.chunk import chunk_article, embed_text
-    from rag.embed import make_embedder
     from rag.ingest import IngestReport, read_articles
+    from rag.models.embed import make_embedder
 
     n = int(every)
     s = _settings(tempfile.mkdtemp())
@@ -118,7 +118,7 @@ def phase_peer(subset: str, index_dir: str, chunk_size: str = "default") -> dict
     except ImportError:
         sys.exit("error: the llama-index peer needs the bench extra: pip install -e '.[bench]' (dev includes it)")
 
-    from rag.embed import make_embedder
+    from rag.models.embed import make_embedder
 
     t0 = time.perf_counter()
     emb = make_embedder(_settings(index_dir))
@@ -183,7 +183,7 @@ def phase_replicate(index_dir: str, factor: str) -> dict[str, Any]:
 def phase_query(index_dir: str, n: str) -> dict[str, Any]:
     import random
 
-    from rag.embed import make_embedder
+    from rag.models.embed import make_embedder
     from rag.retrieve import Retriever
     from rag.store import Index
 
@@ -210,8 +210,8 @@ def phase_query(index_dir: str, n: str) -> dict[str, Any]:
 
 def phase_ask(index_dir: str, questions_file: str) -> dict[str, Any]:
     from rag.answer import ask
-    from rag.embed import make_embedder
-    from rag.llm import LLM
+    from rag.models.embed import make_embedder
+    from rag.models.llm import LLM
     from rag.store import Index
 
     s = _settings(index_dir)
@@ -249,7 +249,7 @@ def phase_ask_cli(index_dir: str, questions_file: str, n: str, served: str = "0"
     qs = [json.loads(line) for line in Path(questions_file).read_text(encoding="utf-8").splitlines() if line.strip()]
     model_dir = Path(tempfile.mkdtemp(prefix="rag-bench-models-"))  # its own announcement, the model linked
     from rag.config import Settings
-    from rag.llm import model_file
+    from rag.models.llm import model_file
 
     src = model_file(Settings())
     (model_dir / src.name).symlink_to(src)
@@ -290,7 +290,7 @@ def phase_digest(index_dir: str, start: str, days: str, busiest: str = "1") -> d
         from rag.digest import digest
     except ImportError:
         return {"skipped": "rag.digest is not available"}
-    from rag.llm import LLM
+    from rag.models.llm import LLM
 
     s = _settings(index_dir)
     llm = LLM(s)  # one model for all days: each LLM() loads its own server

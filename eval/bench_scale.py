@@ -189,7 +189,7 @@ class Synth:
 def embedder_rate(n: int = 128) -> float:
     """The real (default) embedder's chunks per second on chunk-sized texts."""
     from rag.config import Settings
-    from rag.embed import make_embedder
+    from rag.models.embed import make_embedder
 
     syn = Synth(CORPUS, seed=1)
     texts = [" ".join(syn.sentence(20) for _ in range(7))[:900] for _ in range(n)]

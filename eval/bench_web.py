@@ -56,9 +56,9 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from rag.config import Settings
-    from rag.embed import make_embedder
     from rag.ingest import ingest
-    from rag.llm import LLM
+    from rag.models.embed import make_embedder
+    from rag.models.llm import LLM
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--shots", type=Path, default=None, help="Save the page screenshots here (PNG).")

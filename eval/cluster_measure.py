@@ -70,7 +70,7 @@ def main() -> None:
             days.append((f"synthetic n={n} seed={seed}", synthetic(n, seed)))
     if args.corpus:
         from rag.config import load_settings
-        from rag.embed import make_embedder
+        from rag.models.embed import make_embedder
 
         with open(args.corpus, encoding="utf-8") as f:
             recs = [json.loads(line) for line in f]

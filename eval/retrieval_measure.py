@@ -23,11 +23,11 @@ from typing import Any
 import rag.answer
 import rag.cite
 from rag.config import load_settings
-from rag.embed import make_embedder
 from rag.eval.harness import ItemResult, eval_index, find_set, run_eval
 from rag.eval.metrics import Hit, _overlaps
 from rag.eval.schema import load_gold, locate_all
-from rag.llm import Completion
+from rag.models.embed import make_embedder
+from rag.models.llm import Completion
 from rag.store import Index
 from rag.types import Passage
 

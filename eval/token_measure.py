@@ -21,7 +21,7 @@ import httpx
 
 from rag.chunk import sentences
 from rag.config import load_settings
-from rag.llm import LocalServer
+from rag.models.llm import LocalServer
 
 
 def main() -> None:

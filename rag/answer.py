@@ -23,10 +23,10 @@ from rag.cite import content_words, strip_markers
 from rag.config import Settings
 from rag.decompose import asks_wh, main_clause, margin, names_as_written, options, subquestions, unanswered
 from rag.derive import compare, derive, operation
-from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
 from rag.evidence import select
-from rag.llm import LLM, ChatModel
+from rag.models.embed import Embedder, make_embedder
+from rag.models.llm import LLM, ChatModel
 from rag.prompts import load_prompt
 from rag.retrieve import DateRange, Retriever, Searcher
 from rag.store import Index

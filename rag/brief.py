@@ -29,11 +29,11 @@ from rag.cite import strip_markers
 from rag.config import Settings
 from rag.conflicts import Conflict, find_conflicts
 from rag.digest import cited_or_extracted, first_sentences, format_sentences, model_name
-from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError
 from rag.index.lexical import Lexical
 from rag.ingest import content_hash
-from rag.llm import LLM, ChatModel
+from rag.models.embed import Embedder, make_embedder
+from rag.models.llm import LLM, ChatModel
 from rag.prompts import load_prompt
 from rag.retrieve import DateRange
 from rag.store import Index

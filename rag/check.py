@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from rag.chunk import sentences
 from rag.cite import strip_markers
 from rag.config import Settings
-from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, InputError
-from rag.llm import ChatModel, LazyLLM
+from rag.models.embed import Embedder, make_embedder
+from rag.models.llm import ChatModel, LazyLLM
 from rag.retrieve import DateRange, Retriever
 from rag.store import Index
 from rag.stories import whole

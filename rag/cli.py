@@ -53,11 +53,11 @@ def ingest(
     """Chunk, embed and store articles (files, folders, feed or page URLs). Exit status 1 if any input was rejected."""
     import time
 
-    from rag.backends import MeteredEmbedder
-    from rag.embed import make_embedder
     from rag.ingest import ingest as run
     from rag.ingest.dates import parse_flag_date
     from rag.ingest.fetch import is_url
+    from rag.models.backends import MeteredEmbedder
+    from rag.models.embed import make_embedder
     from rag.render import ingest_notes, ingest_progress, ingest_text, usage_text
 
     t0 = time.monotonic()
@@ -569,7 +569,7 @@ def serve(
     idle_timeout: Annotated[float | None, typer.Option("--idle-timeout", help="Exit after this many seconds without a question.")] = None,
 ) -> None:
     """Keep the local model (and for rag ask the embedder and indexes) loaded for commands in other shells."""
-    from rag.llm import serve as run
+    from rag.models.llm import serve as run
 
     try:
         settings = _settings(None)

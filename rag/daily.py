@@ -28,11 +28,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from rag.config import Settings
-from rag.embed import Embedder
 from rag.errors import LockedError, StorageError
 from rag.ingest.feeds import Progress, UpdateReport, update
 from rag.ingest.fetch import Fetcher
-from rag.llm import ChatModel, LazyLLM
+from rag.models.embed import Embedder
+from rag.models.llm import ChatModel, LazyLLM
 from rag.site import DayBrief, SiteReport, publish
 
 
@@ -103,7 +103,7 @@ def daily(
     Raises RagError for what stops the job (index, lock, model); failing feeds only make `ok` false."""
     from rag.brief import brief
     from rag.digest import digest, model_name, parse_day
-    from rag.embed import make_embedder
+    from rag.models.embed import make_embedder
     from rag.store import Index
 
     d = parse_day(day) if day else Date.today().isoformat()

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from rag.derive import comparison, operation
 
 if TYPE_CHECKING:
-    from rag.llm import ChatModel
+    from rag.models.llm import ChatModel
 
 _TOTAL = re.compile(r",?\s*\b(?:in total|combined|(?:taken\s+)?together|altogether|in all|between them|both)\b", re.I)
 _AFTER = re.compile(r"^how (?:many|much)\s+(?:days|weeks|months|years|time)\s+(?:after|before|since)\s+(?P<x>.+?)\s+"

@@ -37,10 +37,10 @@ from datetime import timedelta
 from rag.cache import JsonCache, key
 from rag.chunk import chunk_article, embed_text
 from rag.config import Settings
-from rag.embed import Embedder, make_embedder
 from rag.errors import ConfigError
 from rag.ingest import content_hash
-from rag.llm import LLM, ChatModel
+from rag.models.embed import Embedder, make_embedder
+from rag.models.llm import LLM, ChatModel
 from rag.prompts import Prompt, load_prompt
 from rag.store import Index
 from rag.stories import Previous, centroid, cluster, continues, salient, whole

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from rag.config import Settings
-from rag.embed import Embedder, make_embedder
 from rag.errors import IndexEmptyError, RagError
-from rag.llm import ChatModel, served_url
+from rag.models.embed import Embedder, make_embedder
+from rag.models.llm import ChatModel, served_url
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -44,8 +44,8 @@ def _key_source(settings: Settings, service: Literal["llm", "embed"] = "llm") ->
 
 def check_llm(settings: Settings, llm: ChatModel | None = None) -> Check:
     """A one-token completion against the configured endpoint (or the embedded local model)."""
-    from rag.backends import redact_url
-    from rag.llm import LLM
+    from rag.models.backends import redact_url
+    from rag.models.llm import LLM
 
     where = f"{redact_url(settings.llm_base_url)} model {settings.llm_model!r}, {_key_source(settings)}" \
         if settings.llm_base_url else f"embedded local model {settings.local_model}" + (
@@ -118,7 +118,7 @@ def check_store(settings: Settings, embedder: Embedder | None, dim: int) -> list
 
     where = f"Chroma server {settings.chroma_url}" if settings.chroma_url else "embedded Chroma"
     if settings.database_url:
-        from rag.backends import redact_url
+        from rag.models.backends import redact_url
 
         where += f", collection {settings.chroma_collection!r}, article store {redact_url(settings.database_url)}"
     else:

@@ -25,7 +25,7 @@ import numpy as np
 
 from rag.chunk import sentences
 from rag.cite import prefix_words
-from rag.embed import Embedder
+from rag.models.embed import Embedder
 from rag.retrieve import fuse
 from rag.types import Passage
 

@@ -27,8 +27,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.config import Settings
-from rag.embed import Embedder
 from rag.index.lexical import Lexical
+from rag.models.embed import Embedder
 from rag.store import Index, date_epoch
 from rag.types import Passage
 

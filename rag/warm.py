@@ -1,7 +1,7 @@
 """Keep the model, the embedder, the parser and the indexes warm between shell commands, the way Ollama's
 keep-alive does.
 
-`rag serve` loads the packaged model (rag.llm) and also answers questions over HTTP on 127.0.0.1 (POST
+`rag serve` loads the packaged model (rag.models.llm) and also answers questions over HTTP on 127.0.0.1 (POST
 /ask, one JSON line per verified sentence, then the answer), reusing one embedder, one spaCy parser and
 the lexical index of each index directory it was asked about. It announces both ports in
 RAG_MODEL_DIR/serve-MODEL.json. `rag ask` sends its question to an announced, healthy server; when none
@@ -34,7 +34,7 @@ from typing import Any
 
 from rag.config import Settings
 from rag.errors import RagError
-from rag.llm import _free_port
+from rag.models.llm import _free_port
 from rag.types import Answer, Citation, Passage, Refusal
 
 START_TIMEOUT = 120.0  # seconds a command waits for a server it started (the model loads in ~3-10 s)
@@ -48,8 +48,8 @@ class _Warm:
     """What a server keeps between requests: the model client, one embedder, and the last request's time."""
 
     def __init__(self, settings: Settings, base_url: str) -> None:
-        from rag.embed import make_embedder
-        from rag.llm import LLM
+        from rag.models.embed import make_embedder
+        from rag.models.llm import LLM
 
         self.settings = settings
         self.llm = LLM(settings.model_copy(update={"llm_base_url": base_url, "llm_model": settings.local_model}))
@@ -123,7 +123,7 @@ def _handler(warm: _Warm) -> type[BaseHTTPRequestHandler]:
 
 def serve_asks(settings: Settings, base_url: str, idle_timeout: float | None) -> tuple[int, Callable[[], None]]:
     """Start the ask API in a thread; return its port and a function that stops it. With `idle_timeout`,
-    the process is sent SIGTERM after that many idle seconds (rag.llm.serve then removes its announcement)."""
+    the process is sent SIGTERM after that many idle seconds (rag.models.llm.serve then removes its announcement)."""
     import signal
 
     warm = _Warm(settings, base_url)
@@ -145,7 +145,7 @@ def serve_asks(settings: Settings, base_url: str, idle_timeout: float | None) ->
 # ---- the client side: rag ask ---------------------------------------------------------------------------
 def warm_url(settings: Settings) -> str | None:
     """The ask API of a running server for this model directory and model, or None."""
-    from rag.llm import served_info
+    from rag.models.llm import served_info
 
     info = served_info(settings)
     port = info.get("ask_port") if info else None

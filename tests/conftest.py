@@ -22,8 +22,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ["RAG_USE_SERVED_MODEL"] = "0"
 
 from rag.config import Settings  # noqa: E402
-from rag.embed import OnnxMiniLM  # noqa: E402
-from rag.llm import Completion  # noqa: E402
+from rag.models.embed import OnnxMiniLM  # noqa: E402
+from rag.models.llm import Completion  # noqa: E402
 
 from .servers import start_chroma, start_postgres, stop_chroma, stop_postgres  # noqa: E402
 
@@ -166,7 +166,7 @@ def _no_background_server(monkeypatch: pytest.MonkeyPatch) -> None:
 def private_model_dir(tmp_path: Path) -> Path:
     """A model directory of its own (the assembled model linked, not copied), so a test's `rag serve` and
     its announcement never meet a server the user or CI runs for the shared one."""
-    from rag.llm import PACKAGED_MODELS, model_file
+    from rag.models.llm import PACKAGED_MODELS, model_file
 
     src = model_file(Settings(model_dir=MODEL_DIR))
     d = tmp_path / "models"
@@ -200,7 +200,7 @@ def _store_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
 @pytest.fixture(scope="session")
 def local_llm() -> Iterator[object]:
     """The real embedded local model behind its OpenAI-compatible server (loaded once)."""
-    from rag.llm import LLM
+    from rag.models.llm import LLM
 
     yield LLM(Settings(model_dir=MODEL_DIR))
 

@@ -152,7 +152,7 @@ def test_a_reply_that_points_to_its_evidence_first_streams_only_the_answer(seed_
 def test_what_is_streamed_before_a_late_refusal_is_the_answer(seed_settings: Settings, embedder: object) -> None:
     """A model that writes a supported sentence, then NOT IN ARTICLES: the streamed sentence was shown, so the
     result is that answer, not a refusal printed after it (issue: streaming contradicted the result)."""
-    from rag.llm import Completion
+    from rag.models.llm import Completion
 
     class Streaming(FakeChat):
         def complete(self, system: str, user: str, max_tokens: int, on_text=None) -> Completion:  # type: ignore[no-untyped-def]

@@ -23,13 +23,13 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.answer import ask
-from rag.backends import OpenAIEmbedder
 from rag.cli import app
 from rag.config import Settings
-from rag.embed import OnnxMiniLM
 from rag.errors import BackendError, ConfigError
 from rag.ingest import ingest
-from rag.llm import LLM
+from rag.models.backends import OpenAIEmbedder
+from rag.models.embed import OnnxMiniLM
+from rag.models.llm import LLM
 from rag.store import Index
 
 from .conftest import CHROMA_SERVER, MODEL_DIR, SEEDS, FakeChat, own_store

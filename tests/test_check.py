@@ -443,8 +443,8 @@ def test_the_lazily_started_model_gives_the_judgement_its_probability(monkeypatc
                                                                       tmp_path: Path) -> None:
     """`rag check` and `rag daily` start the model on first use (LazyLLM). Their judgement must read its yes/no as
     P(YES), as `rag ask` and the claims eval do, not as the bare word: a 0.55 is a yes at judge_yes, a 0.2 a veto."""
-    import rag.llm
-    from rag.llm import Completion, LazyLLM
+    import rag.models.llm
+    from rag.models.llm import Completion, LazyLLM
     from rag.verify import Judge
 
     class Model:  # the started model: a bare word NO, and a probability that depends on the claim
@@ -457,7 +457,7 @@ def test_the_lazily_started_model_gives_the_judgement_its_probability(monkeypatc
         def yes_probability(self, system: str, user: str) -> float:
             return 0.55 if "Geneva" in user.split("Claim:")[-1] else 0.2
 
-    monkeypatch.setattr(rag.llm, "LLM", Model)
+    monkeypatch.setattr(rag.models.llm, "LLM", Model)
     lazy = LazyLLM(Settings(index_dir=tmp_path / "index"), "some-model")
     assert lazy.usage() == {"calls": 0}  # not started until asked
     judge = Judge(lazy, lazy.model)

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from rag.cli import app
 from rag.config import Settings
 from rag.daily import daily
-from rag.embed import OnnxMiniLM
+from rag.models.embed import OnnxMiniLM
 
 from .conftest import MODEL_DIR, FakeChat
 from .feedserver import NewsServer, atom, rss, wikinews

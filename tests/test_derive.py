@@ -113,7 +113,7 @@ class _Parts:
         self.reply = reply
 
     def complete(self, system: str, user: str, max_tokens: int) -> object:
-        from rag.llm import Completion
+        from rag.models.llm import Completion
 
         return Completion(self.reply, 0, 0, 0.0)
 

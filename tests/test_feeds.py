@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from rag.config import Settings
-from rag.embed import OnnxMiniLM
 from rag.errors import FetchError
 from rag.ingest import ingest
 from rag.ingest.feeds import add_feed, list_feeds, update
 from rag.ingest.fetch import Fetcher
+from rag.models.embed import OnnxMiniLM
 from rag.store import Index
 
 from .conftest import MODEL_DIR

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from rag.config import Settings
-from rag.embed import OnnxMiniLM
 from rag.ingest import ingest
+from rag.models.embed import OnnxMiniLM
 
 runner = CliRunner()
 GOOD = "Good story\nThe museum reopened on Saturday after a year of renovation. Visitors queued around the block."

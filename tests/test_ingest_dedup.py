@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from rag.config import Settings
-from rag.embed import OnnxMiniLM
 from rag.ingest import ingest
+from rag.models.embed import OnnxMiniLM
 from rag.retrieve import Retriever
 from rag.store import Index
 

@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 
 from rag.config import Settings
-from rag.embed import OnnxMiniLM
 from rag.ingest import ingest
 from rag.ingest.readers import Rejection, read_path
+from rag.models.embed import OnnxMiniLM
 from rag.store import Index
 from rag.types import Article
 

@@ -78,7 +78,7 @@ def test_every_runtime_dependency_is_used_by_rag_and_bench_only_ones_are_an_extr
     for req in PYPROJECT["project"]["dependencies"]:
         name = _name(req)
         modules = modules_of.get(name, set())
-        # imported, or a model package whose module name is a string of rag/ (importlib; rag/llm.py's parts)
+        # imported, or a model package whose module name is a string of rag/ (importlib; rag/models/llm.py's parts)
         if not (modules & imported or any(_named(m, sources) for m in modules) or name in NOT_IMPORTED):
             unused.append(name)
     assert not unused, f"runtime dependencies no module of rag/ uses (move them to an extra): {unused}"

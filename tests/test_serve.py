@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.llm import LLM, PACKAGED_MODELS, served_url
+from rag.models.llm import LLM, PACKAGED_MODELS, served_url
 
 from .conftest import private_model_dir
 

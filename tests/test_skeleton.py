@@ -16,7 +16,7 @@ from rag.chunk import chunk_article, sentences
 from rag.cli import app
 from rag.config import Settings
 from rag.errors import ModelError
-from rag.llm import PACKAGED_MODELS, model_file
+from rag.models.llm import PACKAGED_MODELS, model_file
 from rag.types import Article
 
 from .conftest import MODEL_DIR, SEEDS

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from rag.config import Settings
-from rag.llm import Completion
+from rag.models.llm import Completion
 
 from .conftest import FakeChat
 from .newsdata import CHROMIUM

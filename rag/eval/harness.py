@@ -6,7 +6,7 @@ is given), optional digest checks, and the thresholds its metric means must meet
 
 Every question goes through `rag.answer.ask` exactly as `rag ask` runs it; a recording wrapper around
 the retriever captures the retrieved passages for the retrieval metrics. Sampling is greedy with a
-fixed seed (rag.llm), so two runs give the same scores; latency and token counts are reported apart
+fixed seed (rag.models.llm), so two runs give the same scores; latency and token counts are reported apart
 from the scores.
 """
 
@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.embed import Embedder, make_embedder
 from rag.errors import ConfigError, RagError
 from rag.eval import metrics as m
 from rag.eval.schema import GoldError, GoldItem, load_digest_checks, load_gold, locate_all
-from rag.llm import LLM, ChatModel
+from rag.models.embed import Embedder, make_embedder
+from rag.models.llm import LLM, ChatModel
 from rag.retrieve import DateRange, Retriever, Searcher
 from rag.store import Index
 from rag.types import Answer, Article, Passage
@@ -290,7 +290,7 @@ def _code_fingerprint() -> str:
 
     h = hashlib.sha256()
     root = Path(rag.__file__).parent
-    for p in sorted([root / "chunk.py", root / "embed.py", *(root / "ingest").glob("*.py")]):
+    for p in sorted([root / "chunk.py", root / "models" / "embed.py", *(root / "ingest").glob("*.py")]):
         if p.exists():
             h.update(p.read_bytes())
     return h.hexdigest()[:12]

@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from rag.backends import redact_url
 from rag.errors import BackendError, ConfigError, LockedError, RagError
 from rag.index.db import POOL, LexRow, bm25, bm25_idf, date_range, lex_body
+from rag.models.backends import redact_url
 
 WRITER_LOCK = 0x7261676E  # "ragn": the advisory lock key of the writer lock
 SCHEMA_LOCK = 0x72616773  # "rags": held while creating tables, so two first runs do not race

@@ -40,11 +40,11 @@ from pathlib import Path
 
 from rag.chunk import chunk_article, embed_text
 from rag.config import Settings
-from rag.embed import Embedder, make_embedder
 from rag.errors import ConfigError, LockedError, RagError, StorageError
 from rag.ingest import dedup
 from rag.ingest.dates import infer_date
 from rag.ingest.readers import MAX_BYTES, Rejection, read_path, short_hash
+from rag.models.embed import Embedder, make_embedder
 from rag.store import Index
 from rag.types import Article
 
@@ -330,7 +330,7 @@ class _LazyEmbedder:
 
     def check_early(self) -> None:
         """Refuse a mismatched embedder before reading anything, when its name is known without loading."""
-        from rag.embed import OnnxMiniLM
+        from rag.models.embed import OnnxMiniLM
 
         known = self._real.name if self._real is not None else None
         if known is None and not self._settings.embed_base_url:

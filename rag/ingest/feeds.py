@@ -37,11 +37,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rag.config import Settings
-from rag.embed import Embedder
 from rag.errors import ConfigError, FetchError, NotFoundError
 from rag.ingest import IngestReport, ingest_into
 from rag.ingest.fetch import Fetched, Fetcher, check_url, decode_html
 from rag.ingest.readers import MIN_HTML_WORDS, _clean_title, _entry_date, _entry_text, _str_or_none, short_hash
+from rag.models.embed import Embedder
 from rag.store import Index
 from rag.types import Article
 

@@ -35,10 +35,10 @@ from pydantic import Field
 
 from rag.answer import ask, resolve_dates
 from rag.config import Settings
-from rag.embed import Embedder, make_embedder
 from rag.ingest import IngestReport, ingest_articles
 from rag.ingest.readers import Rejection, record_article
-from rag.llm import LLM, ChatModel
+from rag.models.embed import Embedder, make_embedder
+from rag.models.llm import LLM, ChatModel
 from rag.retrieve import Retriever
 from rag.store import Index
 from rag.types import Article, Citation, Passage
@@ -111,15 +111,15 @@ class NewsRetriever(BaseRetriever):
 class NewsQueryEngine(CustomQueryEngine):
     """`rag.ask` as a LlamaIndex query engine: verified citations as source nodes (module doc).
 
-    llm: any `rag.llm.ChatModel` (default: the model the settings name, made on the first query and kept).
+    llm: any `rag.models.llm.ChatModel` (default: the model the settings name, made on the first query and kept).
     """
 
     settings: Settings
     as_of: date | None = None
     since: str | None = None
     until: str | None = None
-    embedder: Any = Field(default=None, description="a rag.embed.Embedder; default: the settings' embedder")
-    llm: Any = Field(default=None, description="a rag.llm.ChatModel; default: the settings' model")
+    embedder: Any = Field(default=None, description="a rag.models.embed.Embedder; default: the settings' embedder")
+    llm: Any = Field(default=None, description="a rag.models.llm.ChatModel; default: the settings' model")
 
     def custom_query(self, query_str: str) -> Response:
         if self.embedder is None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rag.cache import JsonCache, key
 from rag.config import Settings
-from rag.llm import ChatModel
+from rag.models.llm import ChatModel
 from rag.prompts import load_prompt
 from rag.textdates import annotate
 from rag.verify.lexicon import lexicon

@@ -23,9 +23,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.config import Settings
-from rag.embed import Embedder
 from rag.errors import BackendError, IndexEmptyError, InputError, LockedError, ModelError, NotFoundError, RagError
-from rag.llm import ChatModel
+from rag.models.embed import Embedder
+from rag.models.llm import ChatModel
 from rag.web.api import Forbidden, Unauthorized
 from rag.web.api import router as api_router
 from rag.web.pages import error_page

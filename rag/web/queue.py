@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from rag.errors import RagError
-from rag.llm import ChatModel, Completion
+from rag.models.llm import ChatModel, Completion
 
 T = TypeVar("T")
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.embed import Embedder
 from rag.errors import InputError, RagError
-from rag.llm import ChatModel
+from rag.models.embed import Embedder
+from rag.models.llm import ChatModel
 from rag.types import Answer, Brief, Citation, Digest
 from rag.web.queue import Cancellable, ModelQueue, Ticket
 
@@ -52,7 +52,7 @@ class WebState:
     def embedder(self) -> Embedder:
         with self._load:
             if self._embedder is None:
-                from rag.embed import make_embedder
+                from rag.models.embed import make_embedder
 
                 self._embedder = make_embedder(self.settings)
             return self._embedder
@@ -61,7 +61,7 @@ class WebState:
         """The one model, behind the ticket's cancel flag (loads the local model on first use)."""
         with self._load:
             if self._llm is None:
-                from rag.llm import LLM
+                from rag.models.llm import LLM
 
                 self._llm = LLM(self.settings)
         return Cancellable(self._llm, t.cancel, on_generated)

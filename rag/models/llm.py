@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from rag.backends import backend_error
 from rag.config import Settings
 from rag.errors import BackendError, ConfigError, ModelError
+from rag.models.backends import backend_error
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 from rag.config import Settings
 from rag.errors import ModelError
 
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = Path(__file__).parent.parent / "assets"
 TOKENIZER_FILE = ASSETS / "all-MiniLM-L6-v2.tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -106,7 +106,7 @@ class OnnxMiniLM:
 def make_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name."""
     if settings.embed_base_url:
-        from rag.backends import OpenAIEmbedder
+        from rag.models.backends import OpenAIEmbedder
 
         return OpenAIEmbedder(settings)
     return OnnxMiniLM(threads=settings.threads, batch_size=settings.embed_batch)
