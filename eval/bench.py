@@ -183,8 +183,8 @@ def phase_replicate(index_dir: str, factor: str) -> dict[str, Any]:
 def phase_query(index_dir: str, n: str) -> dict[str, Any]:
     import random
 
+    from rag.answering.retrieve import Retriever
     from rag.models.embed import make_embedder
-    from rag.retrieve import Retriever
     from rag.store import Index
 
     s = _settings(index_dir)
@@ -209,7 +209,7 @@ def phase_query(index_dir: str, n: str) -> dict[str, Any]:
 
 
 def phase_ask(index_dir: str, questions_file: str) -> dict[str, Any]:
-    from rag.answer import ask
+    from rag.answering.answer import ask
     from rag.models.embed import make_embedder
     from rag.models.llm import LLM
     from rag.store import Index

@@ -95,9 +95,9 @@ def _tree(pid: int) -> list[int]:
 
 # ---- first query after an ingest ----------------------------------------------------------------------
 def first_query(corpus: Path, sizes: list[int], new: int, work: Path) -> list[dict[str, Any]]:
+    from rag.answering.retrieve import Retriever
     from rag.config import Settings
     from rag.ingest import ingest
-    from rag.retrieve import Retriever
     from rag.store import Index
 
     lines = corpus.read_text(encoding="utf-8").splitlines()
@@ -202,10 +202,10 @@ def embedder_rate(n: int = 128) -> float:
 
 def scale(deployment: str, sizes: list[int], work: Path, batch: int = 1000,
           on_row: Any = None, keep: Path | None = None) -> list[dict[str, Any]]:
+    from rag.answering.retrieve import DateRange, Retriever
     from rag.chunk import chunk_article
     from rag.config import Settings
     from rag.ingest import content_hash
-    from rag.retrieve import DateRange, Retriever
     from rag.store import Index
 
     servers: dict[str, Any] = {}

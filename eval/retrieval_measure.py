@@ -6,7 +6,7 @@ Runs `rag.eval.harness.run_eval` -- the same index, the same ask() and the same 
 `rag eval` -- with a model that answers NOT IN ARTICLES, so only retrieval is scored (in seconds, not an
 hour). For changes to retrieval (the BM25 tokenizer, fusion weights) decided on the tune split.
 `evidence` is the share of an item's gold passages that the evidence sentences put in the prompt overlap
-(rag.evidence.select). `--words prefix` compares words by their first five letters, as rag.cite did
+(rag.answering.evidence.select). `--words prefix` compares words by their first five letters, as rag.cite did
 before Snowball stems. It measured that evidence selection does better on prefixes (tune evidence 0.965
 against 0.958 with stems), so evidence selection now always ranks by them (rag.cite.prefix_words); the
 option still switches the verifier's and the stories' word keys (rag.cite.content_words).
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import rag.answer
+import rag.answering.answer
 import rag.cite
 from rag.config import load_settings
 from rag.eval.harness import ItemResult, eval_index, find_set, run_eval
@@ -68,13 +68,13 @@ def main() -> None:
     if args.words == "prefix":
         rag.cite._stem = _prefix
     chosen: list[list[Passage]] = []
-    select = rag.answer.select
+    select = rag.answering.answer.select
 
     def recording(*a: object, **k: object) -> list[Passage]:
         chosen.append(select(*a, **k))  # type: ignore[arg-type]
         return chosen[-1]
 
-    rag.answer.select = recording  # type: ignore[assignment]
+    rag.answering.answer.select = recording  # type: ignore[assignment]
     settings = load_settings()
     embedder = make_embedder(settings)
     rows = []

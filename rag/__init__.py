@@ -11,14 +11,14 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rag.answer import ask
+    from rag.answering.answer import ask
     from rag.brief import brief
     from rag.config import Settings, load_settings
     from rag.digest import digest
     from rag.errors import RagError
     from rag.ingest import ingest
 
-_WHERE = {"ask": "rag.answer", "brief": "rag.brief", "Settings": "rag.config", "load_settings": "rag.config",
+_WHERE = {"ask": "rag.answering.answer", "brief": "rag.brief", "Settings": "rag.config", "load_settings": "rag.config",
           "digest": "rag.digest", "RagError": "rag.errors", "ingest": "rag.ingest"}
 
 __all__ = ["RagError", "Settings", "ask", "brief", "digest", "ingest", "load_settings"]

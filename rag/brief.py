@@ -24,6 +24,7 @@ from datetime import date as Date
 
 import numpy as np
 
+from rag.answering.retrieve import DateRange
 from rag.cache import JsonCache, key
 from rag.cite import strip_markers
 from rag.config import Settings
@@ -35,7 +36,6 @@ from rag.ingest import content_hash
 from rag.models.embed import Embedder, make_embedder
 from rag.models.llm import LLM, ChatModel
 from rag.prompts import load_prompt
-from rag.retrieve import DateRange
 from rag.store import Index
 from rag.stories import salient, whole
 from rag.types import Article, Brief, BriefItem, Citation, Passage

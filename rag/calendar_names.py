@@ -1,4 +1,4 @@
-"""English month and weekday names: one table for every date reader (rag.timeframe for questions,
+"""English month and weekday names: one table for every date reader (rag.answering.timeframe for questions,
 rag.textdates for dates an article mentions, rag.ingest.dates for publication dates, rag.cite), built from
 the standard library's `calendar` (Python's default C locale) instead of a list typed out in each.
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from rag.answering.retrieve import DateRange, Retriever
 from rag.chunk import sentences
 from rag.cite import strip_markers
 from rag.config import Settings
 from rag.errors import IndexEmptyError, InputError
 from rag.models.embed import Embedder, make_embedder
 from rag.models.llm import ChatModel, LazyLLM
-from rag.retrieve import DateRange, Retriever
 from rag.store import Index
 from rag.stories import whole
 from rag.types import Citation, Passage

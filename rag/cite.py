@@ -19,7 +19,7 @@ STOPWORDS = frozenset(
     ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "this", "that", "these", "those", "it", "its", "it's", "he", "she", "they", "them", "his", "her", "their", "we", "our", "you", "your", "i", "me", "my", "not", "no", "than", "then", "there", "here", "which", "who", "whom", "whose", "what", "when", "where", "why", "how", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "also", "said", "says", "say", "about", "after", "before", "over", "under", "into", "onto", "out", "up", "down", "more", "most", "other", "some", "such", "only", "own", "same", "so", "too", "very", "just", "any", "each", "both", "few", "all", "nor", "per", "via", "while", "during", "between", "against", "through", "upon", "according", "told", "yes"]
 )
 # Calendar words are capitalised but name no one: the question's dates are resolved by the date filter
-# (rag.timeframe), and a passage says "today" where the question says "on 4 March".
+# (rag.answering.timeframe), and a passage says "today" where the question says "on 4 March".
 CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
 SUPPORT_MIN = 0.6  # share of the sentence's new content words found in the passage
 

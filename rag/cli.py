@@ -269,7 +269,7 @@ def ask(
 ) -> None:
     """Answer a question from the indexed articles, citing the passages."""
     from rag import warm
-    from rag.answer import ask as run
+    from rag.answering.answer import ask as run
     from rag.render import answer_text, usage_text
     from rag.store import Index
 
@@ -569,7 +569,7 @@ def serve(
     idle_timeout: Annotated[float | None, typer.Option("--idle-timeout", help="Exit after this many seconds without a question.")] = None,
 ) -> None:
     """Keep the local model (and for rag ask the embedder and indexes) loaded for commands in other shells."""
-    from rag.models.llm import serve as run
+    from rag.warm import serve as run
 
     try:
         settings = _settings(None)

@@ -25,7 +25,7 @@ from rag.chunk import sentences
 from rag.cite import content_words
 from rag.types import Article, Passage
 
-CHARS_PER_TOKEN = 4.0  # as rag.evidence: the real tokenizer gives 4.8 chars a token on news, budgets err short
+CHARS_PER_TOKEN = 4.0  # as rag.answering.evidence: the real tokenizer gives 4.8 chars a token on news, budgets err short
 MIN_WORDS = 6  # shorter "sentences" are datelines, bylines, captions
 LONG_CHARS = 600  # longer sentences are used only when an article has nothing shorter
 

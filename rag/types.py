@@ -93,7 +93,7 @@ class Citation:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why an answer was refused: the stage that decided (rag.answer) and a detail for the reader."""
+    """Why an answer was refused: the stage that decided (rag.answering.answer) and a detail for the reader."""
 
     stage: str  # date_window | no_passage | unknown_name | model | unverified
     detail: str
@@ -111,7 +111,7 @@ class Answer:
     related: list[Passage] = field(default_factory=list)  # shown when refused, never as sources
     dropped: list[str] = field(default_factory=list)  # sentences removed by verification
     usage: dict[str, float] = field(default_factory=dict)
-    dates: Any = None  # the DateRange searched (rag.retrieve), or None
+    dates: Any = None  # the DateRange searched (rag.answering.retrieve), or None
     refusal: Refusal | None = None  # set when refused
 
     def to_dict(self) -> dict[str, object]:

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import RagError
-from rag.models.llm import _free_port
+from rag.errors import ConfigError, RagError
+from rag.models.llm import PACKAGED_MODELS, LocalServer, free_port, serve_file, served_info, served_url
 from rag.types import Answer, Citation, Passage, Refusal
 
 START_TIMEOUT = 120.0  # seconds a command waits for a server it started (the model loads in ~3-10 s)
@@ -65,7 +65,7 @@ class _Warm:
         return self.embedders[key]
 
     def ask(self, req: dict[str, Any], emit: Callable[[dict[str, Any]], None]) -> None:
-        from rag.answer import ask
+        from rag.answering.answer import ask
 
         fields = {k: v for k, v in (req.get("settings") or {}).items() if k in _REQUEST_FIELDS}
         s = self.settings.model_copy(update={k: (Path(v) if k == "index_dir" else v) for k, v in fields.items()})
@@ -123,11 +123,11 @@ def _handler(warm: _Warm) -> type[BaseHTTPRequestHandler]:
 
 def serve_asks(settings: Settings, base_url: str, idle_timeout: float | None) -> tuple[int, Callable[[], None]]:
     """Start the ask API in a thread; return its port and a function that stops it. With `idle_timeout`,
-    the process is sent SIGTERM after that many idle seconds (rag.models.llm.serve then removes its announcement)."""
+    the process is sent SIGTERM after that many idle seconds (`serve` then removes its announcement)."""
     import signal
 
     warm = _Warm(settings, base_url)
-    port = _free_port()
+    port = free_port()
     httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(warm))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     if idle_timeout:
@@ -145,7 +145,6 @@ def serve_asks(settings: Settings, base_url: str, idle_timeout: float | None) ->
 # ---- the client side: rag ask ---------------------------------------------------------------------------
 def warm_url(settings: Settings) -> str | None:
     """The ask API of a running server for this model directory and model, or None."""
-    from rag.models.llm import served_info
 
     info = served_info(settings)
     port = info.get("ask_port") if info else None
@@ -217,7 +216,7 @@ def _lines(resp: Any) -> Iterator[bytes]:
 
 
 def _answer(question: str, msg: dict[str, Any]) -> Answer:
-    from rag.retrieve import DateRange
+    from rag.answering.retrieve import DateRange
 
     a = msg["answer"]
     ref = a.get("refusal")
@@ -227,3 +226,41 @@ def _answer(question: str, msg: dict[str, Any]) -> Answer:
                   usage={**(a.get("usage") or {}), "warm": 1},
                   refusal=Refusal(**ref) if ref else None,
                   dates=DateRange(dates[0], dates[1]) if dates else None)
+
+
+def serve(settings: Settings, port: int | None = None, on_ready: Callable[[str], None] | None = None,
+          idle_timeout: float | None = None) -> None:
+    """`rag serve`: load the local model and the ask API (serve_asks), announce both (see module doc), serve
+    until interrupted, or until `idle_timeout` seconds pass without a question."""
+    import signal
+
+    if settings.llm_base_url:
+        raise ConfigError("RAG_LLM_BASE_URL is set, so commands use that server: unset it to serve the local model")
+    if served_url(settings):
+        raise ConfigError(f"a rag serve for {settings.local_model} already runs for RAG_MODEL_DIR={settings.model_dir}")
+    server = LocalServer(settings, port=port)
+    ask_port, stop_asks = serve_asks(settings, server.base_url, idle_timeout)
+    path = serve_file(settings)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "port": server.port, "ask_port": ask_port,
+                               "model": settings.local_model, "sha256": PACKAGED_MODELS[settings.local_model].sha256}))
+    os.replace(tmp, path)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # `kill` stops it like Ctrl-C: the announcement is removed
+    try:
+        if on_ready:
+            on_ready(server.base_url)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_asks()
+        try:
+            if json.loads(path.read_text()).get("pid") == os.getpid():
+                path.unlink()
+        except (OSError, ValueError):
+            pass

@@ -70,7 +70,7 @@ def copy_first(system: str, user: str) -> str:
 
 
 def numbers_by_title(user: str) -> dict[str, str]:
-    """The number of each article's first passage in an answer prompt (rag.answer.format_passages): a
+    """The number of each article's first passage in an answer prompt (rag.answering.answer.format_passages): a
     '"title" (date):' line, then its passages '[n] text'."""
     out: dict[str, str] = {}
     title = None

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import answer_part, ask, unknown_names
+from rag.answering.answer import answer_part, ask, unknown_names
+from rag.answering.retrieve import Retriever
 from rag.config import Settings
 from rag.ingest import ingest
-from rag.retrieve import Retriever
 from rag.store import Index
 from rag.types import Passage
 from rag.verify import check_claim, verify
@@ -307,7 +307,7 @@ def test_a_month_the_passage_names_supports_a_claim_even_when_it_is_also_a_stopw
 def test_an_unrelated_window_does_not_crowd_out_the_later_report(tmp_path: Path, embedder: object) -> None:
     """A question dated December 2008 whose answer is in an article of March 2009: December's articles that
     share only words like "year" and "quarter" (under the relevance threshold) come after it."""
-    from rag.retrieve import DateRange
+    from rag.answering.retrieve import DateRange
 
     rows = [{"id": f"d{i}", "title": t, "date": f"2008-12-{10 + i}", "text": x} for i, (t, x) in enumerate([
         ("Cup quarter-final", "The quarter-final of the cup was played this year in Madrid before 40,000 fans."),
@@ -329,7 +329,7 @@ def test_an_unrelated_window_does_not_crowd_out_the_later_report(tmp_path: Path,
 
 
 def test_a_part_needs_its_own_names_and_one_of_the_scene_it_shares_with_its_sibling() -> None:
-    from rag.answer import off_question
+    from rag.answering.answer import off_question
     from rag.types import Citation
     from rag.verify import Verified
 

@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from rag.answer import ask
+from rag.answering.answer import ask
 from rag.config import Settings
 from rag.store import Index
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from rag.answer import ask
+from rag.answering.answer import ask
 from rag.cli import app
 from rag.config import Settings
 from rag.errors import BackendError, ConfigError

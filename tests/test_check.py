@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.answer import ask
+from rag.answering.answer import ask
 from rag.check import check_text
 from rag.cli import app
 from rag.config import Settings
@@ -130,7 +130,7 @@ def test_a_derived_answer_is_computed_by_code_from_its_cited_inputs(settings: Se
 
     asked: list[str] = []
 
-    def reply(question: str, n: dict[str, str]) -> str:  # each part is asked on its own (rag.decompose)
+    def reply(question: str, n: dict[str, str]) -> str:  # each part is asked on its own (rag.answering.decompose)
         if "Ford" in question:
             return f"Answer: Ford said it will cut up to 30,000 jobs [{n['Ford to cut jobs']}]."
         return f"Answer: General Motors said it will cut 25,000 jobs [{n['GM to cut jobs']}]."
@@ -294,7 +294,7 @@ def test_a_rewrite_that_loses_its_option_leaves_the_question_whole(settings: Set
 ])
 def test_the_real_model_rewrites_a_comparison_per_option(local_llm: object, question: str,
                                                          want: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
-    from rag.decompose import compared
+    from rag.answering.decompose import compared
 
     subs = compared(question, local_llm)  # type: ignore[arg-type]
     assert len(subs) == 2, subs

@@ -1,10 +1,10 @@
-"""rag.derive: the arithmetic code does over verified inputs, never the model."""
+"""rag.answering.derive: the arithmetic code does over verified inputs, never the model."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.derive import compare, derive
+from rag.answering.derive import compare, derive
 from rag.types import Citation
 from rag.verify import Verified
 
@@ -87,7 +87,7 @@ def test_a_ratio_is_the_larger_figure_over_the_smaller() -> None:
 
 
 def test_a_ratio_question_is_asked_as_its_two_counts_and_scene_setting_sentences_are_left_out() -> None:
-    from rag.decompose import subquestions
+    from rag.answering.decompose import subquestions
 
     assert subquestions("How many times as many homes were flooded in Hull as in Leeds?") == \
         ["How many homes were flooded in Hull?", "How many homes were flooded in Leeds?"]
@@ -97,7 +97,7 @@ def test_a_ratio_question_is_asked_as_its_two_counts_and_scene_setting_sentences
 
 
 def test_an_age_gap_is_asked_as_two_ages_and_an_initial_does_not_end_a_sentence() -> None:
-    from rag.decompose import subquestions
+    from rag.answering.decompose import subquestions
 
     assert subquestions("How many years older at his death was J. R. Ames, the last veteran, than the senator "
                         "Bell, both of whom died in 2007?") == \
@@ -119,7 +119,7 @@ class _Parts:
 
 
 def test_parts_that_still_ask_for_the_computation_are_not_taken() -> None:
-    from rag.decompose import subquestions
+    from rag.answering.decompose import subquestions
 
     q = "How many more votes did Ames win than Bell in the 2007 race?"
     good = "1. How many votes did Ames win in the 2007 race?\n2. How many votes did Bell win in the 2007 race?"
@@ -130,7 +130,7 @@ def test_parts_that_still_ask_for_the_computation_are_not_taken() -> None:
 
 
 def test_a_name_the_question_repeats_is_not_split_on() -> None:
-    from rag.decompose import subquestions
+    from rag.answering.decompose import subquestions
 
     assert subquestions("How many jobs did Ford and GM cut in total?") == \
         ["How many jobs did Ford cut?", "How many jobs did GM cut?"]
@@ -138,7 +138,7 @@ def test_a_name_the_question_repeats_is_not_split_on() -> None:
 
 
 def test_figures_in_two_units_of_one_dimension_are_converted_and_of_two_dimensions_not_combined() -> None:
-    """rag/units.toml: "8.3 kg" less "396 grams" is 7,904 grams, not 387.7; kilograms and kilometres give nothing;
+    """rag/answering/units.toml: "8.3 kg" less "396 grams" is 7,904 grams, not 387.7; kilograms and kilometres give nothing;
     a count with no unit of the table is computed as before."""
     question = "How many more grams of heroin did the Bali pair try to smuggle than Nguyen carried?"
     inputs = [("The two were charged with attempting to smuggle 8.3 kg of heroin", "2006-02-14"),

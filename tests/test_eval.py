@@ -229,15 +229,15 @@ def test_skipped_verification_drops_citation_precision(seed_settings: Settings, 
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """A regression that lets unverified, mis-cited text through is caught by the gold-evidence citation
     metrics, which do not call the verifier."""
-    import rag.answer
+    import rag.answering.answer
     from rag.cite import strip_markers
     from rag.verify import Verified
 
     def no_check(answer: str, context: list[Passage], question: str = "", **kw: object) -> Verified:
         return Verified(strip_markers(answer), [_cite(1, "placeholder")])
 
-    monkeypatch.setattr(rag.answer, "verify", no_check)
-    monkeypatch.setattr(rag.answer, "off_question", lambda *a: None)  # and let it through whatever it cites
+    monkeypatch.setattr(rag.answering.answer, "verify", no_check)
+    monkeypatch.setattr(rag.answering.answer, "off_question", lambda *a: None)  # and let it through whatever it cites
     r = _run(seed_settings, embedder, FakeChat(lambda s, u: "Talks will surely end the war by Christmas [1]."))
     assert r.scores()["citation_recall"] == 0.0 and r.scores()["citation_precision"] == 0.0
     assert {"citation_recall", "citation_precision"} <= set(r.below())

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.answer import format_passages
+from rag.answering.answer import format_passages
+from rag.answering.timeframe import resolve
 from rag.chunk import chunk_article, sentences
 from rag.cite import parse_markers
 from rag.config import Settings
 from rag.render import answer_text
-from rag.timeframe import resolve
 from rag.types import Answer, Article, Citation, Passage
 from rag.verify import verify
 

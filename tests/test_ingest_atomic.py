@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from rag.answering.retrieve import Retriever
 from rag.cli import app
 from rag.config import Settings
 from rag.errors import BackendError
 from rag.ingest import ingest
 from rag.models.embed import OnnxMiniLM
-from rag.retrieve import Retriever
 from rag.store import Index
 
 from .conftest import PG_STORE, ROOT, needs_sqlite

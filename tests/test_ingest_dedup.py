@@ -8,11 +8,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from rag.answering.retrieve import Retriever
 from rag.cli import app
 from rag.config import Settings
 from rag.ingest import ingest
 from rag.models.embed import OnnxMiniLM
-from rag.retrieve import Retriever
 from rag.store import Index
 
 from .conftest import SEEDS, needs_corpus, own_store

@@ -205,7 +205,7 @@ def test_a_folder_reached_by_another_path_keeps_its_ids_and_edits_land(tmp_path:
                                                                       embedder: OnnxMiniLM, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """`rag ingest news` then `rag ingest ../news`, a symlink, or the folder moved: the same files are the
     same articles (not duplicates of themselves), and the next edit is indexed as an update."""
-    from rag.retrieve import Retriever
+    from rag.answering.retrieve import Retriever
 
     news = tmp_path / "news"
     news.mkdir()

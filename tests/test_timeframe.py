@@ -1,4 +1,4 @@
-"""Dates in questions (rag.timeframe): what resolves, what is refused with one clear error, and a fuzz of
+"""Dates in questions (rag.answering.timeframe): what resolves, what is refused with one clear error, and a fuzz of
 the date grammar itself -- phrases built from its parts, including impossible days, huge offsets, year 0,
 mixed formats and weekday+date combinations -- that must give a Span, None or a RagError, nothing else."""
 
@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from rag.answering.timeframe import Span, resolve
 from rag.cli import app
 from rag.config import Settings
 from rag.errors import InputError, RagError
-from rag.timeframe import Span, resolve
 
 AS_OF = date(2025, 11, 27)
 

@@ -209,7 +209,7 @@ def test_an_answer_that_leans_on_the_question_words_is_judged() -> None:
 
 
 def test_the_prompt_shows_what_a_relative_date_means_and_the_citation_stays_on_the_article() -> None:
-    from rag.answer import format_passages
+    from rag.answering.answer import format_passages
 
     text = "Boeing's 787 made its first test flight Tuesday in Everett."
     p = Passage("c", "a", "787 flies", "2009-12-16", None, 0, len(text), text)
@@ -372,7 +372,7 @@ def test_a_company_is_named_with_or_without_its_legal_form_and_by_its_initials()
 
 
 def test_a_name_with_a_plurals_possessive_is_one_name_and_its_initials_ground_it() -> None:
-    from rag.answer import question_names
+    from rag.answering.decompose import question_names
 
     q = "Which judge granted the ministry an injunction against the Prison Officers' Association in August 2007?"
     assert "prison officers association" in question_names(q)  # not 'prison officers' and 'association'

@@ -99,7 +99,7 @@ def _next_sentence(user: str, first: str) -> str:
     if not m:
         return ""
     body = first[: m.start()].strip()
-    for block in re.finditer(r"^\[(\d+)\] (.*)$", user, re.M):  # one line per passage (rag.answer.format_passages)
+    for block in re.finditer(r"^\[(\d+)\] (.*)$", user, re.M):  # one line per passage (rag.answering.answer.format_passages)
         sents = [s.strip() for s in re.split(r"(?<=[.!?])\s+", block.group(2)) if s.strip()]
         if body in sents and len(sents) > 1:  # the next sentence, or the one before the last
             i = sents.index(body)

@@ -4,7 +4,7 @@ A gold set is named in `eval/thresholds.toml` with its gold file, the corpus its
 (the harness ingests it into a temporary index, or a cached one for large corpora, unless `index_dir`
 is given), optional digest checks, and the thresholds its metric means must meet.
 
-Every question goes through `rag.answer.ask` exactly as `rag ask` runs it; a recording wrapper around
+Every question goes through `rag.answering.answer.ask` exactly as `rag ask` runs it; a recording wrapper around
 the retriever captures the retrieved passages for the retrieval metrics. Sampling is greedy with a
 fixed seed (rag.models.llm), so two runs give the same scores; latency and token counts are reported apart
 from the scores.
@@ -25,13 +25,13 @@ from datetime import date as Date
 from pathlib import Path
 from typing import Any
 
+from rag.answering.retrieve import DateRange, Retriever, Searcher
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
 from rag.eval import metrics as m
 from rag.eval.schema import GoldError, GoldItem, load_digest_checks, load_gold, locate_all
 from rag.models.embed import Embedder, make_embedder
 from rag.models.llm import LLM, ChatModel
-from rag.retrieve import DateRange, Retriever, Searcher
 from rag.store import Index
 from rag.types import Answer, Article, Passage
 
@@ -381,7 +381,7 @@ def run_eval(
     `retriever` builds the searcher ask() uses (default: the index's Retriever); `split` keeps the items
     of that split (tune or test); `limit` takes the first n items. Raises GoldError for a malformed gold file, CorpusMissing when the corpus is absent.
     """
-    from rag.answer import ask
+    from rag.answering.answer import ask
 
     gs = find_set(gold, config)
     if corpus is not None:

@@ -1,7 +1,7 @@
 """LlamaIndex over this index: a retriever, a query engine, document ingestion and an agent tool.
 
 Real llama-index-core classes, with our pipeline behind them (nothing of it re-implemented):
-- `NewsRetriever` (a `BaseRetriever`): hybrid, date-aware retrieval (rag.retrieve), as `NodeWithScore`s whose
+- `NewsRetriever` (a `BaseRetriever`): hybrid, date-aware retrieval (rag.answering.retrieve), as `NodeWithScore`s whose
   node is the cited span (`text == article.text[start:end]`, also `start_char_idx`/`end_char_idx`) and whose
   metadata holds article_id, title, date, url, start and end; the score is the dense cosine to the query.
 - `NewsQueryEngine` (a `CustomQueryEngine`): runs `rag.ask`; the `Response`'s `source_nodes` are exactly the
@@ -33,13 +33,13 @@ from llama_index.core.schema import Document, NodeRelationship, NodeWithScore, Q
 from llama_index.core.tools import QueryEngineTool
 from pydantic import Field
 
-from rag.answer import ask, resolve_dates
+from rag.answering.answer import ask, resolve_dates
+from rag.answering.retrieve import Retriever
 from rag.config import Settings
 from rag.ingest import IngestReport, ingest_articles
 from rag.ingest.readers import Rejection, record_article
 from rag.models.embed import Embedder, make_embedder
 from rag.models.llm import LLM, ChatModel
-from rag.retrieve import Retriever
 from rag.store import Index
 from rag.types import Article, Citation, Passage
 

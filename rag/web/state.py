@@ -2,7 +2,7 @@
 the model thread), the model queue, per-client rate counts, the spans it has cited, the briefs it wrote.
 
 Library calls are made here, one function per face of the app, so that pages and the JSON API call the
-same thing the CLI does (rag.answer.ask, rag.digest.digest, rag.brief.brief, rag.check.check_text).
+same thing the CLI does (rag.answering.answer.ask, rag.digest.digest, rag.brief.brief, rag.check.check_text).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class WebState:
     # ---- the library calls (run in the model thread) ----------------------------------------------------
     def ask(self, t: Ticket, question: str, as_of: str | None, since: str | None, until: str | None,
             on_text: Callable[[str], None] | None = None, on_generated: Callable[[], None] | None = None) -> Answer:
-        from rag.answer import ask
+        from rag.answering.answer import ask
 
         a = ask(question, self.settings, as_of=day(as_of, "as_of", date_type=True), since=day(since, "since"),
                 until=day(until, "until"), embedder=self.embedder(), llm=self.llm(t, on_generated), on_text=on_text)

@@ -3,11 +3,11 @@
 A small model answers a simple question from its evidence far more reliably than a compound one: asked
 "whom did Bush pick to replace Rumsfeld, and which Democrat won Virginia's Senate seat?" it answers one
 half, and asked "how many days after the referendum did ARM accept SoftBank's offer?" it does the
-arithmetic itself, wrongly. So `rag.answer.ask` puts each sub-question through the whole pipeline
+arithmetic itself, wrongly. So `rag.answering.answer.ask` puts each sub-question through the whole pipeline
 (retrieval, evidence, generation, verification) and joins the verified answers; for arithmetic, code
-computes from the two verified inputs (rag.derive).
+computes from the two verified inputs (rag.answering.derive).
 
-Which questions are split is decided by their wording, never their topic (rag.derive.operation and
+Which questions are split is decided by their wording, never their topic (rag.answering.derive.operation and
 comparison); how they are split:
 - over two named things: "how many jobs did Ford and GM cut in total?" -> one question per name (a pattern);
 - other arithmetic ("how many days after X did Y?", "by how many seats did A beat B?", "how much higher was
@@ -17,11 +17,11 @@ comparison); how they are split:
   were Y?"; patterns and name pairs read the question proper, without sentences setting the scene before it;
 - comparisons ("which killed more people, Typhoon Haiyan or Typhoon Bopha?", "which came first, A or B?"):
   one question per option, written by the model (prompts/compare.md), kept only if each keeps its own
-  option; code then compares the two verified figures or dates (rag.derive.compare).
+  option; code then compares the two verified figures or dates (rag.answering.derive.compare).
 Two questions joined by "and" ("Who won X, and how old was he?") are asked whole: split, on the blind test
 split, they turned 5 answers wrong (the second half loses what the first says: "at what age?", "how old was
 he?" read with the wrong name). Only when the verified answer says nothing of one half (`halves`,
-`unanswered`) is that half asked again on its own, with the whole question beside it (rag.answer.ask).
+`unanswered`) is that half asked again on its own, with the whole question beside it (rag.answering.answer.ask).
 Anything else is left whole (an empty list).
 """
 
@@ -30,7 +30,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from rag.derive import comparison, operation
+from rag.answering.derive import comparison, operation
+from rag.verify.facts import claim_facts
 
 if TYPE_CHECKING:
     from rag.models.llm import ChatModel
@@ -54,10 +55,13 @@ def _q(text: str) -> str:
     return text[:1].upper() + text[1:] + "?" if text else ""
 
 
+def question_names(question: str) -> list[str]:
+    """The name phrases of a question (spaCy's parse, first word included), e.g. ['Take-Two', 'GTA']."""
+    return [" ".join(n) for n in claim_facts(question, None).names]
+
+
 def names_as_written(question: str) -> list[str]:
     """The question's names as written in it ("General Motors", not the parse's folded form)."""
-    from rag.answer import question_names
-
     out = []
     for n in question_names(question):
         m = re.search(r"\b" + r"\W+".join(re.escape(w) for w in n.split()) + r"\b", question, re.I)
@@ -302,7 +306,6 @@ def _gives(clause: str, half: str, question: str) -> bool:
     lacks for "how many" or "how much" (other questions: any clause sharing their words). "The bank's ATM
     paid out double" does not answer "Which bank's ATM paid out double?"; "Jim Webb won" answers "which
     Democrat won?"."""
-    from rag.answer import question_names
     from rag.verify.checks import mentions_name
     from rag.verify.facts import numbers
 
@@ -344,9 +347,7 @@ def _sound(question: str, subs: list[str], dated: bool) -> bool:
 def _whole_again(sub: str, op: str | None) -> bool:
     """The part asks what the whole asks, of two named things ("how many years older was A than B?", twice,
     names swapped): it has not taken the question apart. A part naming nothing ("how many deaths in total?")
-    is asked beside the whole question (rag.answer.ask)."""
-    from rag.answer import question_names
-
+    is asked beside the whole question (rag.answering.answer.ask)."""
     return operation(sub) == op and len(question_names(sub)) >= 2
 
 

@@ -18,20 +18,29 @@ import time
 from collections.abc import Callable
 from datetime import date
 
+from rag.answering.decompose import (
+    asks_wh,
+    main_clause,
+    margin,
+    names_as_written,
+    options,
+    question_names,
+    subquestions,
+    unanswered,
+)
+from rag.answering.derive import compare, derive, operation
+from rag.answering.evidence import select
+from rag.answering.retrieve import DateRange, Retriever, Searcher
+from rag.answering.timeframe import resolve
 from rag.chunk import sentences
 from rag.cite import content_words, strip_markers
 from rag.config import Settings
-from rag.decompose import asks_wh, main_clause, margin, names_as_written, options, subquestions, unanswered
-from rag.derive import compare, derive, operation
 from rag.errors import IndexEmptyError, InputError
-from rag.evidence import select
 from rag.models.embed import Embedder, make_embedder
 from rag.models.llm import LLM, ChatModel
 from rag.prompts import load_prompt
-from rag.retrieve import DateRange, Retriever, Searcher
 from rag.store import Index
 from rag.textdates import Mention, annotate, mentions, unannotate
-from rag.timeframe import resolve
 from rag.types import Answer, Citation, Passage, Refusal
 from rag.verify import Verified, make_judge, verify
 from rag.verify.checks import mentions_name
@@ -56,7 +65,7 @@ def by_article(passages: list[Passage]) -> list[Passage]:
 
 def format_passages(passages: list[Passage]) -> str:
     """Numbered passages for the prompt, under one '"title" (date):' line per run of passages of one article
-    (rag.evidence budgets one header per article). Each passage is one line: bracketed numbers inside article
+    (rag.answering.evidence budgets one header per article). Each passage is one line: bracketed numbers inside article
     text are neutralised and its line breaks folded, so an article can plant neither a citation marker nor a
     header of its own; dates without a year ("on Tuesday", "last month") are followed by the dates they mean,
     read against the article's publication day (rag.textdates.annotate)."""
@@ -71,13 +80,6 @@ def format_passages(passages: list[Passage]) -> str:
             last = p.article_id
         blocks.append(f"[{n}] {text}")
     return "\n".join(blocks)
-
-
-def question_names(question: str) -> list[str]:
-    """The name phrases of a question (spaCy's parse, first word included), e.g. ['Take-Two', 'GTA']."""
-    from rag.verify.facts import claim_facts
-
-    return [" ".join(n) for n in claim_facts(question, None).names]
 
 
 def unknown_names(question: str, passages: list[Passage]) -> list[str]:
@@ -353,10 +355,10 @@ def ask(
 
     Dates: `since`/`until` (ISO) filter on publication day; without them a date expression in the
     question ("yesterday", "on 24 November", "last week") is resolved against `as_of` (default today)
-    and ranks articles by date fit (rag.retrieve). `on_text` receives the answer sentence by sentence,
+    and ranks articles by date fit (rag.answering.retrieve). `on_text` receives the answer sentence by sentence,
     each only after it passed verification. `retriever` replaces the index's own search (the eval
     harness records or breaks retrieval with it). Arithmetic over two things is asked as its two
-    sub-questions (rag.decompose) unless `whole`; so is the half of "A, and B?" the answer left unanswered.
+    sub-questions (rag.answering.decompose) unless `whole`; so is the half of "A, and B?" the answer left unanswered.
     `within`: the whole question this one is a half of, shown to the model beside it. `sibling`: the other part
     of a question asked in two (see off_question). `derive_inputs`:
     a two-part arithmetic question asks the model for the inputs and code computes the result (False: the
@@ -494,7 +496,7 @@ def ask(
             return refuse("model", "the model found no answer in the evidence", context)
         why = "; ".join(f"{d[:80]!r}: {r}" for d, r in zip(checked.dropped, checked.reasons, strict=True))
         return refuse("unverified", f"no sentence of the model's answer passed verification ({why})", context, checked)
-    # "A, and B?" answered for A only: B is asked on its own, the whole question beside it (rag.decompose)
+    # "A, and B?" answered for A only: B is asked on its own, the whole question beside it (rag.answering.decompose)
     half = None if whole or derived else unanswered(question, checked.answer)
     off = off_question(question, checked, texts, within, sibling)
     if off is not None and not (half and off[0] == "unknown_name"):  # B's names are not in A's articles
@@ -549,8 +551,8 @@ def renumber(text: str, shift: int) -> str:
 
 def join(question: str, subs: list[str], answers: list[Answer], pair: tuple[str, str] | None = None) -> Answer:
     """One answer from the sub-answers of an arithmetic question or of a comparison between `pair`
-    (rag.decompose): the verified sentences of each, citations renumbered in order, then code's computation
-    or comparison over them (rag.derive). Without both inputs it is refused, saying why for each missing one."""
+    (rag.answering.decompose): the verified sentences of each, citations renumbered in order, then code's computation
+    or comparison over them (rag.answering.derive). Without both inputs it is refused, saying why for each missing one."""
     from dataclasses import replace
 
     usage: dict[str, float] = {}

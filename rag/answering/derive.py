@@ -7,7 +7,7 @@ verified like any answer sentence; then code computes the result from the verifi
 inputs and the arithmetic, cited to every input's evidence.
 
 Figures in two units of one dimension ("8.3 kg" and "396 grams") are converted to the smaller unit first
-(rag/units.toml); figures in units of different dimensions are not combined.
+(rag/answering/units.toml); figures in units of different dimensions are not combined.
 
 Not handled: more than two inputs; mixed units ("5%" and "$3m"), which are shown but not combined;
 currencies converted into one another.
@@ -100,7 +100,7 @@ class _Input:
 
 @cache
 def _units() -> dict[str, tuple[str, float]]:
-    """rag/units.toml: a unit word -> (its dimension, its size in the dimension's base unit)."""
+    """rag/answering/units.toml: a unit word -> (its dimension, its size in the dimension's base unit)."""
     data = tomllib.loads((Path(__file__).parent / "units.toml").read_text(encoding="utf-8"))
     return {word: (dim, float(size)) for dim, table in data.items() for word, size in table.items()}
 
@@ -119,7 +119,7 @@ def _written(i: _Input) -> str:
 
 
 def _in_one_unit(a: _Input, b: _Input) -> tuple[float, float, str] | None:
-    """The two inputs' values in one unit, and that unit's word ("" when neither has a unit of rag/units.toml):
+    """The two inputs' values in one unit, and that unit's word ("" when neither has a unit of rag/answering/units.toml):
     "8.3 kg" and "396 grams" -> (8300, 396, "grams"); None when their units cannot be combined (kg and km, or
     kg and a count)."""
     assert a.number is not None and b.number is not None

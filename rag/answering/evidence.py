@@ -23,10 +23,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rag.answering.retrieve import fuse
 from rag.chunk import sentences
 from rag.cite import prefix_words
 from rag.models.embed import Embedder
-from rag.retrieve import fuse
 from rag.types import Passage
 
 CHARS_PER_TOKEN = 4.0  # Qwen2.5 tokenizer on 300 Wikinews sentences: 4.8 chars a token (p5 3.45, p95 6.0), so budgets err short
