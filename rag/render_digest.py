@@ -13,23 +13,12 @@ import textwrap
 from collections.abc import Callable
 from datetime import date as Date
 
+from rag.templating import safe_url
 from rag.terminal import safe as _clean  # the one terminal-safety rule (rag.terminal)
 from rag.terminal import safe_json
 from rag.types import Article, Citation, Digest, Story
 
 CONTEXT_CHARS = 240  # article text shown around a cited span in HTML
-
-
-_URL_ENCODE = {"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C", '"': "%22", "`": "%60"}
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if it is http(s), for use as a link target (a `javascript:` URL in article metadata must
-    not become a clickable link); characters that could end a Markdown link destination or start markup
-    (parentheses, angle brackets, backslash, quotes, backtick) are percent-encoded so links stay whole."""
-    if url and re.match(r"https?://", url, flags=re.I) and not re.search(r"[\s\x00-\x1f\x7f-\x9f]", url):
-        return "".join(_URL_ENCODE.get(ch, ch) for ch in url)
-    return None
 
 
 def _day_title(iso: str) -> str:

@@ -228,7 +228,7 @@ def test_verify_searches_unnumbered_extra_passages_only_as_fallback() -> None:
 
 
 def test_only_http_urls_become_links() -> None:
-    from rag.render_digest import safe_url
+    from rag.templating import safe_url
 
     assert safe_url("javascript:alert(1)") is None and safe_url("https://x.org/a b") is None
     assert safe_url("https://en.wikinews.org/wiki/A_(b)") == "https://en.wikinews.org/wiki/A_%28b%29"
