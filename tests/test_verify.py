@@ -678,6 +678,19 @@ def test_the_doer_and_the_done_to_turned_round_under_another_verb_is_a_role_swap
     assert "other way round" not in v.reason, v.reason  # a converse (polarity.toml) turns them round rightly
 
 
+def test_a_doer_named_by_the_initials_its_evidence_spells_out_is_the_same_doer() -> None:
+    """The parse makes the doer of "The Liberation Tigers of Tamil Eelam (LTTE) bombed..." 'liberation tigers':
+    the initials are those of the name as the evidence writes it in full, not of the parse's head alone."""
+    text = "The Liberation Tigers of Tamil Eelam (LTTE) bombed the capital using two light aircraft on Friday."
+    p = Passage("l", "a", "Rebels bomb capital", "2009-02-21", None, 0, len(text), text)
+    v = check_claim("The LTTE bombed the capital using two light aircraft on Friday.", [p])
+    assert v.supported, v.reason
+    text = "The Liberation Tigers of Tamil Eelam (LTTE) said the Sri Lanka Army had bombed the town of Puthukkudiyiruppu."
+    p = Passage("m", "a", "Town bombed", "2009-02-21", None, 0, len(text), text)
+    v = check_claim("The LTTE had bombed the town of Puthukkudiyiruppu.", [p])
+    assert not v.supported and v.reason.startswith("roles:"), v.reason
+
+
 def test_yet_to_and_an_exception_negate_what_follows_and_high_is_the_opposite_of_low() -> None:
     text = "Local officials have yet to confirm the death toll given by the Red Cross."
     p = Passage("y", "a", "Floods", "2007-08-02", None, 0, len(text), text)

@@ -389,6 +389,25 @@ def _same(a: str | None, b: str | None, initials: bool = False) -> bool:
             or (initials and (any(_acronym(x, b) for x in wa) or any(_acronym(y, a) for y in wb))))
 
 
+def _spelled_out(acronym: str | None, phrase: str | None, text: str) -> bool:
+    """`acronym` is the initials of `phrase` as `text` writes it in full from there: 'ltte' for 'liberation
+    tigers', the parse's doer of "The Liberation Tigers of Tamil Eelam (LTTE) bombed...".
+
+    >>> _spelled_out("ltte", "liberation tigers", "The Liberation Tigers of Tamil Eelam (LTTE) bombed it.")
+    True
+    >>> _spelled_out("ltte", "liberation tigers", "The Liberation Tigers bombed it.")
+    False
+    """
+    if not acronym or not phrase or not 2 <= len(acronym) <= 6 or not acronym.isalpha():
+        return False
+    folded = fold(text)
+    start = folded.find(phrase)
+    if start < 0:
+        return False
+    words = [w for w in re.findall(r"[a-z]+", folded[start:]) if w not in ("of", "and", "the", "for", "on", "de")]
+    return "".join(w[0] for w in words[: len(acronym)]) == acronym
+
+
 def _same_head(a: str | None, b: str | None) -> bool:
     """Two name phrases end in the same name ("lizza", "reporter lizza"; not "greece", "greece member")."""
     return bool(a and b) and a.split()[-1] == b.split()[-1]  # type: ignore[union-attr]
@@ -415,7 +434,8 @@ def roles(claim: Facts, ev: Facts) -> Check:
                              "not the other way round", contradicts=True)
         if any(_same(agent, a) and _same(agent, b) and o == o2 for a, o in claim.supported for b, o2 in ev.supported):
             continue  # "Yellowikis made a loss" over "Yellowikis had a loss": one statement in other support verbs
-        if agent and all(a and not _same(agent, a, initials=True) for a, _ in theirs):  # GM did it: General Motors did
+        if agent and all(a and not _same(agent, a, initials=True) and not _spelled_out(agent, a, ev.text)
+                         and not _spelled_out(a, agent, claim.text) for a, _ in theirs):  # GM did it: General Motors did
             return Check("roles", False, f"the evidence says {theirs[0][0]!r} did {verb!r}, not {agent!r}",
                          contradicts=True)
         if patient and all(p and not _same(patient, p) for _, p in theirs):
