@@ -691,6 +691,19 @@ def test_a_doer_named_by_the_initials_its_evidence_spells_out_is_the_same_doer()
     assert not v.supported and v.reason.startswith("roles:"), v.reason
 
 
+def test_a_figure_the_window_gives_the_claims_doer_is_not_the_other_doers_deed_of_the_same_verb() -> None:
+    text = ("The electoral council's latest report gives President Ana Lopez the victory with 58.2% of the votes "
+            "counted. Her rival, Marco Diaz, received 40.1%.")
+    p = Passage("o", "a", "Lopez re-elected", "2006-12-04", None, 0, len(text), text)
+    from rag.verify import _assess
+
+    # the window of both sentences too (the one a longer claim needs): Diaz's "received" is not Lopez's figure
+    both = [v for v in _assess("Ana Lopez received 58.2% of the votes counted.", p, "", set()) if "Diaz" in v.evidence and "58.2" in v.evidence]
+    assert both and all(v.supported for v in both), [v.reason for v in both]
+    v = check_claim("Ana Lopez received 40.1% of the votes counted.", [p])
+    assert not v.supported and v.reason.startswith("roles:"), v.reason
+
+
 def test_yet_to_and_an_exception_negate_what_follows_and_high_is_the_opposite_of_low() -> None:
     text = "Local officials have yet to confirm the death toll given by the Red Cross."
     p = Passage("y", "a", "Floods", "2007-08-02", None, 0, len(text), text)

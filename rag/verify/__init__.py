@@ -137,7 +137,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str
             checks.numbers(cf, wf, premise),
             checks.dates(cf, wf, p.date, question, parts),
             checks.polarity(cf, wf, qf),
-            checks.roles(cf, wf),
+            checks.roles(cf, wf, parts),
             checks.owners(cf, parts),
             checks.crossed_figures(cf, parts),
             checks.crossed_clauses(cf, parts),
