@@ -219,8 +219,10 @@ def subquestions(question: str, llm: ChatModel | None = None) -> list[str]:
 
 _WH = r"(?:who|whom|whose|which|what|when|where|why|how)\b"
 _PREP = r"(?:(?:to|with|by|in|at|for|on|from|of)\s+)"  # "to how many", "with what"
+_ROUGHLY = r"(?:(?:roughly|approximately|about|around|exactly|precisely)\s+)"  # "roughly how many"
 # ", and" then a question of its own: a question word, perhaps after a preposition ("to how many", "with what")
-_JOINED = re.compile(rf",\s+and\s+(?={_PREP}?{_WH}[^,]*\?\s*$)", re.I)
+# or a word of precision ("roughly how many")
+_JOINED = re.compile(rf",\s+and\s+(?={_ROUGHLY}?{_PREP}?{_WH}[^,]*\?\s*$)", re.I)
 _LEAD = re.compile(rf"^(?P<lead>[^?]*?,\s*)(?={_WH})", re.I)
 # a clause setting the scene before the question proper: "When police entered the reserve, how long ...?"
 _SCENE = re.compile(rf"^\W*(?:when|after|before|as|while|once|since|following|if)\b[^?]*?,\s*(?={_PREP}?{_WH})", re.I)
@@ -250,6 +252,8 @@ def halves(question: str) -> tuple[str, str] | None:
     ('After the 2006 midterms, whom did Bush pick to replace Rumsfeld?', 'After the 2006 midterms, which Democrat won Virginia?')
     >>> halves("Who won the run-off, and with what share of the vote?")
     ('Who won the run-off?', 'With what share of the vote?')
+    >>> halves("Where was the round launched, and roughly how many people marched?")
+    ('Where was the round launched?', 'Roughly how many people marched?')
     >>> halves("How many jobs did Ford and GM cut?") is None
     True
     """
