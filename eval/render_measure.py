@@ -13,8 +13,8 @@ import types
 
 import lxml.html
 
-import rag.render_brief as new_b
-import rag.render_digest as new_d
+import rag.render.brief as new_b
+import rag.render.digest as new_d
 from rag.types import Article, Brief, BriefItem, Citation, DayDigest, Digest, Story, StoryRef
 
 ap = argparse.ArgumentParser()
@@ -32,8 +32,8 @@ def load(name: str, path: str, replace: tuple[str, str] | None = None) -> types.
     return mod
 
 
-old_d = load("old_render_digest", "rag/render_digest.py")
-old_b = load("old_render_brief", "rag/render_brief.py", ("from rag.render_digest import", "from old_render_digest import"))
+old_d = load("old_render_digest", "rag/render/digest.py")
+old_b = load("old_render_brief", "rag/render/brief.py", ("from rag.render.digest import", "from old_render_digest import"))
 
 PLANTED = {"id": "planted-html", "title": "Markup <script>alert(1)</script> & <b>bold</b> \"q\" 'a'",
            "date": "2005-03-20", "url": "javascript:alert(2)",

@@ -13,7 +13,7 @@ import typer
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
-from rag.terminal import safe, safe_json
+from rag.render.terminal import safe, safe_json
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and daily digests over news articles.")
 
@@ -58,7 +58,7 @@ def ingest(
     from rag.ingest.fetch import is_url
     from rag.models.backends import MeteredEmbedder
     from rag.models.embed import make_embedder
-    from rag.render import ingest_notes, ingest_progress, ingest_text, usage_text
+    from rag.render.text import ingest_notes, ingest_progress, ingest_text, usage_text
 
     t0 = time.monotonic()
     try:
@@ -116,7 +116,7 @@ def feeds_add(
 def feeds_list(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Every feed with its last update's outcome."""
     from rag.ingest.feeds import list_feeds
-    from rag.render import feeds_text
+    from rag.render.text import feeds_text
 
     try:
         feeds = list_feeds(_settings(index))
@@ -148,7 +148,7 @@ def feeds_remove(
 def update(index: IndexOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Fetch every feed and ingest what is new. Exit status 1 if any feed or page failed (the rest lands)."""
     from rag.ingest.feeds import update as run
-    from rag.render import stage_progress, update_text
+    from rag.render.text import stage_progress, update_text
 
     try:
         settings = _settings(index)
@@ -182,7 +182,7 @@ def daily(
     import time
 
     from rag.daily import daily as run
-    from rag.render import stage_progress
+    from rag.render.text import stage_progress
 
     def log(msg: str) -> None:
         if not quiet:
@@ -218,7 +218,7 @@ def _iso(value: str | None, flag: str) -> str | None:
 @app.command()
 def stats(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Articles, chunks, articles per day, date range and sources of the index."""
-    from rag.render import stats_text
+    from rag.render.text import stats_text
     from rag.store import Index
 
     try:
@@ -242,7 +242,7 @@ def list_(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many (newest first).")] = 50,
 ) -> None:
     """Indexed articles: id, title, date and source, newest first (the ids show, remove and citations use)."""
-    from rag.render import list_text
+    from rag.render.text import list_text
     from rag.store import Index
 
     try:
@@ -270,7 +270,7 @@ def ask(
     """Answer a question from the indexed articles, citing the passages."""
     from rag import warm
     from rag.answering.answer import ask as run
-    from rag.render import answer_text, usage_text
+    from rag.render.text import answer_text, usage_text
     from rag.store import Index
 
     stream = not as_json and sys.stdout.isatty()
@@ -321,7 +321,7 @@ def check(
 ) -> None:
     """Check each sentence of a text against the indexed articles. Exit status 1 if any is not supported."""
     from rag.check import check_text
-    from rag.render import check_text as render
+    from rag.render.text import check_text as render
 
     try:
         if (text is None) == (file is None):
@@ -448,7 +448,7 @@ def digest(
     """What happened each day: stories with headlines and cited summaries (default: the latest day)."""
     from rag.digest import digest as run
     from rag.digest import resolve_days
-    from rag.render_digest import render_digest
+    from rag.render.digest import render_digest
     from rag.store import Index
 
     fmt = _check_format(fmt, as_json)
@@ -499,7 +499,7 @@ def brief(
     """A cited brief on a story: overview, dated timeline, and where sources disagree."""
     from rag.brief import brief as run
     from rag.digest import parse_day
-    from rag.render_brief import render_brief
+    from rag.render.brief import render_brief
 
     fmt = _check_format(fmt, as_json)
     try:

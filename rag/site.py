@@ -32,9 +32,9 @@ import jinja2
 
 from rag.config import Settings
 from rag.errors import StorageError
-from rag.render_brief import _coverage_line
-from rag.render_digest import _day_title, _sentence_window
-from rag.templating import safe_url
+from rag.render.brief import _coverage_line
+from rag.render.digest import _day_title, _sentence_window
+from rag.render.html import safe_url
 from rag.types import Article, Brief, BriefItem, Citation, DayDigest
 
 SITE_TITLE = "News digest"

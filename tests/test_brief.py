@@ -16,7 +16,7 @@ from rag.cite import content_words, parse_markers, strip_markers
 from rag.cli import app
 from rag.config import Settings
 from rag.conflicts import find_conflicts
-from rag.render_brief import render_brief
+from rag.render.brief import render_brief
 from rag.store import Index
 from rag.types import Article, Brief
 

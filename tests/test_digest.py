@@ -15,7 +15,7 @@ from rag.cite import content_words, parse_markers
 from rag.cli import app
 from rag.config import Settings
 from rag.digest import digest, format_sentences, parse_summary
-from rag.render_digest import render_digest
+from rag.render.digest import render_digest
 from rag.store import Index
 from rag.stories import cluster, salient
 from rag.types import Digest, Passage
@@ -228,7 +228,7 @@ def test_verify_searches_unnumbered_extra_passages_only_as_fallback() -> None:
 
 
 def test_only_http_urls_become_links() -> None:
-    from rag.templating import safe_url
+    from rag.render.html import safe_url
 
     assert safe_url("javascript:alert(1)") is None and safe_url("https://x.org/a b") is None
     assert safe_url("https://en.wikinews.org/wiki/A_(b)") == "https://en.wikinews.org/wiki/A_%28b%29"
@@ -325,7 +325,7 @@ EVIL_URL = "https://example.org/a>b<script>alert(3)</script>\\"
 def test_markdown_output_keeps_hostile_ids_and_urls_inert() -> None:
     from markdown_it import MarkdownIt  # CommonMark with raw HTML on, as most renderers are
 
-    from rag.render_brief import render_brief
+    from rag.render.brief import render_brief
     from rag.types import Article, Brief, BriefItem, Citation, DayDigest, Story
 
     c = Citation(1, EVIL_ID, "A title", "2005-03-08", EVIL_URL, 0, 12, "Talks began.")
@@ -347,7 +347,7 @@ def test_markers_in_article_text_are_not_citations_in_extractive_summaries(setti
     must not read as a citation of the digest or brief, nor become a link in its HTML."""
     from rag.brief import brief
     from rag.ingest import ingest
-    from rag.render_brief import render_brief
+    from rag.render.brief import render_brief
 
     rec = {"id": "footnotes", "title": "Council approves the harbour budget", "date": "2005-03-08", "source": "T",
            "text": "The harbour council approved the new budget [3] on Tuesday after a long debate [1]. "

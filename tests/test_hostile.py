@@ -15,7 +15,7 @@ from rag.answering.timeframe import resolve
 from rag.chunk import chunk_article, sentences
 from rag.cite import parse_markers
 from rag.config import Settings
-from rag.render import answer_text
+from rag.render.text import answer_text
 from rag.types import Answer, Article, Citation, Passage
 from rag.verify import verify
 
@@ -102,8 +102,8 @@ def test_scripts_in_articles_run_nothing_in_the_digest_and_brief_pages(settings:
     from rag.brief import brief
     from rag.digest import digest
     from rag.ingest import ingest
-    from rag.render_brief import render_brief
-    from rag.render_digest import render_digest
+    from rag.render.brief import render_brief
+    from rag.render.digest import render_digest
 
     from .conftest import FakeChat
 

@@ -24,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def page(template: str, status: int = 200, **values: Any) -> HTMLResponse:
-    from rag.templating import render
+    from rag.render.html import render
 
     return HTMLResponse(render(template, **values), status_code=status)
 
@@ -77,7 +77,7 @@ async def days_page(request: Request) -> HTMLResponse:
 @router.get("/days/{day}")
 async def day_page(request: Request, day: str, result: str = "") -> HTMLResponse:
     from rag.digest import parse_day
-    from rag.render_digest import digest_values
+    from rag.render.digest import digest_values
     from rag.store import Index
 
     st = state_of(request)
@@ -118,7 +118,7 @@ async def story_page(request: Request, topic: str = "", since: str = "", until: 
 async def brief_page(request: Request, topic: str = "", since: str = "", until: str = "",
                      result: str = "") -> Response:
     """The brief a /story stream wrote (its `result`); without one, /story writes it (queue and progress shown)."""
-    from rag.render_brief import brief_values
+    from rag.render.brief import brief_values
 
     st = state_of(request)
     if not topic.strip():

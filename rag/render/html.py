@@ -3,7 +3,7 @@ article-derived string is escaped by the engine, not by hand.
 
 Filters the templates use: `safe_url` (a link target only for http(s) URLs; Markdown links and the site use it too) and
 `marks(prefix)` (the text escaped, then its `[n]` marks made links to the citations `#{prefix}{n}`).
-Not handled here: Markdown and terminal text (their escaping is not HTML's; rag.render_digest).
+Not handled here: Markdown and terminal text (their escaping is not HTML's; rag.render.digest).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING
 
 from rag.ingest import IngestReport
-from rag.terminal import safe as _clean  # the one terminal-safety rule (rag.terminal)
+from rag.render.terminal import safe as _clean  # the one terminal-safety rule (rag.render.terminal)
 from rag.types import Answer
 
 if TYPE_CHECKING:

@@ -11,9 +11,9 @@ import re
 import textwrap
 from collections.abc import Callable
 
-from rag.render_digest import _md_escape, cite_context, md_code
-from rag.terminal import safe as _clean  # the one terminal-safety rule (rag.terminal)
-from rag.terminal import safe_json
+from rag.render.digest import _md_escape, cite_context, md_code
+from rag.render.terminal import safe as _clean  # the one terminal-safety rule (rag.render.terminal)
+from rag.render.terminal import safe_json
 from rag.types import Brief, BriefItem, Citation
 
 
@@ -78,7 +78,7 @@ def brief_markdown(b: Brief) -> str:
 
 def brief_html(b: Brief) -> str:
     """One self-contained page (rag/assets/brief.html.j2, autoescaped by Jinja2), the digest page's look."""
-    from rag.templating import render
+    from rag.render.html import render
 
     return render("brief.html.j2", **brief_values(b))
 

@@ -13,9 +13,9 @@ import textwrap
 from collections.abc import Callable
 from datetime import date as Date
 
-from rag.templating import safe_url
-from rag.terminal import safe as _clean  # the one terminal-safety rule (rag.terminal)
-from rag.terminal import safe_json
+from rag.render.html import safe_url
+from rag.render.terminal import safe as _clean  # the one terminal-safety rule (rag.render.terminal)
+from rag.render.terminal import safe_json
 from rag.types import Article, Citation, Digest, Story
 
 CONTEXT_CHARS = 240  # article text shown around a cited span in HTML
@@ -124,7 +124,7 @@ def cite_context(articles: dict[str, Article]) -> Callable[[Citation], dict[str,
 
 def digest_html(d: Digest) -> str:
     """One self-contained page (rag/assets/digest.html.j2, autoescaped by Jinja2)."""
-    from rag.templating import render
+    from rag.render.html import render
 
     span = f"{d.days[0].date} to {d.days[-1].date}" if len(d.days) > 1 else (d.days[0].date if d.days else "")
     return render("digest.html.j2", **digest_values(d), span=span, title=f"News digest {span}")
