@@ -287,9 +287,9 @@ def phase_digest(index_dir: str, start: str, days: str, busiest: str = "1") -> d
     from datetime import date, timedelta
 
     try:
-        from rag.digest import digest
+        from rag.summarise.digest import digest
     except ImportError:
-        return {"skipped": "rag.digest is not available"}
+        return {"skipped": "rag.summarise.digest is not available"}
     from rag.models.llm import LLM
 
     s = _settings(index_dir)

@@ -17,13 +17,13 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rag.stories import normalized
+from rag.summarise.stories import normalized
 
 Clusterer = Callable[[Sequence[Sequence[float]], float], list[list[int]]]
 
 
 def loop(vectors: Sequence[Sequence[float]], threshold: float) -> list[list[int]]:
-    """The hand-written version this replaced (rag/stories.py before scipy), kept to compare."""
+    """The hand-written version this replaced (rag/summarise/stories.py before scipy), kept to compare."""
     n = len(vectors)
     if n == 0:
         return []
@@ -58,7 +58,7 @@ def timed(f: Clusterer, vecs: list[list[float]], threshold: float) -> tuple[list
 
 
 def main() -> None:
-    from rag.stories import cluster
+    from rag.summarise.stories import cluster
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus")

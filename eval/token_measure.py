@@ -4,7 +4,7 @@
 
 One random sentence from each of N random Wikinews articles (evidence-sized text), counted both ways.
 Measured 2026-11-29: 4.8 characters a token (median 4.91, p5 3.45, p95 6.0); chars/4 estimates 1.2x the
-real count, so every budget (rag.answering.evidence, rag.stories, rag.brief) errs short, never over the context.
+real count, so every budget (rag.answering.evidence, rag.summarise.stories, rag.summarise.brief) errs short, never over the context.
 chars/4 is kept: a remote OpenAI-compatible model has no tokenizer to ask, and counting with the local one
 would cost a request per sentence for a prompt that is never too long.
 """

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rag.answering.answer import ask
-    from rag.brief import brief
     from rag.config import Settings, load_settings
-    from rag.digest import digest
     from rag.errors import RagError
     from rag.ingest import ingest
+    from rag.summarise.brief import brief
+    from rag.summarise.digest import digest
 
-_WHERE = {"ask": "rag.answering.answer", "brief": "rag.brief", "Settings": "rag.config", "load_settings": "rag.config",
-          "digest": "rag.digest", "RagError": "rag.errors", "ingest": "rag.ingest"}
+_WHERE = {"ask": "rag.answering.answer", "brief": "rag.summarise.brief", "Settings": "rag.config", "load_settings": "rag.config",
+          "digest": "rag.summarise.digest", "RagError": "rag.errors", "ingest": "rag.ingest"}
 
 __all__ = ["RagError", "Settings", "ask", "brief", "digest", "ingest", "load_settings"]
 

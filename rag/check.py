@@ -23,7 +23,7 @@ from rag.errors import IndexEmptyError, InputError
 from rag.models.embed import Embedder, make_embedder
 from rag.models.llm import ChatModel, LazyLLM
 from rag.store import Index
-from rag.stories import whole
+from rag.summarise.stories import whole
 from rag.types import Citation, Passage
 from rag.verify import Verdict, check_claim, make_judge
 

@@ -446,10 +446,10 @@ def digest(
     as_json: JsonOpt = False,
 ) -> None:
     """What happened each day: stories with headlines and cited summaries (default: the latest day)."""
-    from rag.digest import digest as run
-    from rag.digest import resolve_days
     from rag.render.digest import render_digest
     from rag.store import Index
+    from rag.summarise.digest import digest as run
+    from rag.summarise.digest import resolve_days
 
     fmt = _check_format(fmt, as_json)
     try:
@@ -497,9 +497,9 @@ def brief(
     as_json: JsonOpt = False,
 ) -> None:
     """A cited brief on a story: overview, dated timeline, and where sources disagree."""
-    from rag.brief import brief as run
-    from rag.digest import parse_day
     from rag.render.brief import render_brief
+    from rag.summarise.brief import brief as run
+    from rag.summarise.digest import parse_day
 
     fmt = _check_format(fmt, as_json)
     try:

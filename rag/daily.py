@@ -3,10 +3,10 @@
 `daily(settings, out)` runs, in order, each step logged in one line (`log`):
 1. update: `rag.ingest.feeds.update` (skipped with update_feeds=False); failing feeds and pages are
    reported and the rest lands;
-2. digest: `rag.digest.digest` of the day (default: today), cached per story, so a second run the same
+2. digest: `rag.summarise.digest.digest` of the day (default: today), cached per story, so a second run the same
    day calls the model only for stories that changed;
 3. briefs: for the day's developing stories (a story continuing one of the previous
-   `digest_lookback_days` days), largest first, at most `daily_max_briefs`: `rag.brief.brief` on the story's
+   `digest_lookback_days` days), largest first, at most `daily_max_briefs`: `rag.summarise.brief.brief` on the story's
    headline over the lookback window up to the day (cached per article);
 4. site: `rag.site.publish` into `out` (only changed files are rewritten; earlier days are never deleted).
 
@@ -101,10 +101,10 @@ def daily(
 ) -> DailyReport:
     """Run the daily job for `day` (ISO date; default today) into the site directory `out` (module doc).
     Raises RagError for what stops the job (index, lock, model); failing feeds only make `ok` false."""
-    from rag.brief import brief
-    from rag.digest import digest, model_name, parse_day
     from rag.models.embed import make_embedder
     from rag.store import Index
+    from rag.summarise.brief import brief
+    from rag.summarise.digest import digest, model_name, parse_day
 
     d = parse_day(day) if day else Date.today().isoformat()
     say = log or (lambda _msg: None)

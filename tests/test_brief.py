@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.brief import brief
 from rag.cite import content_words, parse_markers, strip_markers
 from rag.cli import app
 from rag.config import Settings
-from rag.conflicts import find_conflicts
 from rag.render.brief import render_brief
 from rag.store import Index
+from rag.summarise.brief import brief
+from rag.summarise.conflicts import find_conflicts
 from rag.types import Article, Brief
 
 from .conftest import FakeChat
@@ -132,7 +132,7 @@ def test_rerun_is_cached_and_a_new_article_redoes_only_itself_and_the_overview(
 def test_cli_brief_json_and_unrelated_topic(ssettings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 
-    module = importlib.import_module("rag.brief")  # the package exports a function of that name
+    module = importlib.import_module("rag.summarise.brief")  # the package exports a function of that name
     real = module.brief
     monkeypatch.setattr(module, "brief", lambda *a, **k: real(*a, **{**k, "llm": FakeChat(copy_first)}))
     r = runner.invoke(app, ["brief", TAIWAN, "--since", "2005-03-10", "--until", "2005-03-20", "--json",

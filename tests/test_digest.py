@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from rag.cite import content_words, parse_markers
 from rag.cli import app
 from rag.config import Settings
-from rag.digest import digest, format_sentences, parse_summary
 from rag.render.digest import render_digest
 from rag.store import Index
-from rag.stories import cluster, salient
+from rag.summarise.digest import digest, format_sentences, parse_summary
+from rag.summarise.stories import cluster, salient
 from rag.types import Digest, Passage
 from rag.verify import check_claim
 
@@ -187,7 +187,7 @@ def test_progress_is_reported_per_day(ssettings: Settings) -> None:
 def test_cli_json_contract_and_out_file(ssettings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 
-    module = importlib.import_module("rag.digest")  # the package exports a function of that name
+    module = importlib.import_module("rag.summarise.digest")  # the package exports a function of that name
     real = module.digest
     monkeypatch.setattr(module, "digest",
                         lambda *a, **k: real(*a, **{**k, "llm": FakeChat(_first_sentence_reply)}))
@@ -250,7 +250,7 @@ def test_scipy_clustering_groups_as_the_mean_cosine_rule_does() -> None:
     assert parse_summary("**Headline:** Talks end\n**Summary:** They ended [1].") == "They ended [1]."
     assert parse_summary("Talks ended [1].\nThey resume in May [2].") == "Talks ended [1]. They resume in May [2]."
     assert parse_summary("Summary: Vlok repents [3]\n\nSummary: x") == "Vlok repents [3]"
-    from rag.digest import first_sentences
+    from rag.summarise.digest import first_sentences
 
     assert first_sentences("Talks ended in Geneva [1]. The offer was made, and Olmert hopes", 3) == \
         "Talks ended in Geneva [1]."
@@ -345,9 +345,9 @@ def test_markers_in_article_text_are_not_citations_in_extractive_summaries(setti
                                                                             tmp_path: Path) -> None:
     """An extractive fallback copies article sentences; "[3]" in the article (a footnote, a planted marker)
     must not read as a citation of the digest or brief, nor become a link in its HTML."""
-    from rag.brief import brief
     from rag.ingest import ingest
     from rag.render.brief import render_brief
+    from rag.summarise.brief import brief
 
     rec = {"id": "footnotes", "title": "Council approves the harbour budget", "date": "2005-03-08", "source": "T",
            "text": "The harbour council approved the new budget [3] on Tuesday after a long debate [1]. "

@@ -345,7 +345,7 @@ def test_real_model_eval_repeats_exactly(seed_settings: Settings, embedder, loca
 
 
 def test_digest_checks_run_the_real_digest_and_score_it(ssettings: Settings, embedder, tmp_path: Path) -> None:
-    """The harness's digest metrics come from rag.digest itself (a broken hook once skipped them all
+    """The harness's digest metrics come from rag.summarise.digest itself (a broken hook once skipped them all
     with a note): the gold day 2005-03-15 of eval/gold/wikinews_digest.jsonl, over the story index."""
     from rag.eval.harness import EvalReport, GoldSet, _digests
     from rag.store import Index

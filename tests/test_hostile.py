@@ -99,11 +99,11 @@ def test_scripts_in_articles_run_nothing_in_the_digest_and_brief_pages(settings:
     import json
     import re
 
-    from rag.brief import brief
-    from rag.digest import digest
     from rag.ingest import ingest
     from rag.render.brief import render_brief
     from rag.render.digest import render_digest
+    from rag.summarise.brief import brief
+    from rag.summarise.digest import digest
 
     from .conftest import FakeChat
 
@@ -167,7 +167,7 @@ def test_every_terminal_printer_strips_escapes_c1_and_bidi(settings: Settings, e
     aid = stored.id
     assert "\x9b" in aid and "\x1b" in stored.text  # stored as given: offsets index this text
     for name in ("digest", "brief"):
-        module = importlib.import_module(f"rag.{name}")
+        module = importlib.import_module(f"rag.summarise.{name}")
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _r=real, **k: _r(*a, **{**k, "llm": FakeChat(copy_first)}))
     ix_arg = ["--index", str(settings.index_dir)]

@@ -335,7 +335,7 @@ def eval_index(gs: GoldSet, settings: Settings, embedder: Embedder,
 # ---- digests -----------------------------------------------------------------------------------
 def run_digest_day(date: str, settings: Settings, index: Index, embedder: Embedder, llm: ChatModel) -> dict[str, Any]:
     """One day's digest as its JSON shape ({"days": [...]})."""
-    from rag.digest import digest
+    from rag.summarise.digest import digest
 
     return digest(settings, date, date, index=index, embedder=embedder, llm=llm).to_dict()
 

@@ -217,8 +217,8 @@ async def api_ask_stream(request: Request, question: Annotated[str, Query(max_le
 @router.get("/digest", summary="The digest of a day or a range (as `rag digest --format json`)")
 async def api_digest(request: Request, date: str | None = None, date_from: Annotated[str | None, Query(alias="from")] = None,
                      date_to: Annotated[str | None, Query(alias="to")] = None) -> JSONResponse:
-    from rag.digest import resolve_days
     from rag.store import Index
+    from rag.summarise.digest import resolve_days
 
     st = state_of(request)
 
@@ -235,7 +235,7 @@ async def api_digest(request: Request, date: str | None = None, date_from: Annot
 
 @router.get("/digest/stream", summary="A day's digest with its place in the queue (SSE)")
 async def api_digest_stream(request: Request, date: str) -> StreamingResponse:
-    from rag.digest import parse_day
+    from rag.summarise.digest import parse_day
 
     st = state_of(request)
     d = parse_day(date, "date")

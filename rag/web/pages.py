@@ -76,9 +76,9 @@ async def days_page(request: Request) -> HTMLResponse:
 
 @router.get("/days/{day}")
 async def day_page(request: Request, day: str, result: str = "") -> HTMLResponse:
-    from rag.digest import parse_day
     from rag.render.digest import digest_values
     from rag.store import Index
+    from rag.summarise.digest import parse_day
 
     st = state_of(request)
     d = parse_day(day, "the day")

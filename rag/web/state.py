@@ -2,7 +2,7 @@
 the model thread), the model queue, per-client rate counts, the spans it has cited, the briefs it wrote.
 
 Library calls are made here, one function per face of the app, so that pages and the JSON API call the
-same thing the CLI does (rag.answering.answer.ask, rag.digest.digest, rag.brief.brief, rag.check.check_text).
+same thing the CLI does (rag.answering.answer.ask, rag.summarise.digest.digest, rag.summarise.brief.brief, rag.check.check_text).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class WebState:
         return a
 
     def digest(self, t: Ticket, since: str, until: str | None = None) -> Digest:
-        from rag.digest import digest, parse_day
+        from rag.summarise.digest import digest, parse_day
 
         d = digest(self.settings, parse_day(since), parse_day(until) if until else None, embedder=self.embedder(),
                    llm=self.llm(t))
@@ -98,7 +98,7 @@ class WebState:
 
     def brief(self, t: Ticket, topic: str, since: str | None, until: str | None,
               progress: Callable[[int, int, str], None] | None = None) -> Brief:
-        from rag.brief import brief
+        from rag.summarise.brief import brief
 
         if not topic.strip():
             raise InputError("the topic is empty: name a story, e.g. \"Geneva peace talks\"")

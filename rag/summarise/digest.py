@@ -1,7 +1,7 @@
 """Days -> stories -> Digest: what happened each day, every summary sentence cited.
 
 Per day: cluster the day's articles into stories (cosine of their lead chunks' stored vectors, see
-rag.stories), pick each story's salient sentences within a token budget, ask the model for a one-sentence
+rag.summarise.stories), pick each story's salient sentences within a token budget, ask the model for a one-sentence
 summary citing those sentences (up to three are kept if it writes more), then verify every sentence
 (rag.verify.verify, with the story's whole articles as unnumbered fallback evidence). Unsupported sentences
 are dropped; if none survives, the summary is the salient sentences themselves, cited by their own
@@ -43,7 +43,7 @@ from rag.models.embed import Embedder, make_embedder
 from rag.models.llm import LLM, ChatModel
 from rag.prompts import Prompt, load_prompt
 from rag.store import Index
-from rag.stories import Previous, centroid, cluster, continues, salient, whole
+from rag.summarise.stories import Previous, centroid, cluster, continues, salient, whole
 from rag.types import Article, Citation, DayDigest, Digest, Passage, Story, StoryRef
 from rag.verify import Judge, make_judge, verify
 

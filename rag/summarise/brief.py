@@ -8,7 +8,7 @@
    (favouring the topic's words) -> one timeline sentence, verified like an answer; if it fails, the
    most salient sentence itself.
 3. Conflicts (no model): sentences of reports close in time that say the same thing with different
-   numbers (rag.conflicts); both sides are cited.
+   numbers (rag.summarise.conflicts); both sides are cited.
 4. Reduce (one call, cached by its inputs): the timeline entries within a token budget -> a 2-3 sentence
    overview citing them, verified against the entries' cited spans and the articles.
 
@@ -28,8 +28,6 @@ from rag.answering.retrieve import DateRange
 from rag.cache import JsonCache, key
 from rag.cite import strip_markers
 from rag.config import Settings
-from rag.conflicts import Conflict, find_conflicts
-from rag.digest import cited_or_extracted, first_sentences, format_sentences, model_name
 from rag.errors import IndexEmptyError
 from rag.index.lexical import Lexical
 from rag.ingest import content_hash
@@ -37,7 +35,9 @@ from rag.models.embed import Embedder, make_embedder
 from rag.models.llm import LLM, ChatModel
 from rag.prompts import load_prompt
 from rag.store import Index
-from rag.stories import salient, whole
+from rag.summarise.conflicts import Conflict, find_conflicts
+from rag.summarise.digest import cited_or_extracted, first_sentences, format_sentences, model_name
+from rag.summarise.stories import salient, whole
 from rag.types import Article, Brief, BriefItem, Citation, Passage
 from rag.verify import make_judge, verify
 
