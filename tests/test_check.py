@@ -181,6 +181,14 @@ def test_the_half_of_a_two_question_question_left_unanswered_is_asked_on_its_own
                         "The indexed articles do not answer: when will Rumsfeld leave the Pentagon?")
     assert [c.article_id for c in a.citations] == ["a"]
 
+    asked.clear()  # ... though that half names what no article does: the verified half's own names are checked
+    a = ask("Whom did Bush pick to replace Rumsfeld, and how many votes did the Zorblax Party win in Ohio?", settings,
+            as_of=date(2006, 12, 1), embedder=embedder,
+            llm=_answering(asked, lambda q, n: "NOT IN ARTICLES" if "part of" in q else bush.format(n=n) + "."))  # type: ignore[arg-type]
+    assert len(asked) == 2 and not a.refused, a.refusal
+    assert a.answer == ("Bush picked Robert Gates to replace Donald Rumsfeld [1]. "
+                        "The indexed articles do not answer: how many votes did the Zorblax Party win in Ohio?")
+
     asked.clear()  # one sentence whose clauses answer both halves: asked once
     a = ask("Whom did Bush pick to replace Rumsfeld, and who won the Senate seat in Virginia?", settings,
             as_of=date(2006, 12, 1), embedder=embedder,

@@ -20,6 +20,7 @@ from datetime import date
 
 from rag.answering.decompose import (
     asks_wh,
+    halves,
     main_clause,
     margin,
     names_as_written,
@@ -525,6 +526,8 @@ def ask(
             note = f"The indexed articles do not answer: {rest[:1].lower() + rest[1:] if asks_wh(rest) else rest}"
             first.answer = f"{first.answer} {note}"
             first.dropped += more.dropped
+        if off is not None and (pair := halves(question)):  # B's names, which A's articles need not hold, are
+            off = off_question(pair[1] if pair[0] == half else pair[0], checked, texts, within, sibling)  # excused
     else:
         joined = join(question, [question, half], [first, more])
         if off is not None:  # A's names checked again, over both answers' citations
