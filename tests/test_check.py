@@ -189,6 +189,18 @@ def test_the_half_of_a_two_question_question_left_unanswered_is_asked_on_its_own
     assert a.answer == ("Bush picked Robert Gates to replace Donald Rumsfeld [1]. "
                         "The indexed articles do not answer: how many votes did the Zorblax Party win in Ohio?")
 
+    asked.clear()  # the half answered from an article of its own whose window does not repeat the name asked
+    rows = [{"id": "c", "title": "Ohio count", "date": "2006-11-10",
+             "text": "The Zorblax Party held its first rally in Columbus, Ohio. In the count it won 12,000 votes."}]
+    (tmp_path / "more").mkdir()
+    _ingest_rows(rows, settings, embedder, tmp_path / "more")
+    a = ask("Whom did Bush pick to replace Rumsfeld, and how many votes did the Zorblax Party win in Ohio?", settings,
+            as_of=date(2006, 12, 1), embedder=embedder,
+            llm=_answering(asked, lambda q, n: f"Answer: In the count it won 12,000 votes [{n['Ohio count']}]."
+                           if "part of" in q else bush.format(n=n) + "."))  # type: ignore[arg-type]
+    assert not a.refused, a.refusal
+    assert a.answer == "Bush picked Robert Gates to replace Donald Rumsfeld [1]. In the count it won 12,000 votes [2]."
+
     asked.clear()  # one sentence whose clauses answer both halves: asked once
     a = ask("Whom did Bush pick to replace Rumsfeld, and who won the Senate seat in Virginia?", settings,
             as_of=date(2006, 12, 1), embedder=embedder,

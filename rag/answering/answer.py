@@ -500,7 +500,10 @@ def ask(
     # "A, and B?" answered for A only: B is asked on its own, the whole question beside it (rag.answering.decompose)
     half = None if whole or derived else unanswered(question, checked.answer)
     off = off_question(question, checked, texts, within, sibling)
-    if off is not None and not (half and off[0] == "unknown_name"):  # B's names are not in A's articles
+    if off is not None and off[0] == "unknown_name" and half and (pair := halves(question)):
+        # B's names need not be in A's articles: A's half is checked here, B's when it is asked on its own
+        off = off_question(pair[1] if pair[0] == half else pair[0], checked, texts, within, sibling)
+    if off is not None:
         return refuse(*off, context, checked)
     text = checked.answer
     if derived and (computed := derive(question, checked)):
@@ -526,14 +529,8 @@ def ask(
             note = f"The indexed articles do not answer: {rest[:1].lower() + rest[1:] if asks_wh(rest) else rest}"
             first.answer = f"{first.answer} {note}"
             first.dropped += more.dropped
-        if off is not None and (pair := halves(question)):  # B's names, which A's articles need not hold, are
-            off = off_question(pair[1] if pair[0] == half else pair[0], checked, texts, within, sibling)  # excused
     else:
         joined = join(question, [question, half], [first, more])
-        if off is not None:  # A's names checked again, over both answers' citations
-            off = off_question(question, Verified(joined.answer, joined.citations), texts)
-    if off is not None:
-        return refuse(*off, context, checked)
     if on_text and joined is not first:
         on_text(" " + renumber(more.answer, len(checked.citations)))
     elif on_text and note:
