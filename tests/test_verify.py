@@ -704,6 +704,14 @@ def test_a_figure_the_window_gives_the_claims_doer_is_not_the_other_doers_deed_o
     assert not v.supported and v.reason.startswith("roles:"), v.reason
 
 
+def test_a_figure_with_two_decimals_is_a_number_not_a_clock_time() -> None:
+    text = "Official results gave the president 61.35% of the vote and his rival 38.39%, with 10.35 GMT the count's end."
+    p = Passage("d", "a", "Results", "2006-12-04", None, 0, len(text), text)
+    assert check_claim("Official results gave the president 61.35% of the vote.", [p]).supported
+    v = check_claim("Official results gave the president 62.35% of the vote.", [p])
+    assert not v.supported and v.reason.startswith("numbers:"), v.reason
+
+
 def test_yet_to_and_an_exception_negate_what_follows_and_high_is_the_opposite_of_low() -> None:
     text = "Local officials have yet to confirm the death toll given by the Red Cross."
     p = Passage("y", "a", "Floods", "2007-08-02", None, 0, len(text), text)

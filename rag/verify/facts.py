@@ -92,7 +92,9 @@ _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b", re.I)
 
 # Clock times ("5:55 p.m.", "1755 local time") and fiscal quarters ("the fourth quarter") are times, not
 # quantities: left out, like dates.
-_NOT_QUANTITY = re.compile(r"\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?|\b\d{3,4}\s+(?:local\s+time|gmt|utc|hours)\b|"
+# clock times: "10:35", "10.35 am", "10.35 GMT" (a bare "61.35", as in "61.35%", is a number)
+_NOT_QUANTITY = re.compile(r"\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?|\b\d{1,2}\.\d{2}\s*(?:[ap]\.?m\.?|(?=(?:local\s+time|gmt|utc|"
+                           r"bst|hours|hrs)\b))|\b\d{3,4}\s+(?:local\s+time|gmt|utc|hours)\b|"
                            r"\b(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\b", re.I)
 
 
@@ -102,6 +104,8 @@ def numbers(text: str, skip: list[tuple[int, int]] = ()) -> list[Number]:  # typ
 
     >>> [(n.value, n.percent) for n in numbers("It cost £39m, 1.2 billion, three people and 74 per cent in 2007.")]
     [(39000000.0, False), (1200000000.0, False), (3.0, False), (74.0, True)]
+    >>> [n.text for n in numbers("61.35% at 10.35 am, shares at $12.50 by 10:40")]
+    ['61.35%', '12.50']
     """
     out = []
     skip = [*skip, *((m.start(), m.end()) for m in _NOT_QUANTITY.finditer(text))]
