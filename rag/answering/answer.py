@@ -128,10 +128,10 @@ def _clauses(question: str) -> list[str]:
         return []
     first, second = bits
     if len(content_words(first) - content_words("how many much days weeks months years long")) < 2:
-        halves = _AUX.split(second, maxsplit=1)  # "how many days after X did Y": the event X ends at "did"
-        if len(halves) != 2:
+        pieces = _AUX.split(second, maxsplit=1)  # "how many days after X did Y": the event X ends at "did"
+        if len(pieces) != 2:
             return []
-        first, second = halves
+        first, second = pieces
     return [first, second] if all(len(content_words(b)) >= 2 for b in (first, second)) else []
 
 

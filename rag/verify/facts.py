@@ -90,9 +90,8 @@ _ORDINALS = {w: i for i, w in enumerate(["second", "third", "fourth", "fifth", "
 _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b", re.I)
 
 
-# Clock times ("5:55 p.m.", "1755 local time") and fiscal quarters ("the fourth quarter") are times, not
-# quantities: left out, like dates.
-# clock times: "10:35", "10.35 am", "10.35 GMT" (a bare "61.35", as in "61.35%", is a number)
+# Clock times ("5:55 p.m.", "10.35 am", "10.35 GMT", "1755 local time") and fiscal quarters ("the fourth quarter")
+# are times, not quantities: left out, like dates. A bare "61.35" ("61.35%", "$12.50") is a number.
 _NOT_QUANTITY = re.compile(r"\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?|\b\d{1,2}\.\d{2}\s*(?:[ap]\.?m\.?|(?=(?:local\s+time|gmt|utc|"
                            r"bst|hours|hrs)\b))|\b\d{3,4}\s+(?:local\s+time|gmt|utc|hours)\b|"
                            r"\b(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\b", re.I)
