@@ -698,7 +698,8 @@ def test_a_figure_the_window_gives_the_claims_doer_is_not_the_other_doers_deed_o
     from rag.verify import _assess
 
     # the window of both sentences too (the one a longer claim needs): Diaz's "received" is not Lopez's figure
-    both = [v for v in _assess("Ana Lopez received 58.2% of the votes counted.", p, "", set()) if "Diaz" in v.evidence and "58.2" in v.evidence]
+    both = [v for v in _assess("Ana Lopez received 58.2% of the votes counted.", p, "", set())
+            if "Diaz" in v.evidence and "58.2" in v.evidence]
     assert both and all(v.supported for v in both), [v.reason for v in both]
     v = check_claim("Ana Lopez received 40.1% of the votes counted.", [p])
     assert not v.supported and v.reason.startswith("roles:"), v.reason
