@@ -287,6 +287,14 @@ def test_a_doer_by_its_initials_and_a_deed_by_its_noun_are_the_same() -> None:
     # "no longer" negates what follows it, parsed ("be accessible"), not the word "be"
     ("The home page and section front pages will continue to be freely accessible.",
      "The home page will continue to be freely accessible.", "The home page will no longer be freely accessible."),
+    # "failure to" is "failing to" said as a noun
+    ("The regulator fined the bank over its failure to report the losses.",
+     "The regulator fined the bank for failing to report the losses.",
+     "The regulator fined the bank for reporting the losses."),
+    # "without having to" negates the clause it opens
+    ("The update will not require restarting the phone, and installs in the background.",
+     "The update installs in the background without the phone having to be restarted.",
+     "The update installs in the background, and the phone has to be restarted."),
 ])
 def test_polarity_reads_what_each_negation_negates(evidence: str, kept: str, rejected: str) -> None:
     p = Passage("n", "a", "Polarity", "2010-05-01", None, 0, len(evidence), evidence)
@@ -676,6 +684,30 @@ def test_the_doer_and_the_done_to_turned_round_under_another_verb_is_a_role_swap
     p = Passage("s", "a", "Spain win", "2008-06-30", None, 0, len(text), text)
     v = check_claim("Germany lost to Spain 1-0 in the final in Vienna on Sunday.", [p])
     assert "other way round" not in v.reason, v.reason  # a converse (polarity.toml) turns them round rightly
+
+
+def test_each_passive_subject_of_a_verb_is_done_to() -> None:
+    """The parse gives this sentence two passive subjects of "arrested" (Hale and Moss): each was arrested,
+    though the verb's one (doer, done-to) triple names only the last."""
+    text = ("The governor of Illinois in the United States, Rod Hale, 51, along with his chief of staff John Moss, 46, "
+            "were arrested Tuesday morning by the FBI on federal corruption charges.")
+    p = Passage("a", "a", "Governor arrested", "2009-03-03", None, 0, len(text), text)
+    for claim in ("Illinois governor Rod Hale and his chief of staff John Moss were arrested by the FBI on Tuesday.",
+                  "Rod Hale was arrested by the FBI on Tuesday morning."):
+        v = check_claim(claim, [p])
+        assert v.supported, (claim, v.reason)
+    v = check_claim("The FBI was arrested by Rod Hale on Tuesday morning.", [p])
+    assert not v.supported and v.reason.startswith("roles:"), v.reason
+
+
+def test_fiscal_quarters_named_together_are_times_not_figures() -> None:
+    text = ("The economy shrank by 0.3% in the third quarter of 2009. It had also shrunk by 0.3% in the second "
+            "quarter.")
+    p = Passage("q", "a", "Recession", "2009-11-14", None, 0, len(text), text)
+    v = check_claim("The economy shrank by 0.3% in both the second and third quarters of 2009.", [p])
+    assert v.supported, v.reason
+    v = check_claim("The economy shrank by 0.5% in both the second and third quarters of 2009.", [p])
+    assert not v.supported and v.reason.startswith("numbers:"), v.reason
 
 
 def test_a_doer_named_by_the_initials_its_evidence_spells_out_is_the_same_doer() -> None:

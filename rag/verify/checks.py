@@ -443,7 +443,9 @@ def roles(claim: Facts, ev: Facts, parts: Sequence[Facts] = ()) -> Check:
                 continue
             return Check("roles", False, f"the evidence says {theirs[0][0]!r} did {verb!r}, not {agent!r}",
                          contradicts=True)
-        if patient and all(p and not _same(patient, p) for _, p in theirs):
+        # each passive subject of the verb is done-to ("Blagojevich, along with John Harris, were arrested")
+        if patient and all(p and not _same(patient, p) for _, p in theirs) \
+                and not any(v == verb and _same(patient, x) for v, x in ev.passives):
             return Check("roles", False, f"the evidence has {verb!r} done to {theirs[0][1]!r}, not {patient!r}",
                          contradicts=True)
     stems = {stem(w) for w in ev.lemmas}

@@ -90,11 +90,13 @@ _ORDINALS = {w: i for i, w in enumerate(["second", "third", "fourth", "fifth", "
 _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b", re.I)
 
 
-# Clock times ("5:55 p.m.", "10.35 am", "10.35 GMT", "1755 local time") and fiscal quarters ("the fourth quarter")
-# are times, not quantities: left out, like dates. A bare "61.35" ("61.35%", "$12.50") is a number.
+# Clock times ("5:55 p.m.", "10.35 am", "10.35 GMT", "1755 local time") and fiscal quarters ("the fourth quarter",
+# "the second and third quarters") are times, not quantities: left out, like dates. A bare "61.35" ("61.35%",
+# "$12.50") is a number.
 _NOT_QUANTITY = re.compile(r"\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?|\b\d{1,2}\.\d{2}\s*(?:[ap]\.?m\.?|(?=(?:local\s+time|gmt|utc|"
                            r"bst|hours|hrs)\b))|\b\d{3,4}\s+(?:local\s+time|gmt|utc|hours)\b|"
-                           r"\b(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\b", re.I)
+                           r"\b(?:(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:and|or|to)\s+)?"
+                           r"(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+quarters?\b", re.I)
 
 
 def numbers(text: str, skip: list[tuple[int, int]] = ()) -> list[Number]:  # type: ignore[assignment]
@@ -311,7 +313,9 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
         low = t.text.lower()
         if low == "without":  # "phones without a data connection" negates the connection, not the phones
             obj = next((c for c in t.children if c.dep_ == "pobj"), None)
-            f.negations.append(_nouns(obj) if obj is not None else frozenset({low}))
+            clause = next((c for c in t.children if c.dep_ == "pcomp"), None)  # "without having to be rooted"
+            f.negations.append(_nouns(obj) if obj is not None else _anchors(clause) if clause is not None
+                               else frozenset({low}))
         elif low == "unless" and t.dep_ == "mark":  # "X unless Y" is "X if not Y": Y is negated
             f.negations.append(_anchors(t.head))
         elif (t.dep_ == "neg" or low == "never") and t.head.lemma_.lower() in lex.negators:
