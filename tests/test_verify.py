@@ -287,6 +287,9 @@ def test_a_doer_by_its_initials_and_a_deed_by_its_noun_are_the_same() -> None:
     # "no longer" negates what follows it, parsed ("be accessible"), not the word "be"
     ("The home page and section front pages will continue to be freely accessible.",
      "The home page will continue to be freely accessible.", "The home page will no longer be freely accessible."),
+    # "except for X" negates the predicate for X (the licensing), not every later mention of X
+    ("The studio licensed all the other music in the film except for Dylan's song.",
+     "The film used Dylan's song.", "The studio licensed Dylan's song for the film."),
     # "failure to" is "failing to" said as a noun
     ("The regulator fined the bank over its failure to report the losses.",
      "The regulator fined the bank for failing to report the losses.",

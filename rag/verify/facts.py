@@ -285,6 +285,17 @@ def _negating_verb(t: Any, words: frozenset[str], phrases: tuple[str, ...]) -> b
     return lemma in words or (bool(particle) and f"{lemma} {particle}" in phrases)
 
 
+def _predicate(opener: Any, fallback: Any) -> Any:
+    """The verb an exception ("except for X", "with the exception of X", opened by `opener`) is made to: the
+    nearest verb above it in the parse; `fallback` when there is none."""
+    t = opener
+    for _ in range(6):
+        if t is None or t.pos_ in ("VERB", "AUX"):
+            break
+        t = t.head if t.head is not t else None
+    return t if t is not None and t.pos_ in ("VERB", "AUX") else fallback
+
+
 def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
     """Facts of `text`, whose spaCy tokens are `tokens` (a slice of a parsed doc)."""
     lex = lexicon()
@@ -372,6 +383,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
     for phrase in lex.negator_phrases:  # "no longer be accessible", "failed to pay the debt": what follows, parsed
         for m in re.finditer(rf"\b{re.escape(phrase)}\s+(?:(?:a|an|the|any|its|his|her|their)\s+)?(\w+)", folded):
             head = at.get(m.start(1))
+            if phrase in lex.excepting and head is not None:  # "licensed all music except for Lennon's song"
+                head = _predicate(at.get(m.start()), head)  # negates the licensing, not every mention of Lennon
             f.negations.append(_anchors(head) if head is not None and len(folded) == len(text)
                                else frozenset({m.group(1)}))
     return f
