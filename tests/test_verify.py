@@ -948,3 +948,73 @@ def test_an_answer_restating_the_question_is_kept_when_the_evidence_gives_what_i
     assert got.answer == "" and got.dropped  # a name the window does not give is not the question's premise
     got = verify("The Royal Navy submarine ran into rocks in the Red Sea [1].", [p], "", judge=AnswerJudge())
     assert got.answer == ""  # no question, no premise: the claim is checked as it stands
+
+
+def _one(text: str, date: str = "2009-02-10") -> Passage:
+    return Passage("w", "a", "Story", date, None, 0, len(text), text)
+
+
+def test_a_quote_shortened_at_its_end_or_begun_mid_sentence_is_still_verbatim() -> None:
+    p = _one('"The age of cheap money is over, and savers will pay for it," the governor said on Monday.')
+    assert check_claim('The governor said on Monday that "the age of cheap money is over."', [p]).supported
+    v = check_claim('The governor said on Monday that "the age of cheap credit is over."', [p])
+    assert not v.supported and v.reason.startswith("quotes:"), v.reason
+
+
+def test_a_share_said_as_n_in_m_is_a_percentage() -> None:
+    p = _one("A survey found 70% of the town's residents oppose the new road.")
+    assert check_claim("Seven in ten of the town's residents oppose the new road, a survey found.", [p]).supported
+    v = check_claim("Six in ten of the town's residents oppose the new road, a survey found.", [p])
+    assert not v.supported and v.reason.startswith("numbers:"), v.reason
+    p = _one("The Labour-led group won 162 out of 230 council seats.")
+    assert check_claim("The group led by Labour took 162 of the 230 council seats.", [p]).supported  # counts
+
+
+def test_lacking_something_is_not_having_it() -> None:
+    p = _one("The minister said the agency does not have the legal power to close the plant.")
+    assert check_claim("The minister said the agency lacks the legal power to close the plant.", [p]).supported
+    p = _one("The navy stopped the ship in the Red Sea, but it lacked the authority to board it.")
+    v = check_claim("The navy stopped the ship in the Red Sea and had the authority to board it.", [p])
+    assert not v.supported and v.reason.startswith("polarity:"), v.reason
+
+
+def test_nothing_to_do_with_a_name_does_not_negate_the_name() -> None:
+    p = _one('Tom Reed stated categorically that his company just saved GameHub and Kato never tried to acquire Zine. '
+             '"Closing Zine has absolutely nothing to do with Kato. We have just hired 24 people and have expanded Kato '
+             'by 33 percent, because our business is robust and growing.')
+    v = check_claim("Tom Reed said Kato had just hired 24 people and grown by 33 percent because its business was robust "
+                    "and growing.", [p])
+    assert not v.reason.startswith("polarity:"), v.reason
+
+
+def test_a_subject_that_is_to_be_acted_on_is_done_to() -> None:
+    p = _one("The portal's Briefcase service, which stores files online, is to be shut down on March 30.")
+    v = check_claim("Briefcase, which stores files online, will be shut down on March 30.", [p])
+    assert v.supported, v.reason
+
+
+def test_a_negation_said_with_no_or_with_not_is_one_negation() -> None:
+    p = _one("If a new budget is not in place by April, the current budget will roll over.")
+    assert check_claim("If no new budget is in place by April, the current one will roll over.", [p]).supported
+    p = _one("One passenger was killed. No-one on the ground was hurt in the accident.")
+    assert check_claim("One passenger was killed, and no one on the ground was hurt.", [p]).supported
+
+
+def test_a_shared_title_does_not_make_two_people_one() -> None:
+    p = _one("President Barack Obama has vowed to send more troops, ignoring a request from President Karzai.")
+    v = check_claim("President Karzai has vowed to send more troops, ignoring a request from President Obama.", [p])
+    assert not v.supported and v.reason.startswith("roles:"), v.reason
+
+
+def test_an_opposite_is_read_before_a_negation_the_judgement_would_weigh() -> None:
+    p = _one("Sympathy strikes have been illegal in France since the 1980s. However, the fines apply only to unions "
+             "organising such strikes, not to workers acting alone.")
+    v = check_claim("Sympathy strikes have been legal in France since the 1980s.", [p])
+    assert v.reason.startswith("polarity: the claim says 'legal'"), v.reason
+
+
+def test_a_negation_of_something_the_window_never_mentions_is_not_supported_by_the_checks_alone() -> None:
+    p = _one("The minister was questioned about taxes he failed to pay on income earned abroad.")
+    v = check_claim("The minister was questioned about taxes he failed to pay on income earned abroad, and the "
+                    "senators refused to forgive him.", [p])
+    assert not v.supported, v.reason

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from rag.cite import calendar, content_words, normalize, weighted_words
 from rag.stem import stem
 from rag.verify.facts import SUPPORT_VERBS, Facts, Number, _doc
@@ -287,9 +289,23 @@ def dates(claim: Facts, ev: Facts, published: str | None, question: str = "", pa
     return Check("dates", True)
 
 
+def _verbatim(quote: str, evidence: str) -> bool:
+    """The quote is in the evidence word for word, its closing punctuation and the case of its first letter aside
+    ("...is back." quoted from "The era ... is back, and Democrats ...")."""
+    q = " ".join(quote.split()).strip().rstrip(".,;:!?").strip()
+    if not q:
+        return True
+    at = evidence.find(q[1:])
+    while at > 0:
+        if evidence[at - 1].lower() == q[0].lower():
+            return True
+        at = evidence.find(q[1:], at + 1)
+    return q in evidence
+
+
 def quotes(claim: str, evidence: str) -> Check:
     ev = " ".join(normalize(evidence).split())
-    missing = [q for q in _QUOTE.findall(normalize(claim)) if " ".join(q.split()) not in ev]
+    missing = [q for q in _QUOTE.findall(normalize(claim)) if not _verbatim(q, ev)]
     if missing:
         return Check("quotes", False, f"the quote {missing[0]!r} is not verbatim in the evidence")
     return Check("quotes", True)
@@ -343,8 +359,14 @@ def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
     def restated(anchors: frozenset[str], other: Facts) -> bool:  # by an opposite: "were absent" for "neither
         return any(lex.opposites.get(w, frozenset()) & other.lemmas for w in anchors)  # was present"
 
+    undecided = None
     for anchors in claim.negations:
         shared = (anchors & ev.lemmas) - _LIGHT
+        content = {w for w in anchors - _LIGHT if w.isalpha() and w not in lex.negators and w not in STOP_WORDS}
+        if content and not shared and not restated(anchors, ev) and undecided is None:
+            # "the senators refused to forgive it" over a window that never speaks of forgiving: not said there
+            undecided = Check("polarity", False, f"the claim negates {min(content)!r}, which the evidence does not "
+                              "mention", undecided=True)
         if shared and not negated(anchors, ev.negations) and not restated(anchors, ev):
             if asked is not None and negated(anchors, asked.negations):
                 return Check("polarity", False, f"the claim negates {min(shared)!r} as the question does; the "
@@ -355,11 +377,12 @@ def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
         if shared and not negated(anchors, claim.negations) and not restated(anchors, claim):
             return Check("polarity", False, f"the evidence negates {min(shared)!r}; the claim does not", contradicts=True)
     lacking = claim.lemmas - ev.lemmas - _LIGHT - _REPORTING  # "noted" for "said" restates nothing negated
-    if lacking and not claim.negations:  # "The union took part in the strike" over "The union was not involved in
-        for anchors in ev.negations:  # the strike": what the claim says in place of a negated word is the judgement's
-            if (words := anchors - _LIGHT) and not words & claim.lemmas:
-                return Check("polarity", False, f"the evidence negates {min(words)!r}, which the claim may restate "
-                             f"as {min(lacking)!r}", undecided=True)
+    if lacking and not claim.negations and undecided is None:  # "The union took part in the strike" over "The
+        for anchors in ev.negations:  # union was not involved in the strike": what the claim says in place of a
+            if (words := anchors - _LIGHT) and not words & claim.lemmas:  # negated word is the judgement's (unless
+                undecided = Check("polarity", False, f"the evidence negates {min(words)!r}, which the claim may "  # an
+                                  f"restate as {min(lacking)!r}", undecided=True)  # opposite below says the opposite)
+                break
     denied = set().union(*ev.negations, *claim.negations)  # an opposite under a negation says the same
     # the claim says both ends of a pair itself ("having started in April, the inspection ended on Friday" over "had
     # begun in April, and concluded on Friday"): the evidence's "begin" is the claim's "started", not its "ended"
@@ -371,7 +394,7 @@ def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
         if opposite and not (opposite | {word}) & denied:
             return Check("polarity", False, f"the claim says {word!r} where the evidence says {min(opposite)!r}",  # type: ignore[type-var]
                          contradicts=True)
-    return Check("polarity", True)
+    return undecided or Check("polarity", True)
 
 
 def _parts(words: set[str]) -> set[str]:
@@ -384,7 +407,9 @@ def _same(a: str | None, b: str | None, initials: bool = False) -> bool:
     `initials`, one is the other's initials ("gm", "general motors")."""
     if not a or not b:
         return False
+    titles = lexicon().titles  # "president hamid karzai" and "president barack obama" share only a title
     wa, wb = set(a.split()), set(b.split())
+    wa, wb = (wa - titles) or wa, (wb - titles) or wb
     return (bool(_parts(wa) & _parts(wb)) or any(_demonym(x, y) for x in wa for y in wb if x[:3] == y[:3])
             or (initials and (any(_acronym(x, b) for x in wa) or any(_acronym(y, a) for y in wb))))
 

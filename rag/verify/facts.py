@@ -83,6 +83,10 @@ class Number:
         return (float(f"{self.value:.6g}"), self.percent)
 
 
+_DENOMINATORS = frozenset({*range(2, 21), 100, 1000})  # "one in five", "seven in ten", "one in 100"
+_RATIO = re.compile(r"\b(\d{1,3}|" + "|".join(sorted(_WORDNUM, key=len, reverse=True)) + r")\s+(?:in|out\s+of)\s+(\d{1,4}|"
+                    + "|".join(sorted(_WORDNUM, key=len, reverse=True)) + r")\b(?!\s*(?:%|per\s?cent|(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?|games?|matches)\b))",
+                    re.I)  # "five in ten days" is two counts
 _TIMES = re.compile(r"\b(doubl|tripl|quadrupl|halv)(?:e|ed|es|ing)\b", re.I)
 _TIMES_VALUE = {"doubl": 2.0, "tripl": 3.0, "quadrupl": 4.0, "halv": 0.5}
 # "first" is left out: "for the first time" is how a paraphrase says "never before" as often as a rank
@@ -123,6 +127,12 @@ def numbers(text: str, skip: list[tuple[int, int]] = ()) -> list[Number]:  # typ
         if raw in ("one", "zero") and not mag and not m.group("pct"):
             continue  # "one of the", "no one": too common as words to be read as numbers
         out.append(Number(value * _MAG.get(mag, 1.0), bool(m.group("pct")), m.group(0), m.start()))
+    for m in _RATIO.finditer(text):  # "seven in ten" is 70%: one share, not two counts
+        a, b = (_WORDNUM.get(x.lower()) if x.isalpha() else int(x) for x in (m.group(1), m.group(2)))
+        if a is None or b is None or not 0 < a < b or b not in _DENOMINATORS:  # "162 out of 230 seats": counts
+            continue
+        out = [n for n in out if not m.start() <= n.at < m.end()]
+        out.append(Number(float(f"{100 * a / b:.3g}"), True, m.group(0), m.start()))
     for m in _TIMES.finditer(text):  # "doubled" and "tripled" are numbers a claim can get wrong
         out.append(Number(_TIMES_VALUE[m.group(1).lower()], False, m.group(0), m.start()))
     for m in _ORDINAL.finditer(text):
@@ -238,6 +248,16 @@ def _nouns(t: Any) -> frozenset[str]:
         | {str(t.lemma_.lower())}
 
 
+def _partitive(t: Any) -> frozenset[str]:
+    """What "none", "nothing" or "nobody" negates: itself and the group it is part of ("none of the 29 men" ->
+    man), not what a clause after it says ("nothing to do with UGO" does not negate UGO)."""
+    out = {str(t.lemma_.lower())}
+    for c in t.children:
+        if c.dep_ == "prep" and c.lower_ == "of":
+            out |= {x for g in c.children if g.dep_ == "pobj" for x in _nouns(g)}
+    return frozenset(out)
+
+
 _OF = ("of", "from", "at", "for", "with")  # "Morenatt of the Associated Press", "Abdullah, from the Council"
 
 
@@ -250,6 +270,8 @@ def _anchors(head: Any) -> frozenset[str]:
     "does not have the authority" -> have, authority), content words only (plus the head)."""
     out = {str(head.lemma_.lower())}
     for c in head.children:
+        if c.dep_ == "prep" and c.lower_ in ("in", "at", "on", "among") and head.lemma_ == "be":  # "is not in place"
+            out |= {str(g.lemma_.lower()) for g in c.children if g.dep_ == "pobj" and g.is_alpha and not g.is_stop}
         if c.dep_ in _ANCHOR_DEPS and c.is_alpha and not c.is_stop:
             out.add(str(c.lemma_.lower()))
             if c.dep_ in ("dobj", "attr"):  # "never pursue NATO membership" negates NATO too
@@ -336,12 +358,15 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
         elif low in ("none", "nobody", "nothing") and t.dep_ not in ("det", "nsubj", "dobj", "attr"):
             # "none of the 29 men", whatever the parse attaches it to: it negates its own phrase
             verb = _anchors(t.head) if t.head.pos_ in ("VERB", "AUX") else frozenset()
-            f.negations.append(_nouns(t) | verb)
+            f.negations.append(_partitive(t) | verb)
         elif low in ("no", "none", "nobody", "nothing", "neither", "nor") and t.dep_ in ("det", "nsubj", "dobj", "attr",
                                                                                     "preconj"):
             # "Neither Anwar nor Mahathir were present": the subject negated, what is said of it is too
             said = _anchors(t.head.head) if t.head.dep_ in ("nsubj", "nsubjpass") else frozenset()
-            f.negations.append(_anchors(t.head) | _nouns(t.head) | said)
+            # a pronoun ("has nothing to do with UGO") is its own phrase: the verb and the group it is part of
+            # are negated, not every noun under the verb
+            group = _partitive(t) if low in ("none", "nobody", "nothing") else _nouns(t.head)
+            f.negations.append(_anchors(t.head) | group | said)
         elif _negating_verb(t, lex.negators, lex.negator_phrases) and not any(c.dep_ == "neg" for c in t.children):
             # "denied X" negates X (twice negated, it affirms), and so does "X was denied" or "X was turned down"
             passive = [_nouns(c) for c in t.children if c.dep_ == "nsubjpass"]
@@ -360,8 +385,12 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                 elif c.dep_ in ("dative", "prep") and c.lower_ in ("to", "against", "over"):
                     recipient = next((p for g in c.children if g.dep_ == "pobj" and (p := _phrase_of(g))), recipient)
             patient = patient or recipient
-            if agent is None and t.dep_ == "xcomp" and (agent := _controller(t)):
+            passive = any(c.dep_ == "auxpass" for c in t.children)
+            if agent is None and patient is None and t.dep_ == "xcomp" and passive and (patient := _controller(t)):
+                f.passives.add((str(t.lemma_.lower()), patient))  # "Briefcase is to be shut down": done to it
+            elif agent is None and t.dep_ == "xcomp" and (agent := _controller(t)):
                 f.controlled.add((agent, str(t.lemma_.lower())))
+
             if agent or patient:
                 f.triples.append((agent, str(t.lemma_.lower()), patient))
             if agent and t.lemma_.lower() in SUPPORT_VERBS:
@@ -390,9 +419,13 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
     return f
 
 
+_NO_ONE = re.compile(r"\b([Nn]o)-(one)\b")  # "No-one was hurt" parses as "No one" only without the hyphen
+
+
 @lru_cache(maxsize=256)
 def _doc(text: str) -> Any:
-    return nlp()(text)
+    """The parse of `text` (offsets kept: a hyphen read as a space has the same length)."""
+    return nlp()(_NO_ONE.sub(r"\1 \2", text))
 
 
 def sentence_facts(text: str, spans: tuple[tuple[int, int], ...], published: str | None) -> list[Facts]:
