@@ -385,8 +385,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                 elif c.dep_ in ("dative", "prep") and c.lower_ in ("to", "against", "over"):
                     recipient = next((p for g in c.children if g.dep_ == "pobj" and (p := _phrase_of(g))), recipient)
             patient = patient or recipient
-            passive = any(c.dep_ == "auxpass" for c in t.children)
-            if agent is None and patient is None and t.dep_ == "xcomp" and passive and (patient := _controller(t)):
+            done_to = any(c.dep_ == "auxpass" for c in t.children)
+            if agent is None and patient is None and t.dep_ == "xcomp" and done_to and (patient := _controller(t)):
                 f.passives.add((str(t.lemma_.lower()), patient))  # "Briefcase is to be shut down": done to it
             elif agent is None and t.dep_ == "xcomp" and (agent := _controller(t)):
                 f.controlled.add((agent, str(t.lemma_.lower())))
