@@ -8,7 +8,8 @@ verifier compares a claim's dates with its evidence's through them.
 
 Handled: today/tonight/this morning, yesterday/last night, tomorrow, "this day last year", weekdays ("on Tuesday": the most recent one on
 or before publication; "next Tuesday": the next one), "N days/weeks ago", this/last/next week, month,
-year, month names with or without day and year ("3 May", "May 3, 2007", "May 2007", "in May"), ISO dates,
+year, month names with or without day and year ("3 May", "May 3, 2007", "May 2007", "in May"), "last March"
+(the latest March before the publication month), "next March" and "this March", ISO dates,
 and four-digit years 1900-2099. A day or month without a year is placed in the year that puts it nearest
 the publication date (a report of 2 January about "30 December" means the previous year).
 
@@ -43,6 +44,7 @@ _PATTERN = re.compile(
     | (?P<my>(?P<m3>{_MON}),?\s+(?:of\s+)?(?P<y3>{_YEAR}))
     | (?P<anniv>this\s+day\s+(?:last|a|one)\s+year(?:\s+ago)?|(?:a|one)\s+year\s+ago\s+today)
     | (?P<rel>(?P<rw>last|next|this|past)\s+(?P<ru>week|month|year))
+    | (?P<lm>(?P<lw>last|next|this)\s+(?P<m5>{_MON})(?!\s*,?\s*\d))
     | (?P<ago>(?P<an>\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+(?P<au>days?|weeks?)\s+ago)
     | (?P<nwd>(?P<nw>next|last|this)\s+(?P<nwd_d>{_WD}))
     | (?P<wd>{_WD})
@@ -143,6 +145,14 @@ def _resolve(m: re.Match[str], pub: date | None) -> tuple[date, date] | None:
             y, mo = divmod(pub.year * 12 + pub.month - 1 + step, 12)
             return month_span(y, mo + 1)
         return date(pub.year + step, 1, 1), date(pub.year + step, 12, 31)
+    if g("lm"):  # "last March" in an article of July 2009 is March 2009; in one of March 2009, March 2008
+        if not g("m5")[:1].isupper():
+            return None
+        month, which = _month(g("m5")), g("lw").lower()
+        if which == "this":
+            return month_span(pub.year, month)
+        year = pub.year - (month >= pub.month) if which == "last" else pub.year + (month <= pub.month)
+        return month_span(year, month)
     if g("nwd") or g("wd"):
         which = (g("nw") or "").lower()
         wd = WEEKDAYS[(g("nwd_d") or g("wd")).lower()]

@@ -1018,3 +1018,14 @@ def test_a_negation_of_something_the_window_never_mentions_is_not_supported_by_t
     v = check_claim("The minister was questioned about taxes he failed to pay on income earned abroad, and the "
                     "senators refused to forgive him.", [p])
     assert not v.supported, v.reason
+
+
+def test_last_with_a_month_is_that_month_before_the_article() -> None:
+    p = _one("The company, which filed for bankruptcy protection last March, left it on Friday.", date="2009-07-12")
+    assert check_claim("The company, which filed for bankruptcy protection in March 2009, left it on Friday.",
+                       [p]).supported
+    v = check_claim("The company, which filed for bankruptcy protection in March 2008, left it on Friday.", [p])
+    assert not v.supported and v.reason.startswith("dates:"), v.reason
+    p = _one("The company, which filed for bankruptcy protection last March, left it on Friday.", date="2009-03-20")
+    assert check_claim("The company, which filed for bankruptcy protection in March 2008, left it on Friday.",
+                       [p]).supported
