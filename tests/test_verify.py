@@ -846,6 +846,10 @@ def test_names_turned_round_that_read_better_to_the_judgement_make_a_role_swap()
     spent = Orders()
     spent.budget, spent.calls = 2, 2  # type: ignore[attr-defined]
     assert check_claim(swapped, [p], judge=spent).supported  # no budget left for the contrast: the checks stand
+    sure = Orders()
+    assert check_claim(right, [p], judge=sure).supported
+    # read at P(YES) 0.9, no variant can read better by judge_contrast (0.1): none is asked, the model's time saved
+    assert sure.asked == [right], sure.asked
 
 
 def test_the_contrast_swaps_two_places_but_never_replaces_one() -> None:

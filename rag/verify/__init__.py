@@ -354,7 +354,7 @@ def _contrast(v: Verdict, judge: Judge | None, margin: float) -> Verdict:
         return v
     p = v.passage
     p0 = judge.probability(v.claim, v.evidence, p.date, p.title)
-    if p0 is None:
+    if p0 is None or p0 + margin >= 1.0:  # no variant can read better by the margin: P(YES) is at most 1
         return v
     for alt in others:
         q = judge.probability(alt, v.evidence, p.date, p.title)
