@@ -84,9 +84,11 @@ class Number:
 
 
 _DENOMINATORS = frozenset({*range(2, 21), 100, 1000})  # "one in five", "seven in ten", "one in 100"
-_RATIO = re.compile(r"\b(\d{1,3}|" + "|".join(sorted(_WORDNUM, key=len, reverse=True)) + r")\s+(?:in|out\s+of)\s+(\d{1,4}|"
-                    + "|".join(sorted(_WORDNUM, key=len, reverse=True)) + r")\b(?!\s*(?:%|per\s?cent|(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?|games?|matches)\b))",
-                    re.I)  # "five in ten days" is two counts
+_COUNT_WORDS = "|".join(sorted(_WORDNUM, key=len, reverse=True))
+# "seven in ten", "2 out of 3": one share; not before a percentage or a unit of time ("five in ten days": two counts)
+_RATIO = re.compile(rf"\b(\d{{1,3}}|{_COUNT_WORDS})\s+(?:in|out\s+of)\s+(\d{{1,4}}|{_COUNT_WORDS})\b"
+                    r"(?!\s*(?:%|per\s?cent|(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?|games?|matches)\b))",
+                    re.I)
 _TIMES = re.compile(r"\b(doubl|tripl|quadrupl|halv)(?:e|ed|es|ing)\b", re.I)
 _TIMES_VALUE = {"doubl": 2.0, "tripl": 3.0, "quadrupl": 4.0, "halv": 0.5}
 # "first" is left out: "for the first time" is how a paraphrase says "never before" as often as a rank
@@ -390,7 +392,6 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                 f.passives.add((str(t.lemma_.lower()), patient))  # "Briefcase is to be shut down": done to it
             elif agent is None and t.dep_ == "xcomp" and (agent := _controller(t)):
                 f.controlled.add((agent, str(t.lemma_.lower())))
-
             if agent or patient:
                 f.triples.append((agent, str(t.lemma_.lower()), patient))
             if agent and t.lemma_.lower() in SUPPORT_VERBS:
