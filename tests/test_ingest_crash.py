@@ -111,7 +111,10 @@ def test_kill_9_at_many_points_then_a_rerun_finishes(tmp_path: Path) -> None:
 def test_two_ingests_at_once_lose_nothing(tmp_path: Path) -> None:
     index = tmp_path / "index"
     lines = DATA.read_text().splitlines()
-    (tmp_path / "a.jsonl").write_text("\n".join(lines[:12]) + "\n")
+    # the first run is the longer, so it still holds the writer lock when the second, started after it took the
+    # lock, has loaded and asks for it (with 16 articles it could finish first on a busy machine)
+    more = (DATA.parent / "wikinews_2005-03.jsonl").read_text().splitlines()[:48]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines[:12] + more) + "\n")
     (tmp_path / "b.jsonl").write_text("\n".join(lines[12:24]) + "\n")
     shared = tmp_path / "shared.jsonl"
     shared.write_text("\n".join(lines[24:28]) + "\n")
@@ -140,10 +143,10 @@ def test_two_ingests_at_once_lose_nothing(tmp_path: Path) -> None:
     assert first.returncode == 0 and second.returncode == 0, (err1, err2)
     r1, r2 = json.loads(out1), json.loads(out2)
     assert "another rag run is writing" in err2 and "waiting" in err2  # the clear message
-    assert r1["added"] == 16 and r2["added"] == 12 and r2["unchanged"] == 4  # shared file: indexed once
+    assert r1["added"] == 64 and r2["added"] == 12 and r2["unchanged"] == 4  # shared file: indexed once
     state = check(index)
-    assert state["problems"] == [] and state["indexed"] == 28 and state["pending"] == 0
-    assert r2["articles"] == 28 and r2["chunks"] == state["chroma"]
+    assert state["problems"] == [] and state["indexed"] == 76 and state["pending"] == 0
+    assert r2["articles"] == 76 and r2["chunks"] == state["chroma"]
 
 
 def test_lock_timeout_is_a_clear_error(tmp_path: Path) -> None:
