@@ -292,15 +292,8 @@ def dates(claim: Facts, ev: Facts, published: str | None, question: str = "", pa
 def _verbatim(quote: str, evidence: str) -> bool:
     """The quote is in the evidence word for word, its closing punctuation and the case of its first letter aside
     ("...is back." quoted from "The era ... is back, and Democrats ...")."""
-    q = " ".join(quote.split()).strip().rstrip(".,;:!?").strip()
-    if not q:
-        return True
-    at = evidence.find(q[1:])
-    while at > 0:
-        if evidence[at - 1].lower() == q[0].lower():
-            return True
-        at = evidence.find(q[1:], at + 1)
-    return q in evidence
+    q = " ".join(quote.split()).rstrip(".,;:!? ")
+    return not q or q in evidence or q[0].swapcase() + q[1:] in evidence
 
 
 def quotes(claim: str, evidence: str) -> Check:
@@ -377,11 +370,13 @@ def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
         if shared and not negated(anchors, claim.negations) and not restated(anchors, claim):
             return Check("polarity", False, f"the evidence negates {min(shared)!r}; the claim does not", contradicts=True)
     lacking = claim.lemmas - ev.lemmas - _LIGHT - _REPORTING  # "noted" for "said" restates nothing negated
-    if lacking and not claim.negations and undecided is None:  # "The union took part in the strike" over "The
-        for anchors in ev.negations:  # union was not involved in the strike": what the claim says in place of a
-            if (words := anchors - _LIGHT) and not words & claim.lemmas:  # negated word is the judgement's (unless
-                undecided = Check("polarity", False, f"the evidence negates {min(words)!r}, which the claim may "  # an
-                                  f"restate as {min(lacking)!r}", undecided=True)  # opposite below says the opposite)
+    # "The union took part in the strike" over "The union was not involved in the strike": what the claim says in
+    # place of a negated word is the judgement's, unless an opposite below says the opposite
+    if lacking and not claim.negations:
+        for anchors in ev.negations:
+            if (words := anchors - _LIGHT) and not words & claim.lemmas:
+                undecided = Check("polarity", False, f"the evidence negates {min(words)!r}, which the claim may "
+                                  f"restate as {min(lacking)!r}", undecided=True)
                 break
     denied = set().union(*ev.negations, *claim.negations)  # an opposite under a negation says the same
     # the claim says both ends of a pair itself ("having started in April, the inspection ended on Friday" over "had
