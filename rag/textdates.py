@@ -51,7 +51,8 @@ _PATTERN = re.compile(
     | (?P<today>today|tonight|this\s+(?:morning|afternoon|evening))
     | (?P<yday>yesterday|last\s+night)
     | (?P<tmrw>tomorrow)
-    | (?P<inm>(?:in|during|since|until|by|of|early|late|mid-?)\s+(?P<m4>{_MON})(?!\s*,?\s*(?:of\s+)?\d))
+    | (?P<inm>(?:in|during|since|until|by|of|early|late|mid-?)\s+(?P<m4>{_MON})(?!\s*,?\s*(?:of\s+)?\d)
+      | the\s+(?!may\b)(?P<m6>{_MON})(?=\s+[a-z]))  # not "the May government" (Theresa May's)
     | (?P<year>{_YEAR})
     )\b""",
     re.I | re.X,
@@ -161,8 +162,9 @@ def _resolve(m: re.Match[str], pub: date | None) -> tuple[date, date] | None:
         else:
             d = pub - timedelta(days=(pub.weekday() - wd) % 7)
         return d, d
-    if g("inm"):
-        return _nearest(_month(g("m4")), None, pub) if g("m4")[:1].isupper() else None
+    if g("inm"):  # "in March"; "the November elections", a month naming its event
+        mon = g("m4") or g("m6")
+        return _nearest(_month(mon), None, pub) if mon[:1].isupper() else None
     return None
 
 

@@ -164,6 +164,14 @@ def test_a_month_of_a_year_is_that_month() -> None:
     assert check_claim("Kevorkian was released on parole in June 2005.", [p]).reason.startswith("dates:")
 
 
+def test_a_month_naming_its_event_is_that_month() -> None:
+    text = "Franken, who is running against Coleman in the November elections, condemned the attack."
+    p = Passage("f", "f", "Franken", "2008-07-20", None, 0, len(text), text)
+    assert check_claim("Franken, who is challenging Coleman in November's election, condemned the attack.", [p]).supported
+    assert check_claim("Franken, who is challenging Coleman in October's election, condemned the attack.",
+                       [p]).reason.startswith("dates:")
+
+
 def test_a_compound_sentence_keeps_its_supported_clause() -> None:
     v = verify("Microsoft sued Google in a Seattle court, and Putin won 64 votes in Geneva [1].", [P])
     assert v.answer == "Microsoft sued Google in a Seattle court [1]." and len(v.citations) == 1
@@ -298,6 +306,22 @@ def test_a_doer_by_its_initials_and_a_deed_by_its_noun_are_the_same() -> None:
     ("The update will not require restarting the phone, and installs in the background.",
      "The update installs in the background without the phone having to be restarted.",
      "The update installs in the background, and the phone has to be restarted."),
+    # a privative verb ("dropped") takes away what the evidence negates ("no longer shows")
+    ("The museum no longer shows the two paintings of the old collection.",
+     "The museum dropped the two paintings of the old collection.",
+     "The museum still shows the two paintings of the old collection."),
+    # one negation, parsed onto a verb on one side and onto its noun on the other: compared by stem
+    ("A spokesman for the Stylo shoe chain said on Monday they did not anticipate any short-term improvement in sales.",
+     "A spokesman for the Stylo shoe chain said on Monday they did not expect sales to improve in the short term.",
+     "A spokesman for the Stylo shoe chain said on Monday they expected sales to improve in the short term."),
+    # "failed to even send": the adverb is not what is negated, the sending is
+    ("The minister failed to even send a deputy to the ceremony.",
+     "The minister did not send a deputy to the ceremony.",
+     "The minister sent a deputy to the ceremony."),
+    # "not having to run two offices" negates the offices as well as the running
+    ("The merger will save money by not having to run two separate offices.",
+     "The merger will save money by not operating two separate offices.",
+     "The merger will save money by running two separate offices."),
 ])
 def test_polarity_reads_what_each_negation_negates(evidence: str, kept: str, rejected: str) -> None:
     p = Passage("n", "a", "Polarity", "2010-05-01", None, 0, len(evidence), evidence)

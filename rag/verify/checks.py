@@ -347,14 +347,20 @@ def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
     lex = lexicon()
 
     def negated(anchors: frozenset[str], negations: list[frozenset[str]]) -> bool:  # on a content word: "was not
-        return any((anchors & n) - _LIGHT for n in negations)  # clear" does not negate "was responsible"
+        # clear" does not negate "was responsible"; compared by stem, as one negation may be parsed onto a verb on one
+        # side and its noun on the other ("did not expect conditions to improve": "did not anticipate improvement")
+        mine = {stem(w) for w in anchors - _LIGHT}
+        return any(mine & {stem(w) for w in n - _LIGHT} for n in negations)
 
     def restated(anchors: frozenset[str], other: Facts) -> bool:  # by an opposite: "were absent" for "neither
         return any(lex.opposites.get(w, frozenset()) & other.lemmas for w in anchors)  # was present"
 
     undecided = None
+    ev_stems = {stem(w) for w in ev.lemmas}
     for anchors in claim.negations:
-        shared = (anchors & ev.lemmas) - _LIGHT
+        shared = frozenset(w for w in anchors - _LIGHT if w in ev.lemmas or stem(w) in ev_stems)
+        if shared and shared <= ev.deprived:  # taken away there: "lose service" for "without service"
+            continue
         content = {w for w in anchors - _LIGHT if w.isalpha() and w not in lex.negators and w not in STOP_WORDS}
         if content and not shared and not restated(anchors, ev) and undecided is None:
             # "the senators refused to forgive it" over a window that never speaks of forgiving: not said there
@@ -367,6 +373,8 @@ def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
             return Check("polarity", False, f"the claim negates {min(shared)!r}; the evidence does not", contradicts=True)
     for anchors in ev.negations:
         shared = (anchors & claim.lemmas) - _LIGHT
+        if shared and shared <= claim.deprived:  # "drops the green stars" for "no longer has the green stars"
+            continue
         if shared and not negated(anchors, claim.negations) and not restated(anchors, claim):
             return Check("polarity", False, f"the evidence negates {min(shared)!r}; the claim does not", contradicts=True)
     lacking = claim.lemmas - ev.lemmas - _LIGHT - _REPORTING  # "noted" for "said" restates nothing negated

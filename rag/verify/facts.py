@@ -162,6 +162,7 @@ class Facts:
     passives: set[tuple[str, str]] = field(default_factory=set)  # (verb, patient) of a passive subject
     controlled: set[tuple[str, str]] = field(default_factory=set)  # (agent, verb): a doer taken from the governing verb
     supported: set[tuple[str, str]] = field(default_factory=set)  # (doer, object) of a support verb ("had a loss")
+    deprived: set[str] = field(default_factory=set)  # what a privative verb takes away ("lose service": service)
 
     def __or__(self, other: Facts) -> Facts:
         shift = 1 + max((n.sent for n in self.numbers), default=0)
@@ -171,7 +172,7 @@ class Facts:
             self.numbers + moved, self.dates + other.dates, self.lemmas | other.lemmas, self.nouns | other.nouns,
             self.negations + other.negations, self.triples + other.triples, self.attached + other.attached,
             self.links + other.links, self.passives | other.passives, self.controlled | other.controlled,
-            self.supported | other.supported,
+            self.supported | other.supported, self.deprived | other.deprived,
         )
 
 
@@ -278,6 +279,8 @@ def _anchors(head: Any) -> frozenset[str]:
             out.add(str(c.lemma_.lower()))
             if c.dep_ in ("dobj", "attr"):  # "never pursue NATO membership" negates NATO too
                 out |= {str(x.lemma_.lower()) for x in c.children if x.dep_ in ("compound", "amod") and not x.is_stop}
+            if c.dep_ == "xcomp" and c.pos_ == "VERB":  # "not having to operate two networks" negates the networks
+                out |= {str(x.lemma_.lower()) for x in c.children if x.dep_ == "dobj" and x.is_alpha and not x.is_stop}
     return frozenset(out)
 
 
@@ -355,8 +358,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
             f.negations.append(_anchors(t.head))
         elif (t.dep_ == "neg" or low == "never") and t.head.lemma_.lower() in lex.negators:
             f.negations.append(frozenset({str(t.head.lemma_.lower())}))  # "does not deny X" negates the denial, not X
-        elif t.dep_ == "neg" or low == "never":
-            f.negations.append(_anchors(t.head))
+        elif (t.dep_ == "neg" or low == "never") and f"{low} {t.head.lower_}" not in lex.negator_phrases:
+            f.negations.append(_anchors(t.head))  # ("no longer" is a phrase below: "longer" is not what it negates)
         elif low in ("none", "nobody", "nothing") and t.dep_ not in ("det", "nsubj", "dobj", "attr"):
             # "none of the 29 men", whatever the parse attaches it to: it negates its own phrase
             verb = _anchors(t.head) if t.head.pos_ in ("VERB", "AUX") else frozenset()
@@ -373,6 +376,10 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
             # "denied X" negates X (twice negated, it affirms), and so does "X was denied" or "X was turned down"
             passive = [_nouns(c) for c in t.children if c.dep_ == "nsubjpass"]
             f.negations.append(_anchors(t).union(*passive) - {str(t.lemma_.lower())})
+        if t.pos_ == "VERB" and t.lemma_.lower() in lex.privative and not any(c.dep_ == "neg" for c in t.children):
+            # "or lose service", "drops the three green stars", "the stars were dropped": gone afterwards
+            passive = [_nouns(c) for c in t.children if c.dep_ == "nsubjpass"]
+            f.deprived |= _anchors(t).union(*passive) - {str(t.lemma_.lower())}
         if t.pos_ in ("VERB", "AUX") and t.dep_ != "aux":
             agent = patient = recipient = None
             for c in t.children:
@@ -413,6 +420,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
     for phrase in lex.negator_phrases:  # "no longer be accessible", "failed to pay the debt": what follows, parsed
         for m in re.finditer(rf"\b{re.escape(phrase)}\s+(?:(?:a|an|the|any|its|his|her|their)\s+)?(\w+)", folded):
             head = at.get(m.start(1))
+            if head is not None and head.pos_ == "ADV" and head.head is not head:  # "failed to even send an MP"
+                head = head.head
             if phrase in lex.excepting and head is not None:  # "licensed all music except for Lennon's song"
                 head = _predicate(at.get(m.start()), head)  # negates the licensing, not every mention of Lennon
             f.negations.append(_anchors(head) if head is not None and len(folded) == len(text)

@@ -35,6 +35,7 @@ class Lexicon:
     capitals: tuple[frozenset[str], ...]  # capitals standing for governments (question names only)
     negators: frozenset[str]  # single words
     negator_phrases: tuple[str, ...]  # multi-word ("failed to")
+    privative: frozenset[str]  # verbs whose object is gone afterwards ("lose", "drop"): see polarity.toml
     excepting: frozenset[str]  # negator phrases that negate their sentence's predicate ("except for"), not what follows
     opposites: dict[str, frozenset[str]]  # lemma -> its opposites
     converses: dict[str, frozenset[str]]  # lemma -> verbs that say the same with doer and done-to swapped
@@ -65,6 +66,7 @@ def lexicon() -> Lexicon:
     return Lexicon(
         groups("group", aliases), groups("capital", aliases),
         frozenset(w for w in words if " " not in w), tuple(w for w in words if " " in w),
+        frozenset(fold(w) for g in polarity.get("privative", []) for w in g["words"]),  # type: ignore[attr-defined]
         frozenset(fold(w) for g in polarity.get("negator", []) if g.get("negates") == "predicate"  # type: ignore[attr-defined]
                   for w in g["words"]),
         pairs("opposite"), pairs("converse"),
