@@ -164,6 +164,22 @@ def test_a_month_of_a_year_is_that_month() -> None:
     assert check_claim("Kevorkian was released on parole in June 2005.", [p]).reason.startswith("dates:")
 
 
+@pytest.mark.parametrize("evidence, kept, caught", [
+    # a clock time is not a figure: "10am" and "28 people" cannot be swapped
+    ("28 people were killed in a bombing outside the police building at 10am local time in Baghdad.",
+     "A bombing outside the police building in Baghdad at 10am local time killed 28 people.",
+     "A bombing outside the police building in Baghdad at 10am local time killed 18 people."),
+    # nor can a sum of money and a count
+    ("Two of Canada's largest energy companies are merging, with Suncor making a CA$19.2 billion bid for Petro-Canada.",
+     "Suncor made a CA$19.2 billion bid for Petro-Canada, merging two of Canada's largest energy companies.",
+     "Suncor made a CA$21 billion bid for Petro-Canada, merging two of Canada's largest energy companies."),
+])
+def test_figures_of_different_things_keep_their_own_order(evidence: str, kept: str, caught: str) -> None:
+    p = Passage("x", "x", "Figures", "2009-03-23", None, 0, len(evidence), evidence)
+    assert check_claim(kept, [p]).supported, check_claim(kept, [p]).reason
+    assert check_claim(caught, [p]).reason.startswith("numbers:")
+
+
 def test_a_month_naming_its_event_is_that_month() -> None:
     text = "Franken, who is running against Coleman in the November elections, condemned the attack."
     p = Passage("f", "f", "Franken", "2008-07-20", None, 0, len(text), text)
@@ -318,6 +334,17 @@ def test_a_doer_by_its_initials_and_a_deed_by_its_noun_are_the_same() -> None:
     ("The minister failed to even send a deputy to the ceremony.",
      "The minister did not send a deputy to the ceremony.",
      "The minister sent a deputy to the ceremony."),
+    # "unless X is halted" is "if X is not halted", whatever the parse attaches "unless" to
+    ("The minister said another Israeli offensive against Hamas in the Gaza Strip was possible if the smuggling of "
+     "weapons through tunnels under the strip is not halted.",
+     "The minister said Israel could launch another offensive against Hamas in the Gaza Strip unless weapons smuggling "
+     "through tunnels under the strip is halted.",
+     "The minister said another offensive against Hamas in the Gaza Strip was possible if the smuggling of weapons "
+     "through tunnels under the strip is halted."),
+    # "failed to win the Greens' backing" negates the Greens' part, as "failed to convince the Greens" does
+    ("The offer was increased as the vote approached but failed to convince the Greens to back the budget.",
+     "The offer was increased as the vote approached but failed to win the Greens' backing for the budget.",
+     "The offer was increased as the vote approached and convinced the Greens to back the budget."),
     # "not having to run two offices" negates the offices as well as the running
     ("The merger will save money by not having to run two separate offices.",
      "The merger will save money by not operating two separate offices.",

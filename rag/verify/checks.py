@@ -189,6 +189,17 @@ _NOT_UNIT = frozenset({"percent", "cent"})  # a share, whatever it is a share of
 _PARTITIVE = re.compile(r"\s+(?:\w+\s+)?of(?:\s+the)?\s+", re.I)  # "29 of the 30", "two out of three"
 
 
+_CURRENCY = re.compile(r"[$€£¥]\s*$")
+_CURRENCY_AFTER = re.compile(r"\s+(?:dollars|euros|pounds|yen|yuan|rupees|francs|pesos|rubles|roubles)\b", re.I)
+
+
+def _money(n: Number, text: str) -> bool:
+    """The number is a sum of money ("CA$19.2 billion", "$67", "5 million euros"): a sum and a count ("two of the
+    largest companies") cannot be swapped for each other."""
+    return bool(_CURRENCY.search(text[max(0, n.at - 3) : n.at]) or n.text[:1] in "$€£¥"
+                or _CURRENCY_AFTER.match(text, n.at + len(n.text)))
+
+
 def _unit(n: Number, text: str) -> str:
     """What a number counts, as the noun after it says ("two workers": worker), or "" if no noun follows it
     ("72 to 13", "30 injured": a swap of these is still a swap).
@@ -230,7 +241,8 @@ def numbers(claim: Facts, ev: Facts, premise: Sequence[Number] = ()) -> Check:
                     and _in_order(ev.text, fb, fa) != _in_order(claim.text, b, a) \
                     and given[a.key()] == given[b.key()] == 2 \
                     and not _PARTITIVE.fullmatch(claim.text[a.at + len(a.text):b.at]) \
-                    and not ((ua := _unit(a, claim.text)) and (ub := _unit(b, claim.text)) and ua != ub):
+                    and not ((ua := _unit(a, claim.text)) and (ub := _unit(b, claim.text)) and ua != ub) \
+                    and _money(a, claim.text) == _money(b, claim.text):
                 return Check("numbers", False, f"the evidence gives {b.text!r} before {a.text!r}: the figures are "
                              "swapped between what they belong to", contradicts=True)
     return Check("numbers", True)

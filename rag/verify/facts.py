@@ -96,10 +96,10 @@ _ORDINALS = {w: i for i, w in enumerate(["second", "third", "fourth", "fifth", "
 _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b", re.I)
 
 
-# Clock times ("5:55 p.m.", "10.35 am", "10.35 GMT", "1755 local time") and fiscal quarters ("the fourth quarter",
+# Clock times ("5:55 p.m.", "10am", "3 p.m.", "10.35 am", "10.35 GMT", "1755 local time") and fiscal quarters ("the fourth quarter",
 # "the second and third quarters") are times, not quantities: left out, like dates. A bare "61.35" ("61.35%",
 # "$12.50") is a number.
-_NOT_QUANTITY = re.compile(r"\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?|\b\d{1,2}\.\d{2}\s*(?:[ap]\.?m\.?|(?=(?:local\s+time|gmt|utc|"
+_NOT_QUANTITY = re.compile(r"\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?|\b\d{1,2}\s*(?:[ap]\.m\.|[ap]m\b)|\b\d{1,2}\.\d{2}\s*(?:[ap]\.?m\.?|(?=(?:local\s+time|gmt|utc|"
                            r"bst|hours|hrs)\b))|\b\d{3,4}\s+(?:local\s+time|gmt|utc|hours)\b|"
                            r"\b(?:(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:and|or|to)\s+)?"
                            r"(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+quarters?\b", re.I)
@@ -111,8 +111,8 @@ def numbers(text: str, skip: list[tuple[int, int]] = ()) -> list[Number]:  # typ
 
     >>> [(n.value, n.percent) for n in numbers("It cost £39m, 1.2 billion, three people and 74 per cent in 2007.")]
     [(39000000.0, False), (1200000000.0, False), (3.0, False), (74.0, True)]
-    >>> [n.text for n in numbers("61.35% at 10.35 am, shares at $12.50 by 10:40")]
-    ['61.35%', '12.50']
+    >>> [n.text for n in numbers("61.35% at 10.35 am, shares at $12.50 by 10:40, 4% by 3 p.m. and 2% at 10am")]
+    ['61.35%', '12.50', '4%', '2%']
     """
     out = []
     skip = [*skip, *((m.start(), m.end()) for m in _NOT_QUANTITY.finditer(text))]
@@ -277,8 +277,10 @@ def _anchors(head: Any) -> frozenset[str]:
             out |= {str(g.lemma_.lower()) for g in c.children if g.dep_ == "pobj" and g.is_alpha and not g.is_stop}
         if c.dep_ in _ANCHOR_DEPS and c.is_alpha and not c.is_stop:
             out.add(str(c.lemma_.lower()))
-            if c.dep_ in ("dobj", "attr"):  # "never pursue NATO membership" negates NATO too
-                out |= {str(x.lemma_.lower()) for x in c.children if x.dep_ in ("compound", "amod") and not x.is_stop}
+            if c.dep_ in ("dobj", "attr"):  # "never pursue NATO membership" negates NATO too, and "failed to win
+                # the Greens' backing" the Greens
+                out |= {str(x.lemma_.lower()) for x in c.children
+                        if x.dep_ in ("compound", "amod", "poss") and x.is_alpha and not x.is_stop}
             if c.dep_ == "xcomp" and c.pos_ == "VERB":  # "not having to operate two networks" negates the networks
                 out |= {str(x.lemma_.lower()) for x in c.children if x.dep_ == "dobj" and x.is_alpha and not x.is_stop}
     return frozenset(out)
@@ -355,7 +357,10 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
             f.negations.append(_nouns(obj) if obj is not None else _anchors(clause) if clause is not None
                                else frozenset({low}))
         elif low == "unless" and t.dep_ == "mark":  # "X unless Y" is "X if not Y": Y is negated
-            f.negations.append(_anchors(t.head))
+            clause = t.head
+            while clause.dep_ in ("nsubj", "nsubjpass", "csubj") and clause.head is not clause:
+                clause = clause.head  # "unless smuggling is halted", parsed with "unless" on the subject
+            f.negations.append(_anchors(clause))
         elif (t.dep_ == "neg" or low == "never") and t.head.lemma_.lower() in lex.negators:
             f.negations.append(frozenset({str(t.head.lemma_.lower())}))  # "does not deny X" negates the denial, not X
         elif (t.dep_ == "neg" or low == "never") and f"{low} {t.head.lower_}" not in lex.negator_phrases:
