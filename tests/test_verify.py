@@ -326,6 +326,10 @@ def test_a_doer_by_its_initials_and_a_deed_by_its_noun_are_the_same() -> None:
     ("The museum no longer shows the two paintings of the old collection.",
      "The museum dropped the two paintings of the old collection.",
      "The museum still shows the two paintings of the old collection."),
+    # but a privative verb negated keeps what it would take away: "did not leave the party" is not "quit the party"
+    ("The mayor did not leave the Labour party over the vote on the budget.",
+     "The mayor did not quit the Labour party over the vote on the budget.",
+     "The mayor quit the Labour party over the vote on the budget."),
     # one negation, parsed onto a verb on one side and onto its noun on the other: compared by stem
     ("A spokesman for the Stylo shoe chain said on Monday they did not anticipate any short-term improvement in sales.",
      "A spokesman for the Stylo shoe chain said on Monday they did not expect sales to improve in the short term.",

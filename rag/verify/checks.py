@@ -371,8 +371,8 @@ def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
     ev_stems = {stem(w) for w in ev.lemmas}
     for anchors in claim.negations:
         shared = frozenset(w for w in anchors - _LIGHT if w in ev.lemmas or stem(w) in ev_stems)
-        if shared and shared <= ev.deprived:  # taken away there: "lose service" for "without service"
-            continue
+        if shared and shared <= ev.deprived and not anchors & lex.privative:  # taken away there: "lose service"
+            continue  # for "without service" (but "did not leave the party" keeps it: not "quit the party")
         content = {w for w in anchors - _LIGHT if w.isalpha() and w not in lex.negators and w not in STOP_WORDS}
         if content and not shared and not restated(anchors, ev) and undecided is None:
             # "the senators refused to forgive it" over a window that never speaks of forgiving: not said there
@@ -385,8 +385,8 @@ def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
             return Check("polarity", False, f"the claim negates {min(shared)!r}; the evidence does not", contradicts=True)
     for anchors in ev.negations:
         shared = (anchors & claim.lemmas) - _LIGHT
-        if shared and shared <= claim.deprived:  # "drops the green stars" for "no longer has the green stars"
-            continue
+        if shared and shared <= claim.deprived and not anchors & lex.privative:  # "drops the green stars" for "no
+            continue  # longer has the green stars"
         if shared and not negated(anchors, claim.negations) and not restated(anchors, claim):
             return Check("polarity", False, f"the evidence negates {min(shared)!r}; the claim does not", contradicts=True)
     lacking = claim.lemmas - ev.lemmas - _LIGHT - _REPORTING  # "noted" for "said" restates nothing negated
