@@ -168,6 +168,12 @@ def _resolve(m: re.Match[str], pub: date | None) -> tuple[date, date] | None:
     return None
 
 
+# Words saying that what follows is to come: a weekday after them (in the same sentence, within 50 characters, with
+# no "said" between) is the coming one
+# (not "had been scheduled to be cut down on Tuesday", which was to come then)
+_FUTURE = re.compile(r"(?:\b(?:will|shall|won't|wo n't|upcoming)|'ll|\b(?:is|are)\s+(?:set\s+to|scheduled|due\s+to|to))\b", re.I)
+
+
 def mentions(text: str, published: str | date | None) -> list[Mention]:
     """Every date phrase of `text` with the days it means (module doc).
 
@@ -179,6 +185,8 @@ def mentions(text: str, published: str | date | None) -> list[Mention]:
     [('this day last year', '2005-07-07')]
     >>> [(m.phrase, str(m.lo)) for m in mentions("The sale begins on Monday, May 22.", "2006-05-21")]
     [('Monday, May 22', '2006-05-22')]
+    >>> [(m.phrase, str(m.lo)) for m in mentions("It said on Monday the debate will be held this Tuesday.", "2007-10-29")]
+    [('Monday', '2007-10-29'), ('this Tuesday', '2007-10-30')]
     """
     pub = _pub(published)
     out: list[Mention] = []
@@ -186,6 +194,11 @@ def mentions(text: str, published: str | date | None) -> list[Mention]:
         span = _safe(_resolve, m, pub)
         if span is None:
             continue
+        if pub and (m.group("wd") or (m.group("nwd") and m.group("nw").lower() == "this")) and _FUTURE.search(
+                re.split(r"[.!?]\s|\b(?:said|says|told|announced|reported)\b", text[max(0, m.start() - 50) : m.start()])[-1]):
+            # "will be held this Tuesday", "is to meet on Friday": the coming one, not the one before
+            day = pub + timedelta(days=(span[0].weekday() - pub.weekday()) % 7)
+            span = (day, day)
         here = Mention(m.start(), m.end(), span[0], span[1], m.group(0))
         last = out[-1] if out else None
         if (last and here.lo == here.hi and re.search(r"\d", here.phrase) and last.phrase.split()[-1].lower() in WEEKDAYS

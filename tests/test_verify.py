@@ -169,6 +169,10 @@ def test_a_month_of_a_year_is_that_month() -> None:
     ("28 people were killed in a bombing outside the police building at 10am local time in Baghdad.",
      "A bombing outside the police building in Baghdad at 10am local time killed 28 people.",
      "A bombing outside the police building in Baghdad at 10am local time killed 18 people."),
+    # nor can two counts of different things, whatever adjective comes between ("three consecutive quarters")
+    ("The GDP has now fallen for three quarters in a row for the first time in almost forty years.",
+     "For the first time in almost forty years, the GDP has now fallen for three consecutive quarters.",
+     "For the first time in almost thirty years, the GDP has now fallen for three consecutive quarters."),
     # nor can a sum of money and a count
     ("Two of Canada's largest energy companies are merging, with Suncor making a CA$19.2 billion bid for Petro-Canada.",
      "Suncor made a CA$19.2 billion bid for Petro-Canada, merging two of Canada's largest energy companies.",
@@ -178,6 +182,30 @@ def test_figures_of_different_things_keep_their_own_order(evidence: str, kept: s
     p = Passage("x", "x", "Figures", "2009-03-23", None, 0, len(evidence), evidence)
     assert check_claim(kept, [p]).supported, check_claim(kept, [p]).reason
     assert check_claim(caught, [p]).reason.startswith("numbers:")
+
+
+def test_what_is_to_come_on_a_weekday_is_the_coming_one() -> None:
+    text = "Gravel will be excluded from the debate that will be held this Tuesday at Drexel University."
+    p = Passage("g", "g", "Gravel", "2007-10-29", None, 0, len(text), text)  # a Monday
+    assert check_claim("Gravel will be excluded from the debate to be held on October 30, 2007 at Drexel University.",
+                       [p]).supported
+    assert check_claim("Gravel will be excluded from the debate to be held on October 23, 2007 at Drexel University.",
+                       [p]).reason.startswith("dates:")
+
+
+@pytest.mark.parametrize("evidence, kept", [
+    # what someone has done to a thing ("have his GPA raised") is done to it: the GPA raises nothing
+    ("Shriber was fired after he tried to hire hackers to have his GPA raised.",
+     "Shriber was fired after he tried to hire hackers to raise his GPA."),
+    # a name tied to a title in a relative clause ("who holds the Chair") is not tied to another by the paper it wrote in
+    ("Michael Byers, who holds the Canada Research Chair at the University of British Columbia, revealed in Sunday's "
+     "Toronto Star that he met a lawyer.",
+     "In the Toronto Star, Michael Byers, Canada Research Chair at the University of British Columbia, revealed that he "
+     "met a lawyer."),
+])
+def test_who_did_what_is_read_through_the_grammar(evidence: str, kept: str) -> None:
+    p = Passage("r", "r", "Roles", "2006-07-17", None, 0, len(evidence), evidence)
+    assert check_claim(kept, [p]).supported, check_claim(kept, [p]).reason
 
 
 def test_a_month_naming_its_event_is_that_month() -> None:
@@ -349,6 +377,10 @@ def test_a_doer_by_its_initials_and_a_deed_by_its_noun_are_the_same() -> None:
     ("The offer was increased as the vote approached but failed to convince the Greens to back the budget.",
      "The offer was increased as the vote approached but failed to win the Greens' backing for the budget.",
      "The offer was increased as the vote approached and convinced the Greens to back the budget."),
+    # "the lack of X" is "without X"
+    ("Without Apple's support, and with low attendance numbers, many had predicted the cancellation of the show.",
+     "Many had predicted the cancellation of the show given the lack of Apple's support and low attendance numbers.",
+     "Many had predicted the cancellation of the show given Apple's support and low attendance numbers."),
     # "not having to run two offices" negates the offices as well as the running
     ("The merger will save money by not having to run two separate offices.",
      "The merger will save money by not operating two separate offices.",

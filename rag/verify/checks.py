@@ -208,10 +208,19 @@ def _unit(n: Number, text: str) -> str:
     >>> t = "Two workers died 65 kilometres away, and 72 to 13 voted; 30 injured by a 200-year-old tree."
     >>> [_unit(n, t) for n in found(t)]
     ['worker', 'kilometre', '', '', '', 'year']
+    >>> [_unit(n, t) for t in ["It fell for three consecutive quarters."] for n in found(t)]
+    ['quarter']
     """
     end = n.at + len(n.text)
-    token = next((t for t in _doc(text) if t.idx >= end and t.is_alpha), None)
-    if token is None or token.pos_ != "NOUN" or token.lower_ in _NOT_UNIT or text[end:token.idx].strip(" )-"):
+    after = [t for t in _doc(text) if t.idx >= end]
+    token = next((t for t in after if t.is_alpha), None)
+    if token is None or text[end:token.idx].strip(" )-"):
+        return ""
+    k = first = after.index(token)
+    while after[k].pos_ == "ADJ" and k - first < 2 and k + 1 < len(after) and after[k + 1].is_alpha:
+        k += 1  # "three consecutive quarters": what is counted is the quarters
+    token = after[k]
+    if token.pos_ != "NOUN" or token.lower_ in _NOT_UNIT:
         return ""
     return str(token.lemma_.lower())
 
@@ -647,8 +656,11 @@ def _crossed_link(claim: Facts, ev: Facts) -> str | None:
         for other in names:
             if _same(other, a) or _same(other, b):
                 continue
-            # the evidence ties a to another name of the claim, and b to someone else too
-            if linked(a, other, ev.links) and any(_same(b, x) or _same(b, y) for x, y in ev.links):
+            # the evidence ties a to another name of the claim, and b to someone else too: a name that is not part
+            # of b itself ("University" of "Research Chair at the University of British Columbia"), nor a, nor one
+            # the claim ties to b as well
+            partners = [y if _same(b, x) else x for x, y in ev.links if _same(b, x) != _same(b, y)]
+            if linked(a, other, ev.links) and any(not _same(a, p) and not linked(b, p, claim.links) for p in partners):
                 return f"the evidence ties {a!r} to {other!r}, not to {b!r}"
     return None
 

@@ -399,6 +399,10 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                 elif c.dep_ in ("dative", "prep") and c.lower_ in ("to", "against", "over"):
                     recipient = next((p for g in c.children if g.dep_ == "pobj" and (p := _phrase_of(g))), recipient)
             patient = patient or recipient
+            if (agent and patient is None and t.tag_ in ("VBN", "VBD") and t.dep_ in ("ccomp", "xcomp")
+                    and t.head.lemma_ in ("have", "get")):  # "to have his GPA grades raised": done to the grades
+                agent, patient = None, agent
+                f.passives.add((str(t.lemma_.lower()), patient))
             done_to = any(c.dep_ == "auxpass" for c in t.children)
             if agent is None and patient is None and t.dep_ == "xcomp" and done_to and (patient := _controller(t)):
                 f.passives.add((str(t.lemma_.lower()), patient))  # "Briefcase is to be shut down": done to it
@@ -425,8 +429,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
     for phrase in lex.negator_phrases:  # "no longer be accessible", "failed to pay the debt": what follows, parsed
         for m in re.finditer(rf"\b{re.escape(phrase)}\s+(?:(?:a|an|the|any|its|his|her|their)\s+)?(\w+)", folded):
             head = at.get(m.start(1))
-            if head is not None and head.pos_ == "ADV" and head.head is not head:  # "failed to even send an MP"
-                head = head.head
+            if head is not None and (head.pos_ == "ADV" or head.dep_ == "amod") and head.head is not head:
+                head = head.head  # "failed to even send an MP", "a lack of skilled workers": the sending, the workers
             if phrase in lex.excepting and head is not None:  # "licensed all music except for Lennon's song"
                 head = _predicate(at.get(m.start()), head)  # negates the licensing, not every mention of Lennon
             f.negations.append(_anchors(head) if head is not None and len(folded) == len(text)
