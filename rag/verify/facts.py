@@ -401,8 +401,8 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
             patient = patient or recipient
             if (agent and patient is None and t.tag_ in ("VBN", "VBD") and t.dep_ in ("ccomp", "xcomp")
                     and t.head.lemma_ in ("have", "get")):  # "to have his GPA grades raised": done to the grades
+                f.passives.add((str(t.lemma_.lower()), agent))
                 agent, patient = None, agent
-                f.passives.add((str(t.lemma_.lower()), patient))
             done_to = any(c.dep_ == "auxpass" for c in t.children)
             if agent is None and patient is None and t.dep_ == "xcomp" and done_to and (patient := _controller(t)):
                 f.passives.add((str(t.lemma_.lower()), patient))  # "Briefcase is to be shut down": done to it
