@@ -168,10 +168,17 @@ def _resolve(m: re.Match[str], pub: date | None) -> tuple[date, date] | None:
     return None
 
 
-# Words saying that what follows is to come: a weekday after them (in the same sentence, within 50 characters, with
-# no "said" between) is the coming one
-# (not "had been scheduled to be cut down on Tuesday", which was to come then)
+# Words saying that what follows is to come ("will be held", "is to meet", "is scheduled for"; not "had been scheduled
+# to be cut down on Tuesday", which was to come then), and where a sentence or a reported clause starts.
 _FUTURE = re.compile(r"(?:\b(?:will|shall|won't|wo n't|upcoming)|'ll|\b(?:is|are)\s+(?:set\s+to|scheduled|due\s+to|to))\b", re.I)
+_CLAUSE_START = re.compile(r"[.!?]\s|\b(?:said|says|told|announced|reported)\b")
+
+
+def _to_come(text: str, m: re.Match[str]) -> bool:
+    """A bare weekday or "this Tuesday" that a future word comes before, within 50 characters of the same sentence
+    and reported clause ("It said on Monday the debate will be held this Tuesday": Tuesday, not Monday)."""
+    weekday = m.group("wd") or (m.group("nwd") and m.group("nw").lower() == "this")
+    return bool(weekday and _FUTURE.search(_CLAUSE_START.split(text[max(0, m.start() - 50) : m.start()])[-1]))
 
 
 def mentions(text: str, published: str | date | None) -> list[Mention]:
@@ -194,9 +201,7 @@ def mentions(text: str, published: str | date | None) -> list[Mention]:
         span = _safe(_resolve, m, pub)
         if span is None:
             continue
-        if pub and (m.group("wd") or (m.group("nwd") and m.group("nw").lower() == "this")) and _FUTURE.search(
-                re.split(r"[.!?]\s|\b(?:said|says|told|announced|reported)\b", text[max(0, m.start() - 50) : m.start()])[-1]):
-            # "will be held this Tuesday", "is to meet on Friday": the coming one, not the one before
+        if pub and _to_come(text, m):  # "will be held this Tuesday": the coming one, not the one before
             day = pub + timedelta(days=(span[0].weekday() - pub.weekday()) % 7)
             span = (day, day)
         here = Mention(m.start(), m.end(), span[0], span[1], m.group(0))
