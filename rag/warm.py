@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
@@ -121,10 +121,16 @@ def _handler(warm: _Warm) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve_asks(settings: Settings, base_url: str, idle_timeout: float | None) -> tuple[int, Callable[[], None]]:
+def serve_asks(settings: Settings, base_url: str, idle_timeout: float | None,
+               model_port: int | None = None) -> tuple[int, Callable[[], None]]:
     """Start the ask API in a thread; return its port and a function that stops it. With `idle_timeout`,
-    the process is sent SIGTERM after that many idle seconds (`serve` then removes its announcement)."""
+    the process is sent SIGTERM after that many idle seconds (`serve` then removes its announcement).
+    Idle means no question on the ask API and, when `model_port` is given, no completion on the model
+    server either: `rag eval`, digests and briefs talk to the model directly, and a server that stopped
+    under them would leave their request hanging."""
     import signal
+
+    from rag.models.llm import activity
 
     warm = _Warm(settings, base_url)
     port = free_port()
@@ -132,8 +138,13 @@ def serve_asks(settings: Settings, base_url: str, idle_timeout: float | None) ->
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     if idle_timeout:
         def watch() -> None:
+            seen = activity(model_port) if model_port else None
             while True:
                 time.sleep(min(5.0, idle_timeout / 3))
+                now = activity(model_port) if model_port else None
+                if now is not None and (now[1] > 0 or seen is None or now[0] != seen[0]):
+                    warm.last = time.monotonic()  # the model answered someone since the last look
+                seen = now
                 if not warm.lock.locked() and time.monotonic() - warm.last > idle_timeout:
                     os.kill(os.getpid(), signal.SIGTERM)
                     return
@@ -229,9 +240,9 @@ def _answer(question: str, msg: dict[str, Any]) -> Answer:
 
 
 def serve(settings: Settings, port: int | None = None, on_ready: Callable[[str], None] | None = None,
-          idle_timeout: float | None = None) -> None:
+          idle_timeout: float | None = None) -> NoReturn:
     """`rag serve`: load the local model and the ask API (serve_asks), announce both (see module doc), serve
-    until interrupted, or until `idle_timeout` seconds pass without a question."""
+    until interrupted, or until `idle_timeout` seconds pass without a question or a completion; then exit."""
     import signal
 
     if settings.llm_base_url:
@@ -239,7 +250,7 @@ def serve(settings: Settings, port: int | None = None, on_ready: Callable[[str],
     if served_url(settings):
         raise ConfigError(f"a rag serve for {settings.local_model} already runs for RAG_MODEL_DIR={settings.model_dir}")
     server = LocalServer(settings, port=port)
-    ask_port, stop_asks = serve_asks(settings, server.base_url, idle_timeout)
+    ask_port, stop_asks = serve_asks(settings, server.base_url, idle_timeout, model_port=server.port)
     path = serve_file(settings)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     tmp.write_text(json.dumps({"pid": os.getpid(), "port": server.port, "ask_port": ask_port,
@@ -264,3 +275,9 @@ def serve(settings: Settings, port: int | None = None, on_ready: Callable[[str],
                 path.unlink()
         except (OSError, ValueError):
             pass
+    # Stopped (Ctrl-C, SIGTERM, idle), announcement removed: end the process here rather than return. Releasing
+    # `server` unloads the model server, which waits for a request still in flight, and that request never ends;
+    # exiting closes its connection instead, and the client asks a model of its own (rag.models.llm.LLM.complete).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

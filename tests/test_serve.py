@@ -110,3 +110,82 @@ def _running(pid: int) -> bool:
         return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return False
+
+
+@pytest.mark.slow
+def test_a_warm_server_stays_up_while_commands_use_its_model_directly(tmp_path: Path) -> None:
+    """`rag eval`, digests and briefs send completions to the served model, not to the ask API: those count
+    as activity, so the idle timeout does not stop the server under a running command (which then waited
+    for an answer that never came), and the server still exits once nothing uses it."""
+
+    model_dir = private_model_dir(tmp_path)
+    env = {**os.environ, "RAG_MODEL_DIR": str(model_dir), "RAG_USE_SERVED_MODEL": "1"}
+    server = subprocess.Popen([EXE, "serve", "--idle-timeout", "6"], env=env, stderr=subprocess.PIPE, text=True)
+    assert server.stderr is not None
+    assert "serving" in server.stderr.readline()
+    client = ("import time\n"
+              "from rag.config import Settings\n"
+              "from rag.models.llm import LLM\n"
+              "llm = LLM(Settings())\n"
+              "assert llm._local is None, 'not the served model'\n"
+              "t0 = time.monotonic(); n = 0\n"
+              "while time.monotonic() - t0 < 16:\n"
+              "    n += bool(llm.complete('You count.', f'Count from 1 to {n % 5 + 3}.', 24).text)\n"
+              "print(n)\n")
+    try:
+        out = subprocess.run([sys.executable, "-c", client], capture_output=True, text=True, env=env, timeout=180)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert int(out.stdout) >= 3
+        assert server.poll() is None  # 16 s of completions: busy, not idle for 6 s
+        server.wait(timeout=90)  # and idle afterwards: it exits by itself
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert not (model_dir / "serve-qwen2.5-coder-1.5b.json").exists()
+
+
+@pytest.mark.slow
+def test_a_server_stopped_mid_answer_exits_and_the_client_answers_with_its_own_model(tmp_path: Path) -> None:
+    """`kill` (or the idle timeout) while a command waits on the served model: the server exits promptly,
+    removing its announcement, and the command loads the model itself and still gets its answer."""
+    import signal
+    import time
+
+    from rag.models.llm import activity
+
+    model_dir = private_model_dir(tmp_path)
+    env = {**os.environ, "RAG_MODEL_DIR": str(model_dir), "RAG_USE_SERVED_MODEL": "1"}
+    server = subprocess.Popen([EXE, "serve"], env=env, stderr=subprocess.PIPE, text=True)
+    assert server.stderr is not None
+    assert "serving" in server.stderr.readline()
+    port = json.loads((model_dir / "serve-qwen2.5-coder-1.5b.json").read_text())["port"]
+    client = ("from rag.config import Settings\n"
+              "from rag.models.llm import LLM\n"
+              "llm = LLM(Settings())\n"
+              "assert llm._local is None, 'not the served model'\n"
+              "c = llm.complete('You write long lists.', 'List the numbers from 1 to 200, one per line.', 400)\n"
+              "print(llm._local is not None, len(c.text.split()))\n")
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", client], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # wait until the served model is busy with the client's request
+            a = activity(port)
+            if a and a[1] > 0:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the client's request never reached the served model")
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)  # exits promptly, mid-answer
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+        own, words = out.split()
+        assert own == "True" and int(words) > 20  # answered by a model of its own
+    finally:
+        for p in (server, proc):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert not (model_dir / "serve-qwen2.5-coder-1.5b.json").exists()

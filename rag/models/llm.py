@@ -17,6 +17,7 @@ process restores it before its first call with that system prompt (~2 s saved pe
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -202,6 +203,7 @@ class LocalServer:
         p.n_ctx = model.n_ctx
         state_dir = Path(settings.model_dir) / "prompt-cache"
         p.endpoint_slots = True
+        p.endpoint_metrics = True  # `rag serve` reads its counters to tell a busy model from an idle one
         p.slot_save_path = str(state_dir) + os.sep  # llama.cpp appends the file name to this text as is
         p.n_parallel = 1
         p.cpuparams.n_threads = settings.threads
@@ -230,6 +232,25 @@ class LocalServer:
                 return
             time.sleep(0.1)
         raise ModelError(f"the local model server did not become ready in {timeout:.0f} s")
+
+
+def activity(port: int) -> tuple[float, float] | None:
+    """(decode calls so far, requests running or queued) of the llama.cpp server on `port`, from its
+    /metrics; None when it cannot be read. Any request, streamed or not, adds to the first."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2.0) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    vals: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.startswith("llamacpp:"):
+            with contextlib.suppress(ValueError):
+                vals[name[9:]] = float(value)
+    if "n_decode_total" not in vals:
+        return None
+    return vals["n_decode_total"], vals.get("requests_processing", 0.0) + vals.get("requests_deferred", 0.0)
 
 
 def _healthy(port: int, timeout: float = 2.0) -> bool:
@@ -275,6 +296,10 @@ def served_url(settings: Settings) -> str | None:
         return None
     port = int(info["port"])
     return f"http://127.0.0.1:{port}/v1" if _healthy(port, timeout=1.0) else None
+
+
+class _ServerGone(Exception):
+    """The served model stopped before answering (LLM.complete then loads its own)."""
 
 
 @dataclass
@@ -350,6 +375,7 @@ class LLM:
         else:
             self._local = LocalServer(settings)
             base_url, self.model, key = self._local.base_url, self._local.model, "local"
+        self.served = bool(served) if not settings.llm_base_url else False  # another process's `rag serve`
         self.base_url = base_url
         # The embedded model shares this machine's cores: under load a long prompt can take minutes, and
         # retrying it only queues the same work again, so it gets a long timeout and no retries.
@@ -362,10 +388,28 @@ class LLM:
         self.completion_tokens = 0
         self.seconds = 0.0
 
+    def _own_model(self) -> None:
+        """The `rag serve` this client used went away (stopped, killed): load the model in this process."""
+        import openai
+
+        self._local = LocalServer(self.settings)
+        self.served = False
+        self.base_url = self._local.base_url
+        self._client = openai.OpenAI(base_url=self.base_url, api_key="local", timeout=self._timeout,
+                                     max_retries=self._retries)
+
     def complete(
         self, system: str, user: str, max_tokens: int, on_text: Callable[[str], None] | None = None
     ) -> Completion:
-        """One chat completion (streamed to on_text when given). Raises BackendError with the setting to fix."""
+        """One chat completion (streamed to on_text when given). Raises BackendError with the setting to fix.
+        When the `rag serve` it used stops before answering, it loads the model here and asks again."""
+        try:
+            return self._complete(system, user, max_tokens, on_text)
+        except _ServerGone:
+            self._own_model()
+            return self._complete(system, user, max_tokens, on_text)
+
+    def _complete(self, system: str, user: str, max_tokens: int, on_text: Callable[[str], None] | None) -> Completion:
         import openai
 
         t0 = time.monotonic()
@@ -373,6 +417,7 @@ class LLM:
             self._local.states.before(system)
         kwargs = self._request(system, user, max_tokens)
         split: tuple[float | None, float | None, int | None] = (None, None, None)
+        parts: list[str] = []
         try:
             if on_text is None:
                 r = self._client.chat.completions.create(**kwargs)
@@ -382,7 +427,6 @@ class LLM:
                 ct = r.usage.completion_tokens if r.usage else 0
                 split = _timings(r)
             else:
-                parts: list[str] = []
                 pt = ct = 0
                 truncated = False
                 stream = self._client.chat.completions.create(
@@ -400,6 +444,9 @@ class LLM:
                         split = _timings(ev)
                 text = "".join(parts)
         except openai.OpenAIError as e:
+            if (self.served and not parts and isinstance(e, openai.APIConnectionError)
+                    and not isinstance(e, openai.APITimeoutError) and served_url(self.settings) is None):
+                raise _ServerGone from None
             raise self._error(e) from None  # the chained exception may carry the server's text (some echo the key)
         if self._local:
             self._local.states.after()
