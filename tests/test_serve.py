@@ -117,7 +117,6 @@ def test_a_warm_server_stays_up_while_commands_use_its_model_directly(tmp_path: 
     """`rag eval`, digests and briefs send completions to the served model, not to the ask API: those count
     as activity, so the idle timeout does not stop the server under a running command (which then waited
     for an answer that never came), and the server still exits once nothing uses it."""
-
     model_dir = private_model_dir(tmp_path)
     env = {**os.environ, "RAG_MODEL_DIR": str(model_dir), "RAG_USE_SERVED_MODEL": "1"}
     server = subprocess.Popen([EXE, "serve", "--idle-timeout", "6"], env=env, stderr=subprocess.PIPE, text=True)
@@ -166,9 +165,11 @@ def test_a_server_stopped_mid_answer_exits_and_the_client_answers_with_its_own_m
               "assert llm._local is None, 'not the served model'\n"
               "c = llm.complete('You write long lists.', 'List the numbers from 1 to 200, one per line.', 400)\n"
               "print(llm._local is not None, len(c.text.split()))\n")
+    started = [server]
     try:
         proc = subprocess.Popen([sys.executable, "-c", client], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=env)
+        started.append(proc)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # wait until the served model is busy with the client's request
             a = activity(port)
@@ -184,7 +185,7 @@ def test_a_server_stopped_mid_answer_exits_and_the_client_answers_with_its_own_m
         own, words = out.split()
         assert own == "True" and int(words) > 20  # answered by a model of its own
     finally:
-        for p in (server, proc):
+        for p in started:
             if p.poll() is None:
                 p.kill()
                 p.wait()

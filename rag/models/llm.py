@@ -375,7 +375,6 @@ class LLM:
         else:
             self._local = LocalServer(settings)
             base_url, self.model, key = self._local.base_url, self._local.model, "local"
-        self.served = bool(served) if not settings.llm_base_url else False  # another process's `rag serve`
         self.base_url = base_url
         # The embedded model shares this machine's cores: under load a long prompt can take minutes, and
         # retrying it only queues the same work again, so it gets a long timeout and no retries.
@@ -388,15 +387,16 @@ class LLM:
         self.completion_tokens = 0
         self.seconds = 0.0
 
+    @property
+    def served(self) -> bool:
+        """True when the model is another process's `rag serve`."""
+        return self._local is None and not self.settings.llm_base_url
+
     def _own_model(self) -> None:
         """The `rag serve` this client used went away (stopped, killed): load the model in this process."""
-        import openai
-
         self._local = LocalServer(self.settings)
-        self.served = False
         self.base_url = self._local.base_url
-        self._client = openai.OpenAI(base_url=self.base_url, api_key="local", timeout=self._timeout,
-                                     max_retries=self._retries)
+        self._client = self._client.with_options(base_url=self.base_url)  # same key, timeout and retries
 
     def complete(
         self, system: str, user: str, max_tokens: int, on_text: Callable[[str], None] | None = None
