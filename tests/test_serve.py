@@ -128,14 +128,15 @@ def test_a_warm_server_stays_up_while_commands_use_its_model_directly(tmp_path: 
               "llm = LLM(Settings())\n"
               "assert llm._local is None, 'not the served model'\n"
               "t0 = time.monotonic(); n = 0\n"
-              "while time.monotonic() - t0 < 16:\n"
+              "while time.monotonic() - t0 < 16 or n < 3:  # past the idle timeout, however slow the machine\n"
               "    n += bool(llm.complete('You count.', f'Count from 1 to {n % 5 + 3}.', 24).text)\n"
+              "assert llm._local is None, 'fell back to a model of its own: the server went away'\n"
               "print(n)\n")
     try:
         out = subprocess.run([sys.executable, "-c", client], capture_output=True, text=True, env=env, timeout=180)
         assert out.returncode == 0, out.stderr[-2000:]
         assert int(out.stdout) >= 3
-        assert server.poll() is None  # 16 s of completions: busy, not idle for 6 s
+        assert server.poll() is None  # 16 s or more of completions: busy, not idle for 6 s
         server.wait(timeout=90)  # and idle afterwards: it exits by itself
     finally:
         if server.poll() is None:
