@@ -131,10 +131,6 @@ class Settings(BaseSettings):
     context_tokens: int = Field(
         default=450, description="Token budget for the evidence in one prompt (prompt length is latency on CPU)."
     )
-    second_look: bool = Field(
-        default=True, description="When the model finds no answer, or none of its answer passes verification, it "
-        "reads the strongest article alone once more (more of its sentences in the same budget); off: one reading."
-    )
     event_lag_days: int = Field(
         default=3, description="A date read from the question is an event's: articles published up to this many "
         "days after it are searched first (with those whose text dates an event to it), the rest at half weight."

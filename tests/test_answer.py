@@ -119,28 +119,6 @@ def test_model_refusal_is_a_result(seed_settings: Settings, embedder: object) ->
     assert a.refusal is not None and a.refusal.stage == "model"
 
 
-def test_second_look_reads_the_strongest_article_alone(march_settings: Settings, embedder: object) -> None:
-    """A model distracted by several articles (NOT IN ARTICLES when its passages come from more than one) gets a
-    second reading of the strongest article alone, and its answer there is verified like any other; with
-    RAG_SECOND_LOOK off it stays refused."""
-    def distracted(system: str, user: str) -> str:
-        headers = re.findall(r'^"[^"\n]*" \([^)\n]*\):$', user, flags=re.M)
-        return "NOT IN ARTICLES" if len(headers) > 1 else FakeChat._extract(user)
-
-    q = "What is Executive Order 12810?"
-    fake = FakeChat(distracted)
-    a = ask(q, march_settings, embedder=embedder, llm=fake)  # type: ignore[arg-type]
-    assert len(fake.prompts) == 2 and len(_prompt_dates(fake.prompts[0][1])) > 1 and len(_prompt_dates(fake.prompts[1][1])) == 1
-    assert not a.refused and "12810" in a.answer and a.usage["calls"] >= 2
-    assert {c.article_id for c in a.citations} == {a.citations[0].article_id}
-    off = FakeChat(distracted)
-    b = ask(q, march_settings.model_copy(update={"second_look": False}), embedder=embedder, llm=off)  # type: ignore[arg-type]
-    assert b.refused and b.refusal is not None and b.refusal.stage == "model" and len(off.prompts) == 1
-    never = FakeChat(lambda s, u: "NOT IN ARTICLES")  # a model that finds nothing either time: refused, and says so
-    c = ask(q, march_settings, embedder=embedder, llm=never)  # type: ignore[arg-type]
-    assert c.refused and c.refusal is not None and "second look" in c.refusal.detail and len(never.prompts) == 2
-
-
 def test_unverifiable_answer_is_refused(seed_settings: Settings, embedder: object) -> None:
     a = ask("Which city hosted the talks?", seed_settings, embedder=embedder,  # type: ignore[arg-type]
             llm=FakeChat(lambda s, u: "The talks took place in Vienna under Austrian mediation [1]."))

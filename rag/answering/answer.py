@@ -46,7 +46,6 @@ from rag.types import Answer, Citation, Passage, Refusal
 from rag.verify import Verified, make_judge, verify
 from rag.verify.checks import mentions_name
 from rag.verify.facts import numbers
-from rag.verify.judge import Judge
 from rag.verify.lexicon import fold
 
 REFUSAL = "The indexed articles do not answer this question."
@@ -467,71 +466,45 @@ def ask(
     derived = operation(question) if pieces and derive_inputs else None  # a two-part question asking for arithmetic
     prompt = load_prompt("answer_derived" if derived else "answer", {"passages", "question"})
     asked = f"{question}\n(It is one part of the question: {within})" if within else question
+    system, user = prompt.render(passages=format_passages(context), question=asked)
     llm = llm or LLM(settings)
-    judges: list[Judge | None] = []
+    judge = make_judge(llm, settings, budget=JUDGE_BUDGET)
 
-    def attempt(context: list[Passage]) -> tuple[list[Passage], Verified, tuple[str, str] | None, bool]:
-        """One reading of `context`: (context, what passed verification, (stage, detail) of a refusal or None,
-        whether anything was streamed)."""
-        system, user = prompt.render(passages=format_passages(context), question=asked)
-        judge = make_judge(llm, settings, budget=JUDGE_BUDGET)  # each reading its own budget of judgements
-        judges.append(judge)
+    def check(text: str) -> Verified:  # without a span of days the model may copy from the prompt ("last week (...)")
+        return verify(unannotate(text), context, question, extra=pool, judge=judge, articles=texts)
 
-        def check(text: str) -> Verified:  # without a span of days the model may copy from the prompt ("last week (...)")
-            return verify(unannotate(text), context, question, extra=pool, judge=judge, articles=texts)
-
-        stream = _SentenceStream(check, on_text) if on_text else None
-        done = llm.complete(system, user, settings.max_answer_tokens, on_text=stream.feed if stream else None)
-        if stream:
-            stream.feed("", final=True)
-        usage["calls"] += 1
-        for key, value in (("prompt_tokens", done.prompt_tokens), ("completion_tokens", done.completion_tokens),
-                           ("llm_seconds", round(done.seconds, 3)), ("prompt_seconds", done.prompt_seconds),
-                           ("generation_seconds", done.generation_seconds), ("cached_prompt_tokens", done.cached_tokens)):
-            if value is not None:
-                usage[key] = round(usage.get(key, 0.0) + value, 3)
-        body = before_refusal(answer_part(done.text))  # what a stream showed is what is kept
-        checked = check(body) if body.strip() else Verified("", [])
-        shown = bool(stream and stream.shown)
-        if not checked.citations:
-            if not body.strip():
-                missing = unknown_names(question, context)
-                if missing:
-                    return context, checked, ("unknown_name", f"the model found no answer; the evidence never names "
-                                              f"{', '.join(repr(m) for m in missing)}"), shown
-                return context, checked, ("model", "the model found no answer in the evidence"), shown
-            why = "; ".join(f"{d[:80]!r}: {r}" for d, r in zip(checked.dropped, checked.reasons, strict=True))
-            return context, checked, ("unverified", f"no sentence of the model's answer passed verification ({why})"), shown
-        # "A, and B?" answered for A only: B is asked on its own, the whole question beside it (rag.answering.decompose)
-        half = None if whole or derived else unanswered(question, checked.answer)
-        off = off_question(question, checked, texts, within, sibling)
-        if off is not None and off[0] == "unknown_name" and half and (pair := halves(question)):
-            # B's names need not be in A's articles: A's half is checked here, B's when it is asked on its own
-            off = off_question(pair[1] if pair[0] == half else pair[0], checked, texts, within, sibling)
-        return context, checked, off, shown
-
-    context, checked, off, shown = attempt(context)
-    if off is not None and off[0] in ("model", "unverified") and settings.second_look and not shown:
-        # a second look, at the strongest article alone: more of its sentences within the same budget, none
-        # of the others to distract a small model (kept only if it passes everything the first reading had to)
-        top = context[0].article_id
-        focus = by_article(select(question, [p for p in pool if p.article_id == top], settings.context_tokens,
-                                  embedder, settings.evidence))
-        if focus and [p.chunk_id for p in focus] != [p.chunk_id for p in context]:
-            again = attempt(focus)
-            if again[2] is None:
-                context, checked, off, shown = again
-            else:
-                off = (off[0], f"{off[1]}; a second look at {top} alone: {again[2][1]}")
-                checked = Verified(checked.answer, checked.citations, checked.dropped + again[1].dropped,
-                                   checked.reasons + again[1].reasons)
-    if judges and judges[0] is not None:
-        calls = sum(j.calls for j in judges if j is not None)
-        usage.update(judge_calls=calls, judge_seconds=round(sum(j.seconds for j in judges if j is not None), 3))
-        usage["calls"] += calls
+    stream = _SentenceStream(check, on_text) if on_text else None
+    done = llm.complete(system, user, settings.max_answer_tokens, on_text=stream.feed if stream else None)
+    if stream:
+        stream.feed("", final=True)
+    usage.update(calls=1, prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
+                 llm_seconds=round(done.seconds, 3))
+    if done.prompt_seconds is not None and done.generation_seconds is not None:
+        usage.update(prompt_seconds=done.prompt_seconds, generation_seconds=done.generation_seconds)
+    if done.cached_tokens is not None:
+        usage["cached_prompt_tokens"] = done.cached_tokens
+    body = before_refusal(answer_part(done.text))  # what a stream showed is what is kept
+    checked = check(body) if body.strip() else Verified("", [])
+    if judge is not None:
+        usage.update(judge_calls=judge.calls, judge_seconds=round(judge.seconds, 3))
+        usage["calls"] += judge.calls
+    if not checked.citations:
+        if not body.strip():
+            missing = unknown_names(question, context)
+            if missing:
+                return refuse("unknown_name", f"the model found no answer; the evidence never names "
+                              f"{', '.join(repr(m) for m in missing)}", context)
+            return refuse("model", "the model found no answer in the evidence", context)
+        why = "; ".join(f"{d[:80]!r}: {r}" for d, r in zip(checked.dropped, checked.reasons, strict=True))
+        return refuse("unverified", f"no sentence of the model's answer passed verification ({why})", context, checked)
+    # "A, and B?" answered for A only: B is asked on its own, the whole question beside it (rag.answering.decompose)
+    half = None if whole or derived else unanswered(question, checked.answer)
+    off = off_question(question, checked, texts, within, sibling)
+    if off is not None and off[0] == "unknown_name" and half and (pair := halves(question)):
+        # B's names need not be in A's articles: A's half is checked here, B's when it is asked on its own
+        off = off_question(pair[1] if pair[0] == half else pair[0], checked, texts, within, sibling)
     if off is not None:
         return refuse(*off, context, checked)
-    half = None if whole or derived else unanswered(question, checked.answer)
     text = checked.answer
     if derived and (computed := derive(question, checked)):
         text = f"{text} {computed}"  # the arithmetic is code's, over the verified inputs it cites
