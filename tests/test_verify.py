@@ -1041,6 +1041,18 @@ def test_an_answer_restating_the_question_is_kept_when_the_evidence_gives_what_i
     assert got.answer == ""  # no question, no premise: the claim is checked as it stands
 
 
+def test_the_dates_an_answer_repeats_from_the_question_are_its_premise_when_they_hold_the_articles_time() -> None:
+    text = "Both the Chardonnay and Merlot will retail for CDN$11.95 MSRP."
+    q = "What was the retail price of the Olympic wines announced in February 2007 as a Vancouver 2010 sponsorship?"
+    claim = "The retail price of the Olympic wines announced in February 2007 as a Vancouver 2010 sponsorship was CDN$11.95 MSRP [1]."
+    p = Passage("w#0", "w", "Olympic wines on menu", "2007-02-08", None, 0, len(text), text)
+    got = verify(claim, [p], q, judge=AnswerJudge())
+    assert got.answer == claim and "question's" in got.verdicts[0].reason  # "2010" and "February 2007" are the reader's
+    old = Passage("w#0", "w", "Olympic wines on menu", "2005-06-01", None, 0, len(text), text)
+    got = verify(claim, [old], q, judge=AnswerJudge())
+    assert got.answer == "" and got.dropped  # a premise of another time than the article's is checked
+
+
 def _one(text: str, date: str = "2009-02-10") -> Passage:
     return Passage("w", "a", "Story", date, None, 0, len(text), text)
 

@@ -34,7 +34,7 @@ from rag.answering.evidence import select
 from rag.answering.retrieve import DateRange, Retriever, Searcher
 from rag.answering.timeframe import resolve
 from rag.chunk import sentences
-from rag.cite import content_words, strip_markers
+from rag.cite import content_words, parse_markers, strip_markers
 from rag.config import Settings
 from rag.errors import IndexEmptyError, InputError
 from rag.models.embed import Embedder, make_embedder
@@ -222,6 +222,44 @@ def off_question(question: str, checked: Verified, articles: dict[str, str], wit
                               answer, re.I):
         return "unverified", "the question asks when and the verified answer gives no date"
     return None
+
+
+def informative(question: str, checked: Verified) -> Verified:
+    """The verified answer to a wh-question without its sentences that say nothing the question did not: every
+    word of such a sentence is the question's, so it answers nothing, and rearranging the question's words can
+    state what no passage does ("Wales predicted that Wikipedia might proliferate on knol" for "What did Wales
+    predict might proliferate on knol?", passing the checks on words the window holds in other roles). The
+    citations left are renumbered in order.
+
+    >>> c = [Citation(1, "a", "T", None, None, 0, 5, "x"), Citation(2, "b", "T", None, None, 0, 5, "y")]
+    >>> got = informative("What did Wales predict might proliferate on knol?",
+    ...                   Verified("Wales predicted that knol might proliferate [1]. Wales named Viagra [2].", c))
+    >>> got.answer, [(x.n, x.article_id) for x in got.citations], got.reasons
+    ('Wales named Viagra [1].', [(1, 'b')], ['it says nothing the question did not'])
+    >>> informative("How many were expelled?", Verified('54 were expelled for chanting "Death to the dictator." [1]', c)).answer
+    '54 were expelled for chanting "Death to the dictator." [1]'
+    """
+    if not asks_wh(question) or not checked.answer:
+        return checked
+    asked = content_words(question)
+    spans = sentences(checked.answer)
+    empty = [(s, e) for s, e in spans if re.search(r"\w", strip_markers(checked.answer[s:e]))  # not a marker alone
+             and not content_words(strip_markers(checked.answer[s:e])) - asked]
+    if not empty:
+        return checked
+    kept = [checked.answer[s:e] for s, e in spans if (s, e) not in empty]
+    used = sorted({n for k in kept for n in parse_markers(k)})
+    new = {old: i for i, old in enumerate(used, 1)}
+    text = re.sub(r"\[(\d+(?:\s*,\s*\d+)*)\]", lambda m: "[" + ", ".join(
+        str(new[int(n)]) for n in re.findall(r"\d+", m.group(1)) if int(n) in new) + "]", " ".join(kept))
+    from dataclasses import replace
+
+    cites = [replace(c, n=new[c.n]) for c in checked.citations if c.n in new]
+    verdicts = checked.verdicts if len(checked.verdicts) != len(spans) else \
+        [v for v, sp in zip(checked.verdicts, spans, strict=True) if sp not in empty]
+    removed = [strip_markers(checked.answer[s:e]) for s, e in empty]
+    return Verified(text, cites, checked.dropped + removed,
+                    checked.reasons + ["it says nothing the question did not"] * len(removed), verdicts)
 
 
 def names_cited(question: str, answer: str, citations: list[Citation]) -> bool:
@@ -471,7 +509,8 @@ def ask(
     judge = make_judge(llm, settings, budget=JUDGE_BUDGET)
 
     def check(text: str) -> Verified:  # without a span of days the model may copy from the prompt ("last week (...)")
-        return verify(unannotate(text), context, question, extra=pool, judge=judge, articles=texts)
+        return informative(question, verify(unannotate(text), context, question, extra=pool, judge=judge,
+                                            articles=texts))
 
     stream = _SentenceStream(check, on_text) if on_text else None
     done = llm.complete(system, user, settings.max_answer_tokens, on_text=stream.feed if stream else None)

@@ -33,6 +33,7 @@ Not handled: claims spanning two articles (each sentence is checked against one 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -490,7 +491,8 @@ def answers_question(claim: str, passages: Sequence[Passage], question: str, jud
         for cov, s, e, wf, parts in _candidates(claim, p, question):
             text = p.text[s:e]
             results = [checks.quotes(claim, text), checks.names(mine, wf, p.title, p.text),
-                       checks.numbers(cf, wf, given), checks.dates(cf, wf, p.date, question, parts),
+                       checks.numbers(cf, wf, given), checks.dates(_own_dates(cf, qf, wf, p.date), wf, p.date,
+                                                                   question, parts),
                        checks.polarity(cf, wf, qf)]
             if all(c.ok for c in results) and (best is None or cov > best[0]):
                 best = (cov, Verdict(claim, "supported", "", p, p.start + s, p.start + e, cov, results))
@@ -505,6 +507,24 @@ def answers_question(claim: str, passages: Sequence[Passage], question: str, jud
     v.reason = (f"the model judged the evidence to give this answer ({own!r}) to the question (P(yes) {q:.2f}); "
                 "what it repeats of the question is the question's")
     return v
+
+
+def _own_dates(claim: Facts, question: Facts, window: Facts, published: str | None) -> Facts:
+    """The claim without the dates it repeats from the question (the reader's premise, like its names and
+    figures: "the wines announced in February 2007 as a Vancouver 2010 sponsorship"), provided one of them
+    holds the article's publication day or a date of the window: a premise of another time than the article's
+    is still checked, so that an answer from an article of 2005 is not shown for a question about 2007."""
+    from datetime import date
+
+    asked = [c for c in claim.dates if any(c.lo == q.lo and c.hi == q.hi for q in question.dates)]
+    if not asked:
+        return claim
+    pub = None
+    with contextlib.suppress(ValueError):
+        pub = date.fromisoformat(published or "")
+    if not any((pub and c.lo <= pub <= c.hi) or any(w.within(c) for w in window.dates) for c in asked):
+        return claim
+    return replace(claim, dates=[c for c in claim.dates if c not in asked])
 
 
 def _cite(claim: str, v: Verdict, out: Verified, cites: dict[tuple[str, int, int], int]) -> str:
