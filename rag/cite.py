@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from rag.calendar_names import MONTHS, WEEKDAYS
 from rag.stem import stem
@@ -58,6 +59,21 @@ def numbers(text: str) -> set[str]:
 
 def strip_markers(sentence: str) -> str:
     return MARKER.sub("", sentence).strip()
+
+
+def remap_markers(text: str, new: Callable[[int], int | None]) -> str:
+    """Every citation marker's numbers mapped by `new` (None drops a number; a marker left empty goes).
+
+    >>> remap_markers("Gates [1]. Webb [2, 3].", lambda n: n + 2)
+    'Gates [3]. Webb [4, 5].'
+    >>> remap_markers("Gates [1]. Webb [2, 3].", {2: 1}.get)
+    'Gates. Webb [1].'
+    """
+    def one(m: re.Match[str]) -> str:
+        kept = [str(k) for n in re.findall(r"\d+", m.group(1)) if (k := new(int(n))) is not None]
+        return f"{m.group(0)[: len(m.group(0)) - len(m.group(0).lstrip())]}[{', '.join(kept)}]" if kept else ""
+
+    return MARKER.sub(one, text)
 
 
 def parse_markers(sentence: str) -> list[int]:

@@ -195,7 +195,7 @@ def mentions(text: str, published: str | date | None) -> list[Mention]:
     >>> [(m.phrase, str(m.lo)) for m in mentions("It said on Monday the debate will be held this Tuesday.", "2007-10-29")]
     [('Monday', '2007-10-29'), ('this Tuesday', '2007-10-30')]
     """
-    pub = _pub(published)
+    pub = published_day(published)
     out: list[Mention] = []
     for m in _PATTERN.finditer(text):
         span = _safe(_resolve, m, pub)
@@ -216,7 +216,8 @@ def mentions(text: str, published: str | date | None) -> list[Mention]:
     return out
 
 
-def _pub(published: str | date | None) -> date | None:
+def published_day(published: str | date | None) -> date | None:
+    """The day an ISO date (or datetime) string names, or None when it names none."""
     if isinstance(published, date) or published is None:
         return published
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
 from rag.answering.decompose import (
@@ -34,7 +35,7 @@ from rag.answering.evidence import select
 from rag.answering.retrieve import DateRange, Retriever, Searcher
 from rag.answering.timeframe import resolve
 from rag.chunk import sentences
-from rag.cite import content_words, parse_markers, strip_markers
+from rag.cite import content_words, parse_markers, remap_markers, strip_markers
 from rag.config import Settings
 from rag.errors import IndexEmptyError, InputError
 from rag.models.embed import Embedder, make_embedder
@@ -243,22 +244,18 @@ def informative(question: str, checked: Verified) -> Verified:
         return checked
     asked = content_words(question)
     spans = sentences(checked.answer)
-    empty = [(s, e) for s, e in spans if re.search(r"\w", strip_markers(checked.answer[s:e]))  # not a marker alone
-             and not content_words(strip_markers(checked.answer[s:e])) - asked]
+    said = [(checked.answer[s:e], strip_markers(checked.answer[s:e])) for s, e in spans]
+    empty = [i for i, (_, words) in enumerate(said)  # a marker standing alone after a quote is not a sentence
+             if re.search(r"\w", words) and not content_words(words) - asked]
     if not empty:
         return checked
-    kept = [checked.answer[s:e] for s, e in spans if (s, e) not in empty]
-    used = sorted({n for k in kept for n in parse_markers(k)})
-    new = {old: i for i, old in enumerate(used, 1)}
-    text = re.sub(r"\[(\d+(?:\s*,\s*\d+)*)\]", lambda m: "[" + ", ".join(
-        str(new[int(n)]) for n in re.findall(r"\d+", m.group(1)) if int(n) in new) + "]", " ".join(kept))
-    from dataclasses import replace
-
-    cites = [replace(c, n=new[c.n]) for c in checked.citations if c.n in new]
+    kept = [raw for i, (raw, _) in enumerate(said) if i not in empty]
+    new = {old: n for n, old in enumerate(sorted({n for k in kept for n in parse_markers(k)}), 1)}
     verdicts = checked.verdicts if len(checked.verdicts) != len(spans) else \
-        [v for v, sp in zip(checked.verdicts, spans, strict=True) if sp not in empty]
-    removed = [strip_markers(checked.answer[s:e]) for s, e in empty]
-    return Verified(text, cites, checked.dropped + removed,
+        [v for i, v in enumerate(checked.verdicts) if i not in empty]
+    removed = [said[i][1] for i in empty]
+    return Verified(remap_markers(" ".join(kept), new.get),
+                    [replace(c, n=new[c.n]) for c in checked.citations if c.n in new], checked.dropped + removed,
                     checked.reasons + ["it says nothing the question did not"] * len(removed), verdicts)
 
 
@@ -584,16 +581,13 @@ def renumber(text: str, shift: int) -> str:
     >>> renumber("Gates [1]. Webb [2][3].", 2)
     'Gates [3]. Webb [4][5].'
     """
-    return re.sub(r"\[(\d+(?:\s*,\s*\d+)*)\]",
-                  lambda m: "[" + ", ".join(str(int(n) + shift) for n in re.findall(r"\d+", m.group(1))) + "]", text)
+    return remap_markers(text, lambda n: n + shift)
 
 
 def join(question: str, subs: list[str], answers: list[Answer], pair: tuple[str, str] | None = None) -> Answer:
     """One answer from the sub-answers of an arithmetic question or of a comparison between `pair`
     (rag.answering.decompose): the verified sentences of each, citations renumbered in order, then code's computation
     or comparison over them (rag.answering.derive). Without both inputs it is refused, saying why for each missing one."""
-    from dataclasses import replace
-
     usage: dict[str, float] = {}
     for a in answers:
         for k, v in a.usage.items():

@@ -26,7 +26,7 @@ import numpy as np
 
 from rag.answering.retrieve import DateRange
 from rag.cache import JsonCache, key
-from rag.cite import strip_markers
+from rag.cite import remap_markers, strip_markers
 from rag.config import Settings
 from rag.errors import IndexEmptyError
 from rag.index.lexical import Lexical
@@ -117,7 +117,7 @@ def _item_of(sentence: str, citations: list[Citation]) -> BriefItem:
     order = list(dict.fromkeys(nums))
     by_n = {c.n: c for c in citations}
     renum = {old: new for new, old in enumerate(order, 1)}
-    text = re.sub(r"\[(\d+)\]", lambda m: f"[{renum[int(m.group(1))]}]", sentence)
+    text = remap_markers(sentence, renum.get)
     cites = [Citation(renum[o], by_n[o].article_id, by_n[o].title, by_n[o].date, by_n[o].url, by_n[o].start,
                       by_n[o].end, by_n[o].text) for o in order]
     return BriefItem(text, cites)

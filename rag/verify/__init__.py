@@ -33,7 +33,6 @@ Not handled: claims spanning two articles (each sentence is checked against one 
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,6 +42,7 @@ from typing import Literal
 from rag.chunk import sentences
 from rag.cite import calendar, content_words, parse_markers, strip_markers, weighted_words
 from rag.stem import stem
+from rag.textdates import published_day
 from rag.types import Citation, Passage
 from rag.verify import checks, contrast
 from rag.verify.facts import Facts, _doc, analyse, numbers, sentence_facts
@@ -514,14 +514,10 @@ def _own_dates(claim: Facts, question: Facts, window: Facts, published: str | No
     figures: "the wines announced in February 2007 as a Vancouver 2010 sponsorship"), provided one of them
     holds the article's publication day or a date of the window: a premise of another time than the article's
     is still checked, so that an answer from an article of 2005 is not shown for a question about 2007."""
-    from datetime import date
-
     asked = [c for c in claim.dates if any(c.lo == q.lo and c.hi == q.hi for q in question.dates)]
     if not asked:
         return claim
-    pub = None
-    with contextlib.suppress(ValueError):
-        pub = date.fromisoformat(published or "")
+    pub = published_day(published)
     if not any((pub and c.lo <= pub <= c.hi) or any(w.within(c) for w in window.dates) for c in asked):
         return claim
     return replace(claim, dates=[c for c in claim.dates if c not in asked])
