@@ -164,3 +164,40 @@ def test_a_sentence_with_an_abbreviation_is_one_input() -> None:
                                     Citation(2, "a2", "t", "2006-12-16", None, 0, 10, "Two men were arrested")])
     assert derive("How many more people were arrested in April than in December?", answer) == \
         "The difference is 14 (16 and Two, computed) [1][2]."
+
+
+# ---- a date input picked from the evidence by the real model (rag.answering.datepick) ---------------------------
+_DATED = [  # sentences of real Wikinews articles of February 2008, one passage each
+    ("Clinton's speech at St. Mary's University stirs debate over abortion", "2008-02-14",
+     "Clinton's main strength in past primaries and caucuses have been among Latino voters. Most Latinos are Roman "
+     "Catholic, which might explain Clinton's visit to the University in conjunction with the upcoming March 4 Texas "
+     "Primary."),
+    ("McCain captures Florida, Giuliani drops out", "2008-01-30",
+     "Senator John McCain won the Republican primary in Florida on Tuesday."),
+    ("Ontario, Canada celebrates Family Day", "2008-02-18",
+     "On Monday, February 18, many people in the Canadian province of Ontario are to get a new holiday from work and "
+     "school. An estimated 40% of Ontario workers will not receive more time away from work."),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "want"), [
+    ("When was the Texas Democratic primary that Hillary Clinton was courting Latino Catholic voters for?",
+     "Most Latinos are Roman Catholic, which might explain Clinton's visit to the University in conjunction with the "
+     "upcoming March 4 Texas Primary [1]."),
+    ("When was Ontario's first Family Day holiday in 2008?",
+     "On Monday, February 18, many people in the Canadian province of Ontario are to get a new holiday from work and "
+     "school [3]."),
+])
+def test_the_real_model_picks_the_sentence_that_dates_the_event_asked_about(local_llm: object, question: str,
+                                                                           want: str) -> None:
+    """Only sentences with a date are offered (not the Latino voters' one), each put to the model as yes/no; the
+    sentence of the event asked about wins over the other events' dates of the same evidence."""
+    from rag.answering.datepick import dated_sentences, pick_dated
+    from rag.types import Passage
+
+    passages = [Passage(f"c{i}", f"a{i}", title, day, None, 0, len(text), text)
+                for i, (title, day, text) in enumerate(_DATED)]
+    assert [n for n, _ in dated_sentences(passages)] == [1, 2, 3]
+    picked, cost = pick_dated(question, passages, local_llm)  # type: ignore[arg-type]
+    assert picked == want and cost["calls"] == 3

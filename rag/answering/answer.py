@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
+from rag.answering.datepick import dates_given, pick_dated
 from rag.answering.decompose import (
     asks_wh,
     halves,
@@ -147,6 +148,7 @@ _WANTS_NUMBER = re.compile(r"^\W*(how (many|much|large|big|long|far|high|old|low
                            r"score|margin|sum|fine|salary|death toll|toll)\b|what (price|percentage|proportion|share|"
                            r"fraction|amount|sum|figure)\b)", re.I)
 _WANTS_DATE = re.compile(r"^\W*(when\b|on what (day|date)\b|what (day|date|year|month)\b|in what (year|month)\b)", re.I)
+_COARSE = re.compile(r"\bhow many (months|years)\b", re.I)  # a span in months or years: a month or year will do
 _WANTS_COUNT = re.compile(r"^\W*how many\b(?!\s+(?:percent|per cent|percentage))", re.I)
 _WANTS_NAME = re.compile(r"^\W*(?:(?:to|by|for|with|from|of)\s+)?(?:who|whom|whose)\b|"
                          r"^\W*(?:under\s+)?what\s+(?:(?:is|was|are|were)\s+the\s+)?names?\b", re.I)
@@ -386,6 +388,7 @@ def ask(
     within: str | None = None,
     sibling: str | None = None,
     derive_inputs: bool = True,
+    date_input: str | None = None,
 ) -> Answer:
     """Answer a question from the indexed articles with verified citations (see module doc).
 
@@ -398,7 +401,9 @@ def ask(
     `within`: the whole question this one is a half of, shown to the model beside it. `sibling`: the other part
     of a question asked in two (see off_question). `derive_inputs`:
     a two-part arithmetic question asks the model for the inputs and code computes the result (False: the
-    result is asked for as a stated figure).
+    result is asked for as a stated figure). `date_input` ("day" or "any"): this question asks for the date one
+    input of a time span needs; an answer that gives none is replaced by the evidence sentence the model picks as
+    dating the event, when it verifies (rag.answering.datepick).
     """
     if not question.strip():
         raise InputError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
@@ -426,10 +431,12 @@ def ask(
             # with the whole question beside it: searched with its names, and its answer must cite an article
             # naming one of them (off_question)
             names = question_names(question)
+            precision = None if operation(question) != "days" else "any" if _COARSE.search(question) else "day"
             answers = [ask(sub, settings, as_of=as_of, since=since, until=until, index=index, embedder=embedder,
                            llm=llm, retriever=retriever, whole=True,
                            within=question if names and not any(mentions_name(n, sub) for n in names) else None,
-                           sibling=subs[1 - i] if len(subs) == 2 else None)
+                           sibling=subs[1 - i] if len(subs) == 2 else None,
+                           date_input=precision if _WANTS_DATE.match(sub) else None)
                        for i, sub in enumerate(subs)]
         finally:
             if own:
@@ -521,6 +528,11 @@ def ask(
         usage["cached_prompt_tokens"] = done.cached_tokens
     body = before_refusal(answer_part(done.text))  # what a stream showed is what is kept
     checked = check(body) if body.strip() else Verified("", [])
+    if date_input and not stream and not dates_given(checked, date_input == "day"):
+        picked, cost = pick_dated(question, context, llm, date_input == "day")
+        usage.update(calls=usage["calls"] + cost["calls"], llm_seconds=round(usage["llm_seconds"] + cost["seconds"], 3))
+        if picked and (got := check(picked)).citations:
+            body, checked = picked, got
     if judge is not None:
         usage.update(judge_calls=judge.calls, judge_seconds=round(judge.seconds, 3))
         usage["calls"] += judge.calls
