@@ -193,11 +193,11 @@ def test_the_real_model_picks_the_sentence_that_dates_the_event_asked_about(loca
                                                                            want: str) -> None:
     """Only sentences with a date are offered (not the Latino voters' one), each put to the model as yes/no; the
     sentence of the event asked about wins over the other events' dates of the same evidence."""
-    from rag.answering.datepick import dated_sentences, pick_dated
+    from rag.answering.datepick import offered, pick
     from rag.types import Passage
 
     passages = [Passage(f"c{i}", f"a{i}", title, day, None, 0, len(text), text)
                 for i, (title, day, text) in enumerate(_DATED)]
-    assert [n for n, _ in dated_sentences(passages)] == [1, 2, 3]
-    picked, cost = pick_dated(question, passages, local_llm)  # type: ignore[arg-type]
+    assert [n for n, _ in offered(passages, "day")] == [1, 2, 3]
+    picked, cost = pick(question, passages, local_llm, "day")  # type: ignore[arg-type]
     assert picked == want and cost["calls"] == 3

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
-from rag.answering.datepick import dates_given, pick_dated
+from rag.answering.datepick import given, pick
 from rag.answering.decompose import (
     asks_wh,
     halves,
@@ -388,7 +388,7 @@ def ask(
     within: str | None = None,
     sibling: str | None = None,
     derive_inputs: bool = True,
-    date_input: str | None = None,
+    needs: str | None = None,
 ) -> Answer:
     """Answer a question from the indexed articles with verified citations (see module doc).
 
@@ -401,9 +401,9 @@ def ask(
     `within`: the whole question this one is a half of, shown to the model beside it. `sibling`: the other part
     of a question asked in two (see off_question). `derive_inputs`:
     a two-part arithmetic question asks the model for the inputs and code computes the result (False: the
-    result is asked for as a stated figure). `date_input` ("day" or "any"): this question asks for the date one
-    input of a time span needs; an answer that gives none is replaced by the evidence sentence the model picks as
-    dating the event, when it verifies (rag.answering.datepick).
+    result is asked for as a stated figure). `needs` ("day" or "any"): this question asks for the date one input
+    of a time span needs; an answer that gives none is replaced by the evidence sentence the model believes dates the
+    event, when that verifies (rag.answering.datepick).
     """
     if not question.strip():
         raise InputError("the question is empty: ask something, e.g. rag ask \"Who won the vote?\"")
@@ -431,12 +431,11 @@ def ask(
             # with the whole question beside it: searched with its names, and its answer must cite an article
             # naming one of them (off_question)
             names = question_names(question)
-            precision = None if operation(question) != "days" else "any" if _COARSE.search(question) else "day"
             answers = [ask(sub, settings, as_of=as_of, since=since, until=until, index=index, embedder=embedder,
                            llm=llm, retriever=retriever, whole=True,
                            within=question if names and not any(mentions_name(n, sub) for n in names) else None,
                            sibling=subs[1 - i] if len(subs) == 2 else None,
-                           date_input=precision if _WANTS_DATE.match(sub) else None)
+                           needs=None if pair else input_needs(question, sub))
                        for i, sub in enumerate(subs)]
         finally:
             if own:
@@ -528,8 +527,8 @@ def ask(
         usage["cached_prompt_tokens"] = done.cached_tokens
     body = before_refusal(answer_part(done.text))  # what a stream showed is what is kept
     checked = check(body) if body.strip() else Verified("", [])
-    if date_input and not stream and not dates_given(checked, date_input == "day"):
-        picked, cost = pick_dated(question, context, llm, date_input == "day")
+    if needs and not stream and not given(checked, needs):
+        picked, cost = pick(question, context, llm, needs)
         usage.update(calls=usage["calls"] + cost["calls"], llm_seconds=round(usage["llm_seconds"] + cost["seconds"], 3))
         if picked and (got := check(picked)).citations:
             body, checked = picked, got
@@ -585,6 +584,23 @@ def ask(
         on_text(" " + note)
     joined.usage["seconds"] = round(time.monotonic() - t_start, 3)
     return joined
+
+
+def input_needs(question: str, sub: str) -> str | None:
+    """The date the part `sub` of a time-span question must give for code to compute (rag.answering.datepick): "day"
+    for a span in days or weeks, "any" in months or years; None when the question or the part asks for no date.
+
+    >>> input_needs("How many days after the vote did he resign?", "When did he resign?")
+    'day'
+    >>> input_needs("How many years after the merger did he leave?", "When did he leave?")
+    'any'
+    >>> input_needs("How many more seats did A win than B?", "How many seats did A win?") is None
+    True
+    """
+    op = operation(question)
+    if op == "days" and _WANTS_DATE.match(sub):
+        return "any" if _COARSE.search(question) else "day"
+    return None
 
 
 def renumber(text: str, shift: int) -> str:
