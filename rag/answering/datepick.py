@@ -88,10 +88,11 @@ def _line(p: Passage, sentence: str) -> str:
 
 
 def pick(question: str, passages: list[Passage], llm: ChatModel, kind: str) -> tuple[str | None, dict[str, float]]:
-    """The evidence sentence the model most believes dates the question's event (a `kind` date), written as an answer sentence with
-    its passage's marker ("Polls open on March 4 [1]."), and the cost of asking (calls, seconds); None when no
-    sentence holds such a date, no sentence's P(YES) reaches thresholds.toml `date_pick`, the best does not lead the next
-    by `date_pick_margin`, or the model gives no probabilities (a server without log probabilities)."""
+    """The evidence sentence the model most believes dates the question's event (a `kind` date), written as an
+    answer sentence with its passage's marker ("Polls open on March 4 [1]."), and the cost of asking (calls,
+    seconds); None when no sentence holds such a date, no sentence's P(YES) reaches thresholds.toml `date_pick`, the
+    best does not lead the next by `date_pick_margin`, or the model gives no probabilities (a server without log
+    probabilities)."""
     choices = offered(passages, kind)
     believe = getattr(llm, "yes_probability", None)
     cost = {"calls": 0.0, "seconds": 0.0}
