@@ -31,8 +31,8 @@ from rag.answering.decompose import (
     subquestions,
     unanswered,
 )
-from rag.answering.derive import compare, derive, operation
-from rag.answering.evidence import select
+from rag.answering.derive import compare, derive, operation, span_unit
+from rag.answering.evidence import header, select, shown
 from rag.answering.retrieve import DateRange, Retriever, Searcher
 from rag.answering.timeframe import resolve
 from rag.chunk import sentences
@@ -43,7 +43,7 @@ from rag.models.embed import Embedder, make_embedder
 from rag.models.llm import LLM, ChatModel
 from rag.prompts import load_prompt
 from rag.store import Index
-from rag.textdates import Mention, annotate, mentions, unannotate
+from rag.textdates import Mention, mentions, unannotate
 from rag.types import Answer, Citation, Passage, Refusal
 from rag.verify import Verified, make_judge, verify
 from rag.verify.checks import mentions_name
@@ -75,13 +75,11 @@ def format_passages(passages: list[Passage]) -> str:
     blocks: list[str] = []
     last = None
     for n, p in enumerate(passages, 1):
-        text = " ".join(annotate(re.sub(r"\[(\d+)\]", r"(\1)", p.text), p.date).split())
         if p.article_id != last:
-            title = " ".join(p.title.replace('"', "'").split())
             gap = "\n" if blocks else ""  # a blank line between articles
-            blocks.append(f'{gap}"{title}" ({p.date or "undated"}):')
+            blocks.append(f"{gap}{header(p)}")
             last = p.article_id
-        blocks.append(f"[{n}] {text}")
+        blocks.append(f"[{n}] {shown(p.text, p.date)}")
     return "\n".join(blocks)
 
 
@@ -148,7 +146,6 @@ _WANTS_NUMBER = re.compile(r"^\W*(how (many|much|large|big|long|far|high|old|low
                            r"score|margin|sum|fine|salary|death toll|toll)\b|what (price|percentage|proportion|share|"
                            r"fraction|amount|sum|figure)\b)", re.I)
 _WANTS_DATE = re.compile(r"^\W*(when\b|on what (day|date)\b|what (day|date|year|month)\b|in what (year|month)\b)", re.I)
-_COARSE = re.compile(r"\bhow many (months|years)\b", re.I)  # a span in months or years: a month or year will do
 _WANTS_COUNT = re.compile(r"^\W*how many\b(?!\s+(?:percent|per cent|percentage))", re.I)
 _WANTS_NAME = re.compile(r"^\W*(?:(?:to|by|for|with|from|of)\s+)?(?:who|whom|whose)\b|"
                          r"^\W*(?:under\s+)?what\s+(?:(?:is|was|are|were)\s+the\s+)?names?\b", re.I)
@@ -597,9 +594,8 @@ def input_needs(question: str, sub: str) -> str | None:
     >>> input_needs("How many more seats did A win than B?", "How many seats did A win?") is None
     True
     """
-    op = operation(question)
-    if op == "days" and _WANTS_DATE.match(sub):
-        return "any" if _COARSE.search(question) else "day"
+    if operation(question) == "days" and _WANTS_DATE.match(sub):
+        return "any" if span_unit(question) in ("months", "years") else "day"
     return None
 
 

@@ -17,14 +17,14 @@ not picked.
 
 from __future__ import annotations
 
-import re
 import time
 
+from rag.answering.evidence import header, shown
 from rag.chunk import sentences
-from rag.cite import strip_markers
+from rag.cite import parse_markers, strip_markers
 from rag.models.llm import ChatModel
 from rag.prompts import load_prompt
-from rag.textdates import annotate, mentions
+from rag.textdates import mentions
 from rag.types import Passage
 from rag.verify import Verified
 from rag.verify.lexicon import lexicon
@@ -72,19 +72,11 @@ def given(checked: Verified, kind: str) -> bool:
     by_n = {c.n: c for c in checked.citations}
     for a, b in sentences(checked.answer):
         s = checked.answer[a:b]
-        ns = [int(n) for n in re.findall(r"\[(\d+)\]", s)]
+        ns = parse_markers(s)
         c = by_n.get(ns[0]) if ns else None
         if c and holds(strip_markers(s), c.date, kind):
             return True
     return False
-
-
-def _line(p: Passage, sentence: str) -> str:
-    """One offered sentence as the answer prompt shows a passage (rag.answering.answer.format_passages): its
-    article's title and day, bracketed numbers neutralised, dates without a year followed by the dates they mean."""
-    text = " ".join(annotate(re.sub(r"\[(\d+)\]", r"(\1)", sentence), p.date).split())
-    title = " ".join(p.title.replace('"', "'").split())
-    return f'"{title}" ({p.date or "undated"}): {text}'
 
 
 def pick(question: str, passages: list[Passage], llm: ChatModel, kind: str) -> tuple[str | None, dict[str, float]]:
@@ -102,7 +94,7 @@ def pick(question: str, passages: list[Passage], llm: ChatModel, kind: str) -> t
     t0 = time.monotonic()
     read: list[tuple[float, int]] = []
     for i, (n, s) in enumerate(choices):
-        p = believe(*prompt.render(sentence=_line(passages[n - 1], s), question=question))
+        p = believe(*prompt.render(sentence=f"{header(passages[n - 1])} {shown(s, passages[n - 1].date)}", question=question))
         cost["calls"] += 1
         if p is None:
             return None, cost

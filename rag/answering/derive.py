@@ -220,12 +220,21 @@ def derive(question: str, checked: Verified) -> str | None:
 _UNIT = re.compile(r"\bhow many (weeks|months|years)\b", re.I)
 
 
+def span_unit(question: str) -> str:
+    """The unit a time-span question asks in: "weeks", "months", "years", else "days".
+
+    >>> span_unit("How many years after the merger did he leave?"), span_unit("How long after the vote did he go?")
+    ('years', 'days')
+    """
+    return m.group(1).lower() if (m := _UNIT.search(question)) else "days"
+
+
 def _elapsed(question: str, a: _Input, b: _Input, marks: str) -> str | None:
     """The time between two dated inputs in the unit asked: days (and weeks) from two days, months from two
     months, years from two years; None when the inputs are not that precise."""
     from datetime import date
 
-    unit = (m.group(1).lower() if (m := _UNIT.search(question)) else "days")
+    unit = span_unit(question)
     if unit in ("days", "weeks") and a.day and b.day:
         d = abs((date.fromisoformat(b.day) - date.fromisoformat(a.day)).days)
         weeks = f"{_fmt(d / 7)} weeks, " if unit == "weeks" else ""

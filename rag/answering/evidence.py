@@ -27,6 +27,7 @@ from rag.answering.retrieve import fuse
 from rag.chunk import sentences
 from rag.cite import prefix_words
 from rag.models.embed import Embedder
+from rag.textdates import annotate
 from rag.types import Passage
 
 CHARS_PER_TOKEN = 4.0  # Qwen2.5 tokenizer on 300 Wikinews sentences: 4.8 chars a token (p5 3.45, p95 6.0), so budgets err short
@@ -65,6 +66,23 @@ def _dense_ranking(question: str, cands: list[_Sentence], embedder: Embedder) ->
     vecs = np.asarray(embedder.embed([question] + [s.text for s in cands]), dtype=np.float32)
     sims = vecs[1:] @ vecs[0]
     return [int(i) for i in np.argsort(-sims)]
+
+
+def shown(text: str, published: str | None) -> str:
+    """Evidence text as a prompt shows it: bracketed numbers neutralised (an article plants no citation marker), line
+    breaks folded, and dates without a year followed by the dates they mean, read against the article's day
+    (rag.textdates.annotate).
+
+    >>> shown("It fell [2] on\\nMonday.", "2008-02-14")
+    'It fell (2) on Monday (11 February 2008).'
+    """
+    return " ".join(annotate(re.sub(r"\[(\d+)\]", r"(\1)", text), published).split())
+
+
+def header(p: Passage) -> str:
+    """The line naming a passage's article in a prompt: '"title" (day):'."""
+    title = " ".join(p.title.replace('"', "'").split())
+    return f'"{title}" ({p.date or "undated"}):'
 
 
 def select(
