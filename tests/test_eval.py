@@ -398,3 +398,23 @@ def test_the_claims_eval_scores_the_verifier_per_kind_against_hand_labels(tmp_pa
     bad.write_text(json.dumps({**rows[0], "kind": "name"}) + "\n", encoding="utf-8")
     with pytest.raises(GoldError, match="must be labelled unsupported"):
         run_eval("c", Settings(index_dir=tmp_path / "unused"), config=config)
+
+
+def test_a_cached_eval_index_starts_each_run_without_the_judgements_an_earlier_run_cached(tmp_path: Path, embedder) -> None:
+    from rag.eval.harness import GoldSet, eval_index
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"a{i}", "title": f"Harbour news {i}", "date": "2005-03-0" + str(i),
+                                          "text": f"The harbour council approved budget number {i} on Tuesday."}) + "\n"
+                              for i in (1, 2, 3)), encoding="utf-8")
+    subset = tmp_path / "subset.txt"
+    subset.write_text("a1\na3\n", encoding="utf-8")
+    gs = GoldSet("tiny", tmp_path / "gold.jsonl", corpus=corpus, subset=subset)
+    settings = Settings(index_dir=tmp_path / "unused", eval_cache_dir=tmp_path / "cache")
+    with eval_index(gs, settings, embedder) as s:
+        first = s.index_dir
+        (s.index_dir / "cache" / "judge").mkdir(parents=True)
+        (s.index_dir / "cache" / "judge" / "k.json").write_text("0.9", encoding="utf-8")
+    with eval_index(gs, settings, embedder) as s:  # the index is reused, its cached judgements are not
+        assert s.index_dir == first and (s.index_dir / "articles.sqlite").exists()
+        assert not (s.index_dir / "cache" / "judge").exists()

@@ -76,6 +76,25 @@ class CountingJudge(Judge):
         return 1.0 if claim.rstrip(".").split()[-1].lower() in evidence.lower() else 0.0
 
 
+class _Reader:
+    """A model whose P(YES) reads its prompt: high when the evidence names the answer's character."""
+
+    def yes_probability(self, system: str, user: str) -> float:
+        return 0.9 if user.count("Oswald") >= 2 else 0.2
+
+
+def test_the_answer_look_has_a_call_kept_for_it_beyond_the_budget() -> None:
+    judge = Judge(_Reader(), "t", budget=1, reserve=1)  # type: ignore[arg-type]
+    assert judge.probability("Disney obtained a rabbit.", "Disney gets Oswald.", None) == 0.2
+    assert judge.probability("Disney obtained a cartoon.", "Disney gets Oswald.", None) is None  # the budget is spent
+    asked = "Which character did Disney obtain?"
+    assert judge.probability("Oswald", "Disney gets Oswald.", None, question=asked) == 0.9  # the reserve
+    assert judge.probability("Oswald the rabbit", "Disney gets Oswald.", None, question=asked) is None
+    plain = Judge(_Reader(), "t", budget=1)  # type: ignore[arg-type]
+    plain.probability("Disney obtained a rabbit.", "Disney gets Oswald.", None)
+    assert plain.probability("Oswald", "Disney gets Oswald.", None, question=asked) is None  # no reserve, no call
+
+
 def test_the_judgement_decides_what_the_checks_cannot_and_looks_again_at_what_they_pass_in_other_words() -> None:
     judge = CountingJudge()
     assert not check_claim("Putin held talks.", [P], judge=judge).supported and judge.asked == []  # a check decided

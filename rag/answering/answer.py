@@ -52,6 +52,7 @@ from rag.verify.lexicon import fold
 
 REFUSAL = "The indexed articles do not answer this question."
 JUDGE_BUDGET = 3  # model judgements per answer at most (~1.5-4 s each on this machine's CPU)
+JUDGE_RESERVE = 1  # and calls beyond it kept for the last look at a dropped sentence (rag.verify.answers_question)
 _NOT_IN = re.compile(r"NOT IN (THE )?ARTICLES", re.I)
 _ANSWER = re.compile(r"answer\s*:", re.I)
 _EVIDENCE_LINE = re.compile(r"^\s*evidence\b[^\n]*(\n|$)", re.I)
@@ -506,7 +507,7 @@ def ask(
     asked = f"{question}\n(It is one part of the question: {within})" if within else question
     system, user = prompt.render(passages=format_passages(context), question=asked)
     llm = llm or LLM(settings)
-    judge = make_judge(llm, settings, budget=JUDGE_BUDGET)
+    judge = make_judge(llm, settings, budget=JUDGE_BUDGET, reserve=JUDGE_RESERVE)
 
     def check(text: str) -> Verified:  # without a span of days the model may copy from the prompt ("last week (...)")
         return informative(question, verify(unannotate(text), context, question, extra=pool, judge=judge,

@@ -329,6 +329,9 @@ def eval_index(gs: GoldSet, settings: Settings, embedder: Embedder,
         if report.rejected:
             raise ConfigError(f"ingesting the subset of {gs.name!r} rejected {report.rejected[0]}")
         (d / "complete").write_text(f"{report.articles} articles\n")
+    # the judgements an earlier run cached would be free calls outside an answer's budget (rag.answering.answer
+    # JUDGE_BUDGET): each run starts without them, so that it measures what a first-time user gets
+    shutil.rmtree(s.index_dir / "cache" / "judge", ignore_errors=True)
     yield s
 
 

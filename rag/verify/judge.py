@@ -34,6 +34,9 @@ class Judge:
     model: str  # names the model in cache keys
     cache_dir: Path | None = None
     budget: int | None = None  # most model calls (an answer's latency is bounded; a draft's check is not)
+    # calls beyond the budget kept for the answer look (a question given: rag.verify.answers_question), the last
+    # and most telling look at a sentence, which the claim judgements before it would otherwise have spent
+    reserve: int = 0
     calls: int = 0
     cached: int = 0
     seconds: float = 0.0
@@ -69,7 +72,7 @@ class Judge:
             self.cached += 1
             self._memo[k] = float(hit)
             return self._memo[k]
-        if self.budget is not None and self.calls >= self.budget:
+        if self.budget is not None and self.calls >= self.budget + (self.reserve if question else 0):
             return None  # out of budget: unsure
         system, user = (prompt.render(evidence=dated, question=question, answer=claim) if question
                         else prompt.render(evidence=dated, claim=claim))
@@ -90,9 +93,9 @@ class Judge:
         return p
 
 
-def make_judge(llm: ChatModel, settings: Settings, budget: int | None = None) -> Judge | None:
+def make_judge(llm: ChatModel, settings: Settings, budget: int | None = None, reserve: int = 0) -> Judge | None:
     """The judgement for this model, cached under the index, or None when RAG_VERIFY_JUDGE=off."""
     if settings.verify_judge == "off":
         return None
     name = str(getattr(llm, "model", None) or type(llm).__name__)
-    return Judge(llm, name, settings.index_dir / "cache" / "judge", budget=budget)
+    return Judge(llm, name, settings.index_dir / "cache" / "judge", budget=budget, reserve=reserve)
