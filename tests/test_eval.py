@@ -402,6 +402,7 @@ def test_the_claims_eval_scores_the_verifier_per_kind_against_hand_labels(tmp_pa
 
 def test_a_cached_eval_index_starts_each_run_without_the_judgements_an_earlier_run_cached(tmp_path: Path, embedder) -> None:
     from rag.eval.harness import GoldSet, eval_index
+    from rag.verify.judge import cache_dir
 
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps({"id": f"a{i}", "title": f"Harbour news {i}", "date": "2005-03-0" + str(i),
@@ -413,8 +414,8 @@ def test_a_cached_eval_index_starts_each_run_without_the_judgements_an_earlier_r
     settings = Settings(index_dir=tmp_path / "unused", eval_cache_dir=tmp_path / "cache")
     with eval_index(gs, settings, embedder) as s:
         first = s.index_dir
-        (s.index_dir / "cache" / "judge").mkdir(parents=True)
-        (s.index_dir / "cache" / "judge" / "k.json").write_text("0.9", encoding="utf-8")
+        cache_dir(s).mkdir(parents=True)
+        (cache_dir(s) / "k.json").write_text("0.9", encoding="utf-8")
     with eval_index(gs, settings, embedder) as s:  # the index is reused, its cached judgements are not
         assert s.index_dir == first and (s.index_dir / "articles.sqlite").exists()
-        assert not (s.index_dir / "cache" / "judge").exists()
+        assert not cache_dir(s).exists()

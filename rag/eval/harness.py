@@ -34,6 +34,7 @@ from rag.models.embed import Embedder, make_embedder
 from rag.models.llm import LLM, ChatModel
 from rag.store import Index
 from rag.types import Answer, Article, Passage
+from rag.verify.judge import cache_dir as judge_cache_dir
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 CONFIG = EVAL_DIR / "thresholds.toml"
@@ -331,7 +332,7 @@ def eval_index(gs: GoldSet, settings: Settings, embedder: Embedder,
         (d / "complete").write_text(f"{report.articles} articles\n")
     # the judgements an earlier run cached would be free calls outside an answer's budget (rag.answering.answer
     # JUDGE_BUDGET): each run starts without them, so that it measures what a first-time user gets
-    shutil.rmtree(s.index_dir / "cache" / "judge", ignore_errors=True)
+    shutil.rmtree(judge_cache_dir(s), ignore_errors=True)
     yield s
 
 

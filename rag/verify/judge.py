@@ -93,9 +93,14 @@ class Judge:
         return p
 
 
+def cache_dir(settings: Settings) -> Path:
+    """Where the judgements on this index are cached (P(YES) by claim, evidence, prompt and model)."""
+    return settings.index_dir / "cache" / "judge"
+
+
 def make_judge(llm: ChatModel, settings: Settings, budget: int | None = None, reserve: int = 0) -> Judge | None:
     """The judgement for this model, cached under the index, or None when RAG_VERIFY_JUDGE=off."""
     if settings.verify_judge == "off":
         return None
     name = str(getattr(llm, "model", None) or type(llm).__name__)
-    return Judge(llm, name, settings.index_dir / "cache" / "judge", budget=budget, reserve=reserve)
+    return Judge(llm, name, cache_dir(settings), budget=budget, reserve=reserve)
