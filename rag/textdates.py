@@ -216,6 +216,32 @@ def mentions(text: str, published: str | date | None) -> list[Mention]:
     return out
 
 
+_QUARTER = re.compile(rf"\b(?:(?:the\s+)?(?P<n>first|second|third|fourth|last|final|1st|2nd|3rd|4th)\s+quarter|"
+                      rf"Q(?P<d>[1-4])),?\s+(?:of\s+)?(?P<y>{_YEAR})\b", re.I)
+_QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": 4, "final": 4, "1st": 1, "2nd": 2, "3rd": 3,
+             "4th": 4}
+
+
+def quarters(text: str) -> list[Mention]:
+    """Calendar quarters with their year ("the second quarter of 2009", "Q2 2009": April to June; "the last quarter
+    of 2008"), not a company's fiscal ones. Read apart from `mentions`, which reads "the second quarter of 2009" as
+    2009: the verifier compares a claim's dates with its evidence's through `mentions`, and an article's "last three
+    months of 2012" is the claim's "fourth quarter of 2012" too.
+
+    >>> [(m.phrase, str(m.lo), str(m.hi)) for m in quarters("GDP grew in the second quarter of 2009, not Q4 2008.")]
+    [('the second quarter of 2009', '2009-04-01', '2009-06-30'), ('Q4 2008', '2008-10-01', '2008-12-31')]
+    >>> quarters("Its fiscal second quarter of 2009 ended in March.")
+    []
+    """
+    out = []
+    for m in _QUARTER.finditer(text):
+        if re.search(r"\bfiscal\s+(?:year\s+)?$", text[max(0, m.start() - 20) : m.start()], re.I):
+            continue
+        q, year = int(m.group("d")) if m.group("d") else _QUARTERS[m.group("n").lower()], int(m.group("y"))
+        out.append(Mention(m.start(), m.end(), date(year, 3 * q - 2, 1), month_span(year, 3 * q)[1], m.group(0)))
+    return out
+
+
 def published_day(published: str | date | None) -> date | None:
     """The day an ISO date (or datetime) string names, or None when it names none."""
     if isinstance(published, date) or published is None:

@@ -201,3 +201,63 @@ def test_the_real_model_picks_the_sentence_that_dates_the_event_asked_about(loca
     assert [n for n, _ in offered(passages, "day")] == [1, 2, 3]
     picked, cost = pick(question, passages, local_llm, "day")  # type: ignore[arg-type]
     assert picked == want and cost["calls"] == 3
+
+
+def test_only_a_total_is_split_over_two_names_joined_by_and() -> None:
+    from rag.answering.decompose import subquestions
+
+    # a difference or a margin over "X and Y" is not one question per name: "the bill for British and Dutch
+    # savers" is one bill, "stewards in Durban and Cape Town" one group paid one rise
+    assert subquestions("How much more per shift did the firm agree to pay stewards in Durban and Cape Town?") == []
+    assert subquestions("By how many votes did parliament pass the bill for British and Dutch savers?") == []
+    assert subquestions("How many people died in the Durban and Cape Town floods combined?") == \
+        ["How many people died in the Durban floods?", "How many people died in the Cape Town floods?"]
+
+
+def test_a_part_dated_by_the_clause_of_the_other_thing_is_not_taken() -> None:
+    from rag.answering.decompose import subquestions
+
+    q = ("In March 2009 the minister said what the gun registry had cost taxpayers; in February 2005 an audit of the "
+         "sponsorship program found how much may have been misspent. How many times larger is the registry figure "
+         "than the sponsorship figure?")
+    good = ("1. What had the gun registry cost taxpayers in March 2009?\n"
+            "2. How much of the sponsorship program may have been misspent in February 2005?")
+    assert subquestions(q, _Parts(good)) == [  # type: ignore[arg-type]
+        "What had the gun registry cost taxpayers in March 2009?",
+        "How much of the sponsorship program may have been misspent in February 2005?"]
+    misdated = ("1. What had the gun registry cost taxpayers in March 2009?\n"
+                "2. What had the gun registry cost taxpayers in February 2005?")  # the audit's date, the registry's cost
+    assert subquestions(q, _Parts(misdated)) != [  # type: ignore[arg-type]
+        "What had the gun registry cost taxpayers in March 2009?", "What had the gun registry cost taxpayers in February 2005?"]
+
+
+def test_a_fall_and_a_rise_are_on_two_sides_of_zero_where_the_evidence_says_which() -> None:
+    from rag.types import Citation
+
+    # the answer writes both as levels; the evidence it cites says the first was a contraction
+    answer = "GDP in the first quarter was 3.8% [1]. GDP in the second quarter was 0.3% [2]."
+    cites = [Citation(1, "a1", "t", "2009-05-15", None, 0, 9, "The economy contracted by 3.8% in the first quarter."),
+             Citation(2, "a2", "t", "2009-08-13", None, 0, 9, "The economy grew by 0.3% in the second quarter.")]
+    assert derive("By how many percentage points did GDP growth improve from the first quarter to the second?",
+                  Verified(answer, cites)) == \
+        "The difference is 4.1 percentage points (-3.8% and 0.3%, computed) [1][2]."
+    # two falls stay a difference of falls; "fell to" is a level, not a fall
+    v = _v(("Shares fell 10% on Monday", "2009-01-06"), ("Shares fell 4% on Tuesday", "2009-01-07"))
+    assert derive("How much more did the shares fall on Monday than on Tuesday?", v) == \
+        "The difference is 6 percentage points (-10% and -4%, computed) [1][2]."
+    v = _v(("Unemployment fell to 5% in May", "2009-06-01"), ("Unemployment rose to 7% in June", "2009-07-01"))
+    assert derive("How much higher was unemployment in June than in May?", v) == \
+        "The difference is 2 percentage points (5% and 7%, computed) [1][2]."
+
+
+def test_parts_that_ask_the_arithmetic_again_or_the_same_thing_twice_are_not_taken() -> None:
+    from rag.answering.decompose import subquestions
+
+    q = "By how much did the airline's share price fall on the day it announced its new routes?"
+    again = ("1. What was the airline's share price on the day it announced its new routes?\n"
+             "2. By how much did the airline's share price fall on the day it announced its new routes?")
+    assert subquestions(q, _Parts(again)) == []  # type: ignore[arg-type]
+    q = "Combining the two bombings in the province in August, how many deaths were reported in total?"
+    same = ("1. How many deaths were reported in total in the bombings in the province in August?\n"
+            "2. How many deaths were reported in the bombings in the province in August?")
+    assert subquestions(q, _Parts(same)) == []  # type: ignore[arg-type]

@@ -43,7 +43,7 @@ from rag.models.embed import Embedder, make_embedder
 from rag.models.llm import LLM, ChatModel
 from rag.prompts import load_prompt
 from rag.store import Index
-from rag.textdates import Mention, mentions, unannotate
+from rag.textdates import Mention, mentions, published_day, quarters, unannotate
 from rag.types import Answer, Citation, Passage, Refusal
 from rag.verify import Verified, make_judge, verify
 from rag.verify.checks import mentions_name
@@ -273,6 +273,30 @@ def names_cited(question: str, answer: str, citations: list[Citation]) -> bool:
     return all(any(mentions_name(n, f"{c.title} {c.text}") for c in citations) for n in named)
 
 
+def both_dated(question: str, citations: list[Citation], as_of: date | None = None) -> bool:
+    """A margin stated for a question that dates its two ends apart ("from the first quarter of 2009 to the second";
+    "warned in January 2009 ...; reported in May 2009 ...") is the articles' own margin only when the windows cited
+    speak of each end: every date span of the question (the narrowest, when one holds another) meets a date the
+    cited text mentions or the day its article was published. "GDP grew by 0.3% in the second quarter" does not
+    state the change from the first quarter to the second; a January warning does not state May's result.
+
+    >>> c = Citation(1, "a", "GDP", "2009-08-14", None, 0, 9, "Germany's GDP grew by 0.3% in the second quarter of 2009.")
+    >>> q = "By how many points did Germany's GDP change improve from the first quarter of 2009 to the second quarter of 2009?"
+    >>> both_dated(q, [c]), both_dated("By how much did Germany's GDP grow in the second quarter of 2009?", [c])
+    (False, True)
+    """
+    def narrowest(found: list[Mention]) -> list[tuple[date, date]]:  # "the second quarter of 2009", not "2009"
+        spans = {(m.lo, m.hi) for m in found}
+        return [s for s in spans if not any(o != s and s[0] <= o[0] and o[1] <= s[1] for o in spans)]
+
+    ends = narrowest(mentions(question, as_of or date.today()) + quarters(question))
+    if len(ends) < 2:
+        return True
+    said = [span for c in citations for span in narrowest(
+        mentions(c.text, c.date) + quarters(c.text) + [Mention(0, 0, d, d, "") for d in [published_day(c.date)] if d])]
+    return all(any(lo <= hi2 and lo2 <= hi for lo2, hi2 in said) for lo, hi in ends)
+
+
 _PASSAGE_REF = re.compile(r"\(\s*(?:passages?|sources?)\s+(\d+(?:\s*(?:,|and|&)\s*\d+)*)\s*\)", re.I)
 
 
@@ -413,9 +437,13 @@ def ask(
         # margin itself; asked as it is first (no arithmetic by the model: its number must be in the evidence)
         tried = ask(question, settings, as_of=as_of, since=since, until=until, index=index, embedder=embedder,
                     llm=llm, retriever=retriever, whole=True, derive_inputs=False)
-        if not tried.refused and names_cited(question, tried.answer, tried.citations):
-            if computed := derive(question, Verified(tried.answer, tried.citations)):  # two figures, no margin:
-                tried.answer = f"{tried.answer} {computed}"  # the margin is code's, as for the inputs asked apart
+        computed = None if tried.refused else derive(question, Verified(tried.answer, tried.citations))
+        # two figures, no margin: the margin is code's, as for the inputs asked apart; a margin the answer states
+        # must be the articles' own (both_dated)
+        if (not tried.refused and names_cited(question, tried.answer, tried.citations)
+                and (computed or both_dated(question, tried.citations, as_of))):
+            if computed:
+                tried.answer = f"{tried.answer} {computed}"
             if on_text:
                 on_text(tried.answer)
             return tried

@@ -28,6 +28,7 @@ Anything else is left whole (an empty list).
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import TYPE_CHECKING
 
 from rag.answering.derive import comparison, operation
@@ -203,7 +204,9 @@ def subquestions(question: str, llm: ChatModel | None = None) -> list[str]:
         return compared(question, llm) if llm is not None else []
     if not (op := operation(question)):
         return []
-    if len(out := _named(_proper(question))) == 2 and all(out):  # not names joined in a sentence setting the scene
+    # a total over "X and Y" (not a difference or a margin: "the bill for British and Dutch savers" is one bill);
+    # not names joined in a sentence setting the scene
+    if op == "sum" and len(out := _named(_proper(question))) == 2 and all(out):
         return out
     if llm is not None:
         from rag.prompts import load_prompt
@@ -344,15 +347,58 @@ def _sound(question: str, subs: list[str], dated: bool) -> bool:
         return False
     asked = _words(question)
     op = operation(question)
-    return all(len(_words(x) & asked) >= 2 and len(_words(x) - asked) <= 2 and bool(_WHEN.search(x)) == dated
-               and not _whole_again(x, op) for x in subs)
+    # each part asks something the other does not, besides the words of the arithmetic ("How many deaths in
+    # total in the attacks?" and "How many deaths in the attacks?" are one question)
+    own = [_words(_OP_WORDS.sub(" ", a)) - _words(_OP_WORDS.sub(" ", b)) for a, b in (subs, subs[::-1])]
+    return all(own) and all(len(_words(x) & asked) >= 2 and len(_words(x) - asked) <= 2
+                            and bool(_WHEN.search(x)) == dated and not _whole_again(x, op)
+                            and _dated_as_asked(question, x) for x in subs)
+
+
+_OP_WORDS = re.compile(r"\b(?:in total|total|combined|together|altogether|in all|more|less|fewer|than|difference|by how)\b",
+                       re.I)
+
+
+_SEGMENT = re.compile(r";\s+|(?<!\b[A-Z])[.!?]\s+(?=[A-Z])|\s+[-\u2013\u2014]+\s+")
+
+
+def _dated_as_asked(question: str, sub: str) -> bool:
+    """Each date of the part is the one the question gives the part's own thing: when the question dates two
+    things in two of its sentences or clauses ("Harper said in March 2009 what the registry had cost; in
+    February 2005 the sponsorship report found how much was misspent"), a part dated by one of them is about
+    what that clause speaks of (by its words), not about the other's thing ("What was the registry's cost in
+    February 2005?" is not a part of that question).
+
+    >>> q = "Harper said in March 2009 what the gun registry had cost; in February 2005 an audit found how much was misspent."
+    >>> _dated_as_asked(q, "What was the cost of the gun registry in March 2009?")
+    True
+    >>> _dated_as_asked(q, "What was the cost of the gun registry in February 2005?")
+    False
+    """
+    from rag.textdates import mentions
+
+    today = date.today()
+    dated = [(seg, {(m.lo, m.hi) for m in found}) for seg in _SEGMENT.split(question)
+             if (found := mentions(seg, today))]
+    if len(dated) < 2:
+        return True
+    own = _words(sub)
+    for m in mentions(sub, today):
+        own -= _words(m.phrase)
+    fit = [len(own & _words(seg)) for seg, _ in dated]
+    for m in mentions(sub, today):
+        holders = [i for i, (_, spans) in enumerate(dated) if (m.lo, m.hi) in spans]
+        if len(holders) == 1 and fit[holders[0]] < max(fit):
+            return False
+    return True
 
 
 def _whole_again(sub: str, op: str | None) -> bool:
-    """The part asks what the whole asks, of two named things ("how many years older was A than B?", twice,
-    names swapped): it has not taken the question apart. A part naming nothing ("how many deaths in total?")
-    is asked beside the whole question (rag.answering.answer.ask)."""
-    return operation(sub) == op and len(question_names(sub)) >= 2
+    """The part asks what the whole asks: a difference, margin, ratio or comparison again ("how many years older
+    was A than B?", "by how much did the price fall?"), or a total of two named things; it has not taken the
+    question apart. A part of a total naming nothing ("how many deaths in total?") is asked beside the whole question
+    (rag.answering.answer.ask)."""
+    return operation(sub) == op and (op != "sum" or len(question_names(sub)) >= 2)
 
 
 def options(question: str) -> tuple[str, str] | None:

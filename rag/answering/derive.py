@@ -96,6 +96,7 @@ class _Input:
     year: int | None = None  # the year of a date within one year ("in 2010", "in March 2010")
     month: int | None = None  # and its month, when within one month
     unit: str = ""  # the noun after the number ("kg", "gram", "people"), "" if none
+    sign: int = 1  # -1 for a fall ("shrank 3.8%"), in the answer or in the evidence it cites (`_sign`)
 
 
 @cache
@@ -103,6 +104,33 @@ def _units() -> dict[str, tuple[str, float]]:
     """rag/answering/units.toml: a unit word -> (its dimension, its size in the dimension's base unit)."""
     data = tomllib.loads((Path(__file__).parent / "units.toml").read_text(encoding="utf-8"))
     return {word: (dim, float(size)) for dim, table in data.items() for word, size in table.items()}
+
+
+@cache
+def _falls() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """rag/answering/falls.toml as two patterns: a word of falling just before a figure, a noun of falling after."""
+    data = tomllib.loads((Path(__file__).parent / "falls.toml").read_text(encoding="utf-8"))
+    words = "|".join(map(re.escape, data["before"]))
+    nouns = "|".join(map(re.escape, data["after"]))
+    return (re.compile(rf"\b(?:{words})\s+(?:by\s+)?(?:(?:an?|about|around|almost|nearly|roughly|some|approximately)\s+)?$", re.I),
+            re.compile(rf"^\s*(?:{nouns})\b", re.I))
+
+
+def _sign(number: Number, sentence: str, evidence: str) -> int:
+    """-1 when the figure is a fall ("shrank 3.8%", "a 3.8% contraction"; rag/answering/falls.toml) in the answer's
+    sentence or, where the answer writes it as a bare level ("GDP was 3.8%"), in the evidence it cites.
+
+    >>> n = numbers("GDP in the first quarter was 3.8%.")[0]
+    >>> _sign(n, "GDP in the first quarter was 3.8%.", "The economy shrank by 3.8% in the first quarter."), _sign(n, "It was 3.8%.", "It rose 3.8%.")
+    (-1, 1)
+    """
+    before, after = _falls()
+    for text in (sentence, evidence):
+        for n in numbers(text):
+            if n.key() == number.key() and (before.search(text[max(0, n.at - 40) : n.at])
+                                            or after.match(text[n.at + len(n.text) :])):
+                return -1
+    return 1
 
 
 def _unit_word(i: _Input) -> str:
@@ -176,7 +204,8 @@ def _inputs(checked: Verified, question: str = "") -> list[_Input]:
         year = first.lo.year if first and first.lo.year == first.hi.year else None
         month = first.lo.month if first and year and first.lo.month == first.hi.month else None
         picked = _pick(nums, plain, question)
-        out.append(_Input(picked, day, plain, c, year, month, _unit(picked, plain) if picked else ""))
+        out.append(_Input(picked, day, plain, c, year, month, _unit(picked, plain) if picked else "",
+                          _sign(picked, plain, c.text) if picked else 1))
     return out
 
 
@@ -206,7 +235,9 @@ def derive(question: str, checked: Verified) -> str | None:
     x, y, word = converted
     unit = " percentage points" if a.number.percent else f" {word}" if word else ""
     shown = (_written(a) if word else a.number.text, _written(b) if word else b.number.text)
-    if op == "difference":
+    if op == "difference":  # a fall and a rise are on two sides of zero: "shrank 3.8%", "grew 0.3%" are 4.1 apart
+        x, y = x * a.sign, y * b.sign
+        shown = tuple(f"-{t}" if i.sign < 0 else t for t, i in zip(shown, (a, b), strict=True))  # type: ignore[assignment]
         return f"The difference is {_fmt(abs(x - y))}{unit} ({shown[0]} and {shown[1]}, computed) {marks}."
     if op == "sum":
         total = f"{_fmt(x + y)}%" if a.number.percent else _fmt(x + y) + unit
