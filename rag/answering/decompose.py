@@ -347,10 +347,10 @@ def _sound(question: str, subs: list[str], dated: bool) -> bool:
         return False
     asked = _words(question)
     op = operation(question)
-    # each part asks something the other does not, besides the words of the arithmetic ("How many deaths in
+    # the parts are not one question but for the words of the arithmetic ("How many deaths in
     # total in the attacks?" and "How many deaths in the attacks?" are one question)
     own = [_words(_OP_WORDS.sub(" ", a)) - _words(_OP_WORDS.sub(" ", b)) for a, b in (subs, subs[::-1])]
-    return all(own) and all(len(_words(x) & asked) >= 2 and len(_words(x) - asked) <= 2
+    return any(own) and all(len(_words(x) & asked) >= 2 and len(_words(x) - asked) <= 2
                             and bool(_WHEN.search(x)) == dated and not _whole_again(x, op)
                             and _dated_as_asked(question, x) for x in subs)
 
