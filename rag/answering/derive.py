@@ -7,7 +7,8 @@ verified like any answer sentence; then code computes the result from the verifi
 inputs and the arithmetic, cited to every input's evidence.
 
 Figures in two units of one dimension ("8.3 kg" and "396 grams") are converted to the smaller unit first
-(rag/answering/units.toml); figures in units of different dimensions are not combined.
+(rag/answering/units.toml); figures in units of different dimensions are not combined. In a difference, a figure
+the answer or its cited evidence gives as a fall ("contracted by 3.8%": rag/answering/falls.toml) is negative.
 
 Not handled: more than two inputs; mixed units ("5%" and "$3m"), which are shown but not combined;
 currencies converted into one another.
