@@ -227,13 +227,10 @@ def test_a_part_dated_by_the_clause_of_the_other_thing_is_not_taken() -> None:
         "How much of the sponsorship program may have been misspent in February 2005?"]
     misdated = ("1. What had the gun registry cost taxpayers in March 2009?\n"
                 "2. What had the gun registry cost taxpayers in February 2005?")  # the audit's date, the registry's cost
-    assert subquestions(q, _Parts(misdated)) != [  # type: ignore[arg-type]
-        "What had the gun registry cost taxpayers in March 2009?", "What had the gun registry cost taxpayers in February 2005?"]
+    assert subquestions(q, _Parts(misdated)) == []  # type: ignore[arg-type]
 
 
 def test_a_fall_and_a_rise_are_on_two_sides_of_zero_where_the_evidence_says_which() -> None:
-    from rag.types import Citation
-
     # the answer writes both as levels; the evidence it cites says the first was a contraction
     answer = "GDP in the first quarter was 3.8% [1]. GDP in the second quarter was 0.3% [2]."
     cites = [Citation(1, "a1", "t", "2009-05-15", None, 0, 9, "The economy contracted by 3.8% in the first quarter."),

@@ -32,6 +32,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from rag.answering.derive import comparison, operation
+from rag.textdates import mentions
 from rag.verify.facts import claim_facts
 
 if TYPE_CHECKING:
@@ -375,18 +376,15 @@ def _dated_as_asked(question: str, sub: str) -> bool:
     >>> _dated_as_asked(q, "What was the cost of the gun registry in February 2005?")
     False
     """
-    from rag.textdates import mentions
-
     today = date.today()
     dated = [(seg, {(m.lo, m.hi) for m in found}) for seg in _SEGMENT.split(question)
              if (found := mentions(seg, today))]
     if len(dated) < 2:
         return True
-    own = _words(sub)
-    for m in mentions(sub, today):
-        own -= _words(m.phrase)
+    its = mentions(sub, today)
+    own = _words(sub) - {w for m in its for w in _words(m.phrase)}
     fit = [len(own & _words(seg)) for seg, _ in dated]
-    for m in mentions(sub, today):
+    for m in its:
         holders = [i for i, (_, spans) in enumerate(dated) if (m.lo, m.hi) in spans]
         if len(holders) == 1 and fit[holders[0]] < max(fit):
             return False

@@ -237,9 +237,8 @@ def derive(question: str, checked: Verified) -> str | None:
     unit = " percentage points" if a.number.percent else f" {word}" if word else ""
     shown = (_written(a) if word else a.number.text, _written(b) if word else b.number.text)
     if op == "difference":  # a fall and a rise are on two sides of zero: "shrank 3.8%", "grew 0.3%" are 4.1 apart
-        x, y = x * a.sign, y * b.sign
-        shown = tuple(f"-{t}" if i.sign < 0 else t for t, i in zip(shown, (a, b), strict=True))  # type: ignore[assignment]
-        return f"The difference is {_fmt(abs(x - y))}{unit} ({shown[0]} and {shown[1]}, computed) {marks}."
+        signed = [f"-{t}" if i.sign < 0 else t for t, i in zip(shown, (a, b), strict=True)]
+        return f"The difference is {_fmt(abs(x * a.sign - y * b.sign))}{unit} ({signed[0]} and {signed[1]}, computed) {marks}."
     if op == "sum":
         total = f"{_fmt(x + y)}%" if a.number.percent else _fmt(x + y) + unit
         return f"Together that is {total} ({shown[0]} plus {shown[1]}, computed) {marks}."
