@@ -1151,3 +1151,28 @@ def test_last_with_a_month_is_that_month_before_the_article() -> None:
     p = _one("The company, which filed for bankruptcy protection last March, left it on Friday.", date="2009-03-20")
     assert check_claim("The company, which filed for bankruptcy protection in March 2008, left it on Friday.",
                        [p]).supported
+
+
+HEDGED = ("Judge Mathers said the TxtDrive competition was an illegal lottery. The two men are to appear in court on "
+          "6 October; they face a fine of $4,000 or three months in prison. Police said it is possible the records "
+          "were destroyed. Staff could be seen leaving the building.")
+HP = Passage("h#0", "h", "Two men ran illegal text lottery", "2006-08-18", None, 0, len(HEDGED), HEDGED)
+
+
+@pytest.mark.parametrize(("claim", "question", "kept"), [
+    # what the evidence gives as possible, stated as done: not supported, whatever the question asked
+    ("The court imposed a fine of $4,000 on the two men.", "What fine did the court impose on the two men?", False),
+    ("Police found that the records were destroyed.", "What did police find about the records?", False),
+    # said as possible, as the evidence says it; or asked as possible
+    ("The two men face a fine of $4,000 or three months in prison.", "What penalty did the two men get?", True),
+    ("They could be fined $4,000.", "What fine could the two men be given?", True),
+    # a modal before a verb of perception tells what happened; a clause before the hedge is not under it
+    ("Staff were seen leaving the building.", "", True),
+    ("The two men are to appear in court on 6 October.", "", True),
+])
+def test_modality_a_claim_does_not_state_as_done_what_its_evidence_gives_as_possible(
+        claim: str, question: str, kept: bool) -> None:
+    v = check_claim(claim, [HP], question)
+    assert v.supported is kept, v.reason
+    if not kept:
+        assert v.reason.startswith("modality: the evidence gives") and "only as possible" in v.reason, v.reason

@@ -3,7 +3,8 @@
 For a claim and a passage, the verifier picks the evidence window (one to three consecutive sentences)
 that shares most of the claim's words, then runs the explicit checks of rag.verify.checks on it, each
 with its own reason: quotes, names (first word included), numbers with units and magnitudes, dates
-(the evidence's relative dates resolved against its publication day), polarity, and roles. A claim that
+(the evidence's relative dates resolved against its publication day), polarity, roles, and modality (nothing the
+evidence gives only as possible, "they face a fine", is stated as done, modality.toml). A claim that
 passes them all is supported when it shares enough of its words with the window (thresholds.toml,
 `supported`); a claim that shares fewer (a paraphrase) goes to the entailment judgement (rag.verify.judge,
 the configured model asked yes or no) when one is given, and is unsupported otherwise. A claim the checks
@@ -144,6 +145,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str
             checks.crossed_clauses(cf, parts),
             checks.credited_elsewhere(cf, parts),
             checks.negated_nearby(cf, wf, [f for f in sents if not any(f is x for x in parts)]),
+            checks.modality(cf, wf, qf),
         ]
         failed = [c for c in results if not c.ok]
         th = lexicon().thresholds
@@ -493,7 +495,7 @@ def answers_question(claim: str, passages: Sequence[Passage], question: str, jud
             results = [checks.quotes(claim, text), checks.names(mine, wf, p.title, p.text),
                        checks.numbers(cf, wf, given), checks.dates(_own_dates(cf, qf, wf, p.date), wf, p.date,
                                                                    question, parts),
-                       checks.polarity(cf, wf, qf)]
+                       checks.polarity(cf, wf, qf), checks.modality(cf, wf, qf)]
             if all(c.ok for c in results) and (best is None or cov > best[0]):
                 best = (cov, Verdict(claim, "supported", "", p, p.start + s, p.start + e, cov, results))
     if best is None:

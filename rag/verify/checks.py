@@ -9,7 +9,8 @@ what failed, in words a reader can act on. Pure functions over `Facts` (rag.veri
 - quotes: every quoted phrase occurs verbatim;
 - polarity: the claim negates nothing the evidence affirms, and affirms nothing it negates, and uses no
   opposite ("rejected" over "approved") of the evidence's words;
-- roles: who did what to whom agrees (not "B defeated A" over "A defeated B").
+- roles: who did what to whom agrees (not "B defeated A" over "A defeated B");
+- modality: the claim states as done nothing its evidence gives only as possible or alleged (modality.toml).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from rag.cite import calendar, content_words, normalize, weighted_words
 from rag.stem import stem
-from rag.verify.facts import SUPPORT_VERBS, Facts, Number, _doc
+from rag.verify.facts import SUPPORT_VERBS, Facts, Number, _doc, number_key
 from rag.verify.facts import numbers as numbers_in
 from rag.verify.lexicon import fold, lexicon
 
@@ -419,6 +420,32 @@ def polarity(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
             return Check("polarity", False, f"the claim says {word!r} where the evidence says {min(opposite)!r}",  # type: ignore[type-var]
                          contradicts=True)
     return undecided or Check("polarity", True)
+
+
+def modality(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
+    """The claim states as done nothing its evidence says only under a hedge of modality.toml: of the claim's own
+    words and figures (not the question's, not "be", "have", "do" or a verb of saying), none is one the evidence
+    gives only as possible ("The court imposed a fine of $4,000" over "they face a fine of $4,000"; "the recorders
+    were damaged" over "it is possible the recorders were damaged"). A claim that hedges itself ("could", "faces",
+    "if", any modal) or answers a question that does ("What penalty could they face?") is not held to it.
+
+    >>> from rag.verify.facts import claim_facts as f
+    >>> modality(f("The court imposed a fine of $4,000.", None), f("They face a fine of $4,000 at most.", None)).reason
+    "the evidence gives 'fine' only as possible ('face'); the claim states it as done"
+    >>> modality(f("They face a fine of $4,000.", None), f("They face a fine of $4,000 at most.", None)).ok
+    True
+    >>> modality(f("Smith won 54% of the vote.", None), f("Smith won 54% of the vote and may face a runoff.", None)).ok
+    True
+    """
+    if claim.hedging or (asked is not None and asked.hedging):
+        return Check("modality", True)
+    given = asked.lemmas | {number_key(n.text) for n in asked.numbers} if asked is not None else set()
+    own = (claim.lemmas | {k for n in claim.numbers if (k := number_key(n.text))}) - given - _LIGHT - _REPORTING
+    said = sorted((w for w in own if w in ev.hedged), key=lambda w: (w.startswith("#"), w))
+    if said:
+        return Check("modality", False, f"the evidence gives {said[0].lstrip('#')!r} only as possible "
+                     f"({ev.hedged[said[0]]!r}); the claim states it as done")
+    return Check("modality", True)
 
 
 def _parts(words: set[str]) -> set[str]:

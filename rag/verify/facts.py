@@ -163,6 +163,8 @@ class Facts:
     controlled: set[tuple[str, str]] = field(default_factory=set)  # (agent, verb): a doer taken from the governing verb
     supported: set[tuple[str, str]] = field(default_factory=set)  # (doer, object) of a support verb ("had a loss")
     deprived: set[str] = field(default_factory=set)  # what a privative verb takes away ("lose service": service)
+    hedging: set[str] = field(default_factory=set)  # the text's words of possibility in any use, modals, "if"
+    hedged: dict[str, str] = field(default_factory=dict)  # word -> the hedge every mention of it is under (_hedges)
 
     def __or__(self, other: Facts) -> Facts:
         shift = 1 + max((n.sent for n in self.numbers), default=0)
@@ -172,7 +174,9 @@ class Facts:
             self.numbers + moved, self.dates + other.dates, self.lemmas | other.lemmas, self.nouns | other.nouns,
             self.negations + other.negations, self.triples + other.triples, self.attached + other.attached,
             self.links + other.links, self.passives | other.passives, self.controlled | other.controlled,
-            self.supported | other.supported, self.deprived | other.deprived,
+            self.supported | other.supported, self.deprived | other.deprived, self.hedging | other.hedging,
+            {w: h for a, b in ((self, other), (other, self)) for w, h in a.hedged.items()
+             if w in b.hedged or w not in b.lemmas | {number_key(n.text) for n in b.numbers}},
         )
 
 
@@ -325,6 +329,58 @@ def _predicate(opener: Any, fallback: Any) -> Any:
     return t if t is not None and t.pos_ in ("VERB", "AUX") else fallback
 
 
+def word_key(t: Any) -> str | None:
+    """A token as the modality check compares it: its lemma for a content word, "#" and its digits for a figure
+    ("4,000" -> "#4000"), None for anything else."""
+    if t.is_alpha and not t.is_stop:
+        return str(t.lemma_.lower())
+    return number_key(t.text) if t.like_num else None
+
+
+def number_key(text: str) -> str | None:
+    """ "#" and the digits of a figure as written ("$4,000" -> "#4000"); None if it has none."""
+    digits = re.sub(r"[^\d.]", "", text).strip(".")
+    return f"#{digits}" if digits else None
+
+
+_CLAUSES = ("csubj", "csubjpass", "ccomp", "conj", "parataxis", "advcl")
+
+
+def _hedge_scope(t: Any, use: str) -> list[Any]:
+    """The tokens a hedge of this use governs (modality.toml), none when the token is not that use: the subtree
+    of a modal's or an adverb's verb ("could be extradited"), of an adjective's noun ("a potential fine") or, after
+    "be", of its clause ("it is possible the recorders were damaged"), of a verb of the present itself ("they face
+    a fine of $4,000"), without a clause the parse hangs on it before the hedge ("The two men are to appear in
+    court, they face a fine": the appearance is not hedged). A modal before a verb of perception is none ("staff
+    could be seen leaving")."""
+    lex = lexicon()
+    modal = use == "modal" and t.tag_ == "MD" and t.head.lemma_.lower() not in lex.certain
+    if modal or use == "adverb" and t.pos_ == "ADV" or use == "adjective" and t.pos_ == "ADJ":
+        head = t.head
+    elif use == "verb-present" and t.pos_ == "VERB" and t.tag_ in ("VB", "VBP", "VBZ", "VBG"):
+        head = t
+    else:
+        return []
+    before = {x.i for c in head.children if c.dep_ in _CLAUSES and c.i < t.i for x in c.subtree}
+    return [x for x in head.subtree if x.i not in before]
+
+
+def _hedges(tokens: list[Any], f: Facts) -> None:
+    """Fill `f.hedging` (every hedge word of modality.toml in any use, every modal, "if", "unless", a word that
+    says a possibility: "power", "chance") and `f.hedged`: the content words and figures each mention of which
+    lies under a hedge of its listed use, mapped to the hedge ("they face a fine of $4,000": fine, #4000 -> face)."""
+    lex = lexicon()
+    inside: dict[int, str] = {}
+    for t in tokens:
+        low = str(t.lemma_.lower())
+        if low in lex.hedges or low in lex.possibility or t.tag_ == "MD" or t.lower_ in ("if", "unless"):
+            f.hedging.add(low)
+        if low in lex.hedges:
+            inside.update({x.i: low for x in _hedge_scope(t, lex.hedges[low])})
+    plain = {k for t in tokens if t.i not in inside and (k := word_key(t))}
+    f.hedged = {k: inside[t.i] for t in tokens if t.i in inside and (k := word_key(t)) and k not in plain}
+
+
 def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
     """Facts of `text`, whose spaCy tokens are `tokens` (a slice of a parsed doc)."""
     lex = lexicon()
@@ -419,6 +475,7 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                     if other:
                         f.attached.append((_phrase_of(t) or _name_key(t), other))
     f.links = _links(tokens)
+    _hedges(tokens, f)
     k = _heading_end(tokens)
     if k:  # who did what is read from the sentence without its heading, parsed on its own
         rest = text[tokens[k].idx - base :]

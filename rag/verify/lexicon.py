@@ -1,5 +1,6 @@
 """The verifier's data files, read once: aliases.toml (other names, legal forms, titles before names),
-polarity.toml (negators, opposites, converses), thresholds.toml (the coverage cut-offs). Each entry of those files
+polarity.toml (negators, opposites, converses), modality.toml (words that make what follows possible, not done),
+thresholds.toml (the coverage cut-offs). Each entry of those files
 says why it is there."""
 
 from __future__ import annotations
@@ -45,11 +46,15 @@ class Lexicon:
     titles: frozenset[str]  # words before a person's name ("judge", "president")
     thresholds: dict[str, float]
     appeal: frozenset[str]  # checks whose failure the judgement's firm yes (`judge_appeal`) outweighs
+    hedges: dict[str, str]  # lemma -> the use that counts ("modal", "adverb", "adjective", "verb-present")
+    certain: frozenset[str]  # verbs after which a modal is no hedge ("could be seen")
+    possibility: frozenset[str]  # words by which a claim says a possibility itself ("has the power to")
 
 
 @cache
 def lexicon() -> Lexicon:
     aliases, polarity, thresholds = _read("aliases.toml"), _read("polarity.toml"), _read("thresholds.toml")
+    modality = _read("modality.toml")
 
     def groups(key: str, data: dict[str, object]) -> tuple[frozenset[str], ...]:
         return tuple(frozenset(fold(n) for n in g["names"]) for g in data.get(key, []))  # type: ignore[attr-defined]
@@ -76,4 +81,7 @@ def lexicon() -> Lexicon:
         frozenset(fold(w) for g in aliases.get("title", []) for w in g["words"]),  # type: ignore[attr-defined]
         {k: float(v) for k, v in thresholds.items() if k != "appeal"},  # type: ignore[arg-type]
         frozenset(thresholds.get("appeal", [])),  # type: ignore[call-overload]
+        {fold(w): str(g["pos"]) for g in modality.get("hedge", []) for w in g["words"]},  # type: ignore[attr-defined]
+        frozenset(fold(w) for g in modality.get("certain", []) for w in g["words"]),  # type: ignore[attr-defined]
+        frozenset(fold(w) for g in modality.get("possibility", []) for w in g["words"]),  # type: ignore[attr-defined]
     )
