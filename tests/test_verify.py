@@ -1176,3 +1176,15 @@ def test_modality_a_claim_does_not_state_as_done_what_its_evidence_gives_as_poss
     assert v.supported is kept, v.reason
     if not kept:
         assert v.reason.startswith("modality: the evidence gives") and "only as possible" in v.reason, v.reason
+
+
+def test_event_an_answer_about_the_same_kind_of_event_in_another_year_is_not_kept() -> None:
+    text = ("Ms Waters received a 6 per cent swing at the 2006 election in the Brisbane Central electorate. At the "
+            "2009 election she won 24 per cent of the vote in Mt Coot-tha.")
+    p = Passage("w#0", "w", "Greens run lawyer", "2009-02-05", None, 0, len(text), text)
+    q = "What swing did Waters get at the March 2009 Queensland state election?"
+    v = check_claim("Waters received a 6 per cent swing at the 2006 election.", [p], q)
+    assert not v.supported and v.reason.startswith("event: the question asks about the election of 2009"), v.reason
+    assert check_claim("Waters won 24 per cent of the vote at the 2009 election.", [p], q).supported
+    # without a question, or when the question dates no election, the claim is only checked against its evidence
+    assert check_claim("Waters received a 6 per cent swing at the 2006 election.", [p]).supported

@@ -146,6 +146,7 @@ def _assess(claim: str, p: Passage, question: str, asked: set[str], article: str
             checks.credited_elsewhere(cf, parts),
             checks.negated_nearby(cf, wf, [f for f in sents if not any(f is x for x in parts)]),
             checks.modality(cf, wf, qf),
+            checks.event(cf, qf),
         ]
         failed = [c for c in results if not c.ok]
         th = lexicon().thresholds
@@ -495,7 +496,7 @@ def answers_question(claim: str, passages: Sequence[Passage], question: str, jud
             results = [checks.quotes(claim, text), checks.names(mine, wf, p.title, p.text),
                        checks.numbers(cf, wf, given), checks.dates(_own_dates(cf, qf, wf, p.date), wf, p.date,
                                                                    question, parts),
-                       checks.polarity(cf, wf, qf), checks.modality(cf, wf, qf)]
+                       checks.polarity(cf, wf, qf), checks.modality(cf, wf, qf), checks.event(cf, qf)]
             if all(c.ok for c in results) and (best is None or cov > best[0]):
                 best = (cov, Verdict(claim, "supported", "", p, p.start + s, p.start + e, cov, results))
     if best is None:

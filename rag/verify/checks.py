@@ -10,7 +10,9 @@ what failed, in words a reader can act on. Pure functions over `Facts` (rag.veri
 - polarity: the claim negates nothing the evidence affirms, and affirms nothing it negates, and uses no
   opposite ("rejected" over "approved") of the evidence's words;
 - roles: who did what to whom agrees (not "B defeated A" over "A defeated B");
-- modality: the claim states as done nothing its evidence gives only as possible or alleged (modality.toml).
+- modality: the claim states as done nothing its evidence gives only as possible or alleged (modality.toml);
+- event: the claim speaks of the question's event, not of one of another year ("the 2006 election" for a question
+  about "the March 2009 election").
 """
 
 from __future__ import annotations
@@ -439,13 +441,37 @@ def modality(claim: Facts, ev: Facts, asked: Facts | None = None) -> Check:
     """
     if claim.hedging or (asked is not None and asked.hedging):
         return Check("modality", True)
-    given = asked.lemmas | {number_key(n.text) for n in asked.numbers} if asked is not None else set()
+    given: set[str] = set()
+    if asked is not None:
+        given = asked.lemmas | {k for n in asked.numbers if (k := number_key(n.text))}
     own = (claim.lemmas | {k for n in claim.numbers if (k := number_key(n.text))}) - given - _LIGHT - _REPORTING
     said = sorted((w for w in own if w in ev.hedged), key=lambda w: (w.startswith("#"), w))
     if said:
         return Check("modality", False, f"the evidence gives {said[0].lstrip('#')!r} only as possible "
                      f"({ev.hedged[said[0]]!r}); the claim states it as done")
     return Check("modality", True)
+
+
+def event(claim: Facts, asked: Facts | None) -> Check:
+    """A noun the question dates by a year ("the March 2009 Queensland state election") is not given another year,
+    and none of the question's, by the claim ("a 6 per cent swing at the 2006 election"): that is another event of
+    the kind, which may be true and still does not answer. A claim that names the question's year for it as well
+    ("lost the 2004 election and won the 2008 election") is not held to it.
+
+    >>> from rag.verify.facts import claim_facts as f
+    >>> q = f("What share of the vote did Waters win at the March 2009 state election?", None)
+    >>> event(f("Waters won a 6 per cent swing at the 2006 election.", None), q).reason
+    'the question asks about the election of 2009; the claim speaks of the election of 2006'
+    >>> event(f("Waters won 11 per cent at the 2009 election, up from 6 at the 2006 election.", None), q).ok
+    True
+    """
+    if asked is None:
+        return Check("event", True)
+    for noun, years in sorted(claim.years.items()):
+        if (want := asked.years.get(noun)) and not years & want:
+            return Check("event", False, f"the question asks about the {noun} of {', '.join(sorted(want))}; the claim "
+                         f"speaks of the {noun} of {', '.join(sorted(years))}")
+    return Check("event", True)
 
 
 def _parts(words: set[str]) -> set[str]:

@@ -165,6 +165,7 @@ class Facts:
     deprived: set[str] = field(default_factory=set)  # what a privative verb takes away ("lose service": service)
     hedging: set[str] = field(default_factory=set)  # the text's words of possibility in any use, modals, "if"
     hedged: dict[str, str] = field(default_factory=dict)  # word -> the hedge every mention of it is under (_hedges)
+    years: dict[str, set[str]] = field(default_factory=dict)  # noun -> years of its phrase ("the 2006 election")
 
     def __or__(self, other: Facts) -> Facts:
         shift = 1 + max((n.sent for n in self.numbers), default=0)
@@ -177,6 +178,7 @@ class Facts:
             self.supported | other.supported, self.deprived | other.deprived, self.hedging | other.hedging,
             {w: h for a, b in ((self, other), (other, self)) for w, h in a.hedged.items()
              if w in b.hedged or w not in b.lemmas | {number_key(n.text) for n in b.numbers}},
+            {w: self.years.get(w, set()) | other.years.get(w, set()) for w in self.years.keys() | other.years.keys()},
         )
 
 
@@ -381,6 +383,35 @@ def _hedges(tokens: list[Any], f: Facts) -> None:
     f.hedged = {k: inside[t.i] for t in tokens if t.i in inside and (k := word_key(t)) and k not in plain}
 
 
+_YEAR = re.compile(r"(1[89]|20)\d\d")
+_PHRASE_DEPS = ("nummod", "compound", "amod", "npadvmod", "nmod", "pobj", "poss")
+
+
+def _years(tokens: list[Any]) -> dict[str, set[str]]:
+    """The nouns whose phrase a year is part of, each with its years: "the 2006 election", "the March 2009
+    Queensland state election", "the election in March 2009" -> election: 2006 / 2009. A year on a verb ("won in
+    2009") belongs to no noun."""
+    out: dict[str, set[str]] = {}
+    for t in tokens:
+        if not (t.like_num and _YEAR.fullmatch(t.text)):
+            continue
+        n = t
+        for _ in range(5):
+            if n.dep_ not in _PHRASE_DEPS or n.head is n:
+                break
+            head = n.head
+            if head.pos_ == "ADP":
+                if head.lower_ not in ("in", "of") or head.head is head:
+                    break
+                head = head.head
+            if head.pos_ not in ("NOUN", "PROPN"):
+                break
+            n = head
+        if n is not t and n.pos_ == "NOUN" or n.pos_ == "PROPN" and n is not t and n.ent_type_ == "EVENT":
+            out.setdefault(str(n.lemma_.lower()), set()).add(t.text)
+    return out
+
+
 def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
     """Facts of `text`, whose spaCy tokens are `tokens` (a slice of a parsed doc)."""
     lex = lexicon()
@@ -476,6 +507,7 @@ def analyse(tokens: list[Any], text: str, published: str | None) -> Facts:
                         f.attached.append((_phrase_of(t) or _name_key(t), other))
     f.links = _links(tokens)
     _hedges(tokens, f)
+    f.years = _years(tokens)
     k = _heading_end(tokens)
     if k:  # who did what is read from the sentence without its heading, parsed on its own
         rest = text[tokens[k].idx - base :]
