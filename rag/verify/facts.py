@@ -375,7 +375,9 @@ def _hedges(tokens: list[Any], f: Facts) -> None:
     inside: dict[int, str] = {}
     for t in tokens:
         low = str(t.lemma_.lower())
-        if low in lex.hedges or low in lex.possibility or t.tag_ == "MD" or t.lower_ in ("if", "unless"):
+        # any use of a listed word but a name's ("Tower of Power") or a month's ("May")
+        listed = (lex.hedges.get(low, "modal") != "modal" or low in lex.possibility) and t.pos_ != "PROPN"
+        if listed or t.tag_ == "MD" or t.lower_ in ("if", "unless"):
             f.hedging.add(low)
         if low in lex.hedges:
             inside.update({x.i: low for x in _hedge_scope(t, lex.hedges[low])})
