@@ -1155,7 +1155,8 @@ def test_last_with_a_month_is_that_month_before_the_article() -> None:
 
 HEDGED = ("Judge Mathers said the TxtDrive competition was an illegal lottery. The two men are to appear in court on "
           "6 October; they face a fine of $4,000 or three months in prison. Police said it is possible the records "
-          "were destroyed. Staff could be seen leaving the building.")
+          "were destroyed. Staff could be seen leaving the building. The ship possibly carried fuel and was refused entry to "
+          "Weipa harbour.")
 HP = Passage("h#0", "h", "Two men ran illegal text lottery", "2006-08-18", None, 0, len(HEDGED), HEDGED)
 
 
@@ -1169,6 +1170,9 @@ HP = Passage("h#0", "h", "Two men ran illegal text lottery", "2006-08-18", None,
     # a modal before a verb of perception tells what happened; a clause before the hedge is not under it
     ("Staff were seen leaving the building.", "", True),
     ("The two men are to appear in court on 6 October.", "", True),
+    # what is joined to a hedged verb, and its subject, are not under the hedge
+    ("The ship was refused entry to Weipa harbour.", "", True),
+    ("The ship carried fuel.", "", False),
 ])
 def test_modality_a_claim_does_not_state_as_done_what_its_evidence_gives_as_possible(
         claim: str, question: str, kept: bool) -> None:

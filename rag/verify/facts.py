@@ -345,7 +345,9 @@ def number_key(text: str) -> str | None:
     return f"#{digits}" if digits else None
 
 
-_CLAUSES = ("csubj", "csubjpass", "ccomp", "conj", "parataxis", "advcl")
+_CLAUSES = ("csubj", "csubjpass", "ccomp", "advcl")  # a clause hung on the hedged verb before the hedge
+_JOINED = ("conj", "cc", "parataxis", "nsubj", "nsubjpass")  # joined to the hedged verb, or its subject: "the ship
+# possibly carried fuel" does not make the ship possible
 
 
 def _hedge_scope(t: Any, use: str) -> list[Any]:
@@ -353,7 +355,8 @@ def _hedge_scope(t: Any, use: str) -> list[Any]:
     of a modal's or an adverb's verb ("could be extradited"), of an adjective's noun ("a potential fine") or, after
     "be", of its clause ("it is possible the recorders were damaged"), of a verb of the present itself ("they face
     a fine of $4,000"), without a clause the parse hangs on it before the hedge ("The two men are to appear in
-    court, they face a fine": the appearance is not hedged). A modal before a verb of perception is none ("staff
+    court, they face a fine": the appearance is not hedged) or what is joined to it ("it possibly still poses
+    risks and has been refused admission to Weipa harbour": the refusal is not hedged), or its subject. A modal before a verb of perception is none ("staff
     could be seen leaving")."""
     lex = lexicon()
     modal = use == "modal" and t.tag_ == "MD" and t.head.lemma_.lower() not in lex.certain
@@ -363,8 +366,8 @@ def _hedge_scope(t: Any, use: str) -> list[Any]:
         head = t
     else:
         return []
-    before = {x.i for c in head.children if c.dep_ in _CLAUSES and c.i < t.i for x in c.subtree}
-    return [x for x in head.subtree if x.i not in before]
+    apart = {x.i for c in head.children if c.dep_ in _JOINED or c.dep_ in _CLAUSES and c.i < t.i for x in c.subtree}
+    return [x for x in head.subtree if x.i not in apart]
 
 
 def _hedges(tokens: list[Any], f: Facts) -> None:
