@@ -376,21 +376,31 @@ def _is_clause(text: str) -> bool:
     return any(t.dep_ == "ROOT" and t.pos_ in ("VERB", "AUX") for t in _doc(text))
 
 
+def _subjectless(text: str) -> bool:
+    """A verb phrase without its subject ("had great confidence in their robustness"): not a sentence of its own."""
+    return any(t.dep_ == "ROOT" and t.pos_ in ("VERB", "AUX") and not any(
+        c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") for c in t.children) for t in _doc(text))
+
+
 def _clauses(sentence: str) -> list[str]:
     """The clauses of a compound sentence, each a sentence of its own (at least three words), or []. A bare "and"
     (no comma) parts two clauses only ("Bush picked Gates and Schumer won Virginia"), not two names: "The judge who
     granted the injunction in England and Wales was Ramsey" gives no clause "Wales was Ramsey", and "sentenced to
-    fifteen years and 1,500 lashes, and he returned on Friday" gives two clauses, not three.
+    fifteen years and 1,500 lashes, and he returned on Friday" gives two clauses, not three. A part without its
+    own subject stays with the part before it: "..., but had great confidence in their robustness" shown alone
+    would not say who had it.
 
     >>> _clauses("He was sentenced to fifteen years and 1,500 lashes, and he returned to Egypt on Friday.")
     ['He was sentenced to fifteen years and 1,500 lashes.', 'He returned to Egypt on Friday.']
     >>> _clauses("The judge who granted the injunction in England and Wales was Ramsey.")
     []
+    >>> _clauses('He said the recorders were damaged, but had "great confidence" in their robustness.')
+    []
     """
     bits = _CLAUSE.split(sentence)
     pieces, joins = [bits[0]], bits[1::2]
     for sep, bit in zip(joins, bits[2::2], strict=True):
-        if sep.strip() == "and" and not (_is_clause(pieces[-1]) and _is_clause(bit)):
+        if sep.strip() == "and" and not (_is_clause(pieces[-1]) and _is_clause(bit)) or _subjectless(bit):
             pieces[-1] = f"{pieces[-1]}{sep}{bit}"
         else:
             pieces.append(bit)
