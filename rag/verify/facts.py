@@ -356,8 +356,8 @@ def _hedge_scope(t: Any, use: str) -> list[Any]:
     "be", of its clause ("it is possible the recorders were damaged"), of a verb of the present itself ("they face
     a fine of $4,000"), without a clause the parse hangs on it before the hedge ("The two men are to appear in
     court, they face a fine": the appearance is not hedged) or what is joined to it ("it possibly still poses
-    risks and has been refused admission to Weipa harbour": the refusal is not hedged), or its subject. A modal before a verb of perception is none ("staff
-    could be seen leaving")."""
+    risks and has been refused admission to Weipa harbour": the refusal is not hedged), or its subject. A modal
+    before a verb of perception is none ("staff could be seen leaving")."""
     lex = lexicon()
     modal = use == "modal" and t.tag_ == "MD" and t.head.lemma_.lower() not in lex.certain
     if modal or use == "adverb" and t.pos_ == "ADV" or use == "adjective" and t.pos_ == "ADJ":
